@@ -1,0 +1,79 @@
+"""The one seam between lamp's logic and whatever runs the model.
+
+An in-process llama.cpp backend is the default; an HTTP backend speaking the
+OpenAI chat API can implement the same protocol later. Everything above this
+module (conversation, PAL, ReAct) talks only to ``Backend``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Protocol, runtime_checkable
+
+__all__ = ["Backend", "Chunk", "Message", "Sampling"]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str  # "system" | "user" | "assistant" | "tool"
+    content: str
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Sampling settings; ``temperature == 0`` means greedy decoding."""
+
+    temperature: float = 0.7
+    top_k: int = 40
+    top_p: float = 0.95
+    max_tokens: int = 512
+    seed: int | None = None
+    repeat_penalty: float = 1.1
+    stop: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        d["stop"] = list(self.stop)
+        return d
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A streamed piece of output; the last chunk carries counts and the finish reason."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str | None = None
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What a model runner must offer.
+
+    ``supports_grammar`` tells callers whether ``grammar`` (GBNF text) is honoured.
+    """
+
+    name: str
+    supports_grammar: bool
+
+    @property
+    def context_size(self) -> int: ...
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        """Tokens the chat template turns these messages into (with the answer prefix)."""
+        ...
+
+    def stream_chat(
+        self,
+        messages: Sequence[Message],
+        sampling: Sampling,
+        grammar: str | None = None,
+    ) -> Iterator[Chunk]:
+        """Stream the assistant's reply to ``messages``."""
+        ...
+
+    def describe(self) -> dict[str, object]:
+        """A small JSON-able description (model name/path) for ``--json`` output."""
+        ...

@@ -1,0 +1,65 @@
+"""lamp's exception tree: every failure a user can see has one class and one exit code.
+
+    LampError                 exit 1  (anything lamp itself could not do)
+    ├── ModelError            exit 1  the model failed while loading or generating
+    ├── BackendUnavailable    exit 1  a model server is down or answered badly
+    ├── UsageError            exit 2  bad flags, bad config, bad input
+    │   ├── ModelFileError    exit 2  the model path is missing, not GGUF, or truncated
+    │   ├── InputError        exit 2  empty prompt, unreadable input
+    │   └── ContextOverflow   exit 2  input cannot fit the context window even alone
+    └── StepLimitReached      exit 3  the agent used all its steps (carries a partial answer)
+
+The CLI maps these to exit codes in one place; code below the CLI raises them,
+wrapping third-party errors with ``raise ... from`` so ``--verbose`` shows the cause.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackendUnavailable",
+    "ContextOverflow",
+    "InputError",
+    "LampError",
+    "ModelError",
+    "ModelFileError",
+    "StepLimitReached",
+    "UsageError",
+]
+
+
+class LampError(Exception):
+    """Root of every error lamp reports to a user."""
+
+    exit_code: int = 1
+
+
+class ModelError(LampError):
+    exit_code = 1
+
+
+class BackendUnavailable(LampError):
+    exit_code = 1
+
+
+class UsageError(LampError):
+    exit_code = 2
+
+
+class ModelFileError(UsageError):
+    pass
+
+
+class InputError(UsageError):
+    pass
+
+
+class ContextOverflow(UsageError):
+    pass
+
+
+class StepLimitReached(LampError):
+    exit_code = 3
+
+    def __init__(self, message: str, partial_answer: str = "") -> None:
+        super().__init__(message)
+        self.partial_answer = partial_answer

@@ -1,0 +1,88 @@
+"""Typed events the agent streams back to whoever renders them.
+
+The agent never prints: it yields these frozen dataclasses, and a renderer in
+the CLI (Rich on a terminal, plain text on a pipe, JSON for scripts) decides how
+they look. Keeping them plain data also makes the loop testable without a screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "CodeRun",
+    "Event",
+    "FinalAnswer",
+    "Notice",
+    "Observation",
+    "TextDelta",
+    "ToolCall",
+    "Usage",
+]
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of answer text, as it is generated."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should know that is not the answer (e.g. a truncation)."""
+
+    message: str
+    level: str = "warning"
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    tool: str
+    input: dict[str, Any]
+    thought: str = ""
+
+
+@dataclass(frozen=True)
+class Observation:
+    tool: str
+    output: str
+    is_error: bool = False
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class CodeRun:
+    code: str
+    stdout: str
+    stderr: str
+    exit_code: int
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts and timings of one model call (or the sum over an agent run)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    seconds_to_first_token: float
+    seconds_total: float
+    finish_reason: str = ""
+
+    @property
+    def tokens_per_second(self) -> float:
+        gen_time = self.seconds_total - self.seconds_to_first_token
+        if self.completion_tokens <= 1 or gen_time <= 0:
+            return 0.0
+        return (self.completion_tokens - 1) / gen_time
+
+
+@dataclass(frozen=True)
+class FinalAnswer:
+    text: str
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+
+Event = TextDelta | Notice | ToolCall | Observation | CodeRun | Usage | FinalAnswer

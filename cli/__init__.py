@@ -1,0 +1,1 @@
+"""lamp command line: Typer commands and renderers."""

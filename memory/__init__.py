@@ -1,0 +1,1 @@
+"""lamp session memory in Chroma (never imports the agent)."""
