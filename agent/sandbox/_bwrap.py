@@ -1,0 +1,85 @@
+"""L2: run the child inside bubblewrap's namespaces when this machine allows it.
+
+bubblewrap gives the child its own mount, pid, network, ipc and uts namespaces
+and a filesystem that holds only what Python needs. It is an extra wall, not the
+only one: many machines forbid unprivileged user namespaces, so L0+L1 must hold
+on their own, and every L2 run still goes through the same bootstrap.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+__all__ = ["BwrapInfo", "bwrap_command", "find_bwrap"]
+
+_TMP_SIZE = 16 * 1024 * 1024
+_TOP_LEVEL = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32")
+_ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime")
+
+
+@dataclass(frozen=True)
+class BwrapInfo:
+    path: str | None
+    usable: bool
+    reason: str
+    version: str = ""
+    supports_size: bool = False
+    supports_disable_userns: bool = False
+
+
+@lru_cache(maxsize=4)
+def find_bwrap(uid: int | None) -> BwrapInfo:
+    """Find a bwrap binary and check, by running it as ``uid``, that namespaces work."""
+    path = os.environ.get("LAMP_SANDBOX_BWRAP") or shutil.which("bwrap")
+    if not path:
+        return BwrapInfo(None, False, "no bwrap binary on PATH (Debian: apt install bubblewrap)")
+    user = {"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}
+    try:
+        helptext = subprocess.run([path, "--help"], capture_output=True, text=True,
+                                  timeout=5).stdout
+        version = subprocess.run([path, "--version"], capture_output=True, text=True,
+                                 timeout=5).stdout.strip()
+        trial = subprocess.run(
+            [path, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+             "--ro-bind", "/", "/", "--", "/bin/sh", "-c", "exit 0"],
+            capture_output=True, text=True, timeout=10, env={}, **user)  # type: ignore[call-overload]
+    except (OSError, subprocess.SubprocessError) as exc:
+        return BwrapInfo(path, False, f"bwrap did not run: {exc}")
+    if trial.returncode != 0:
+        why = trial.stderr.strip().splitlines()[-1:] or [f"exit {trial.returncode}"]
+        return BwrapInfo(path, False, f"user namespaces refused: {why[0]}", version)
+    return BwrapInfo(path, True, "user namespaces work", version,
+                     supports_size="--size" in helptext,
+                     supports_disable_userns="--disable-userns" in helptext)
+
+
+def bwrap_command(info: BwrapInfo, *, workdir: str, ro_binds: Sequence[str],
+                  env: Mapping[str, str], argv: Sequence[str]) -> list[str]:
+    """The bwrap argv around ``argv``: read-only system dirs, tmpfs /tmp, the work dir rw."""
+    assert info.path is not None
+    cmd = [info.path, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+           "--cap-drop", "ALL", "--hostname", "sandbox"]
+    if info.supports_disable_userns:
+        cmd += ["--disable-userns"]
+    for top in _TOP_LEVEL:
+        if os.path.islink(top):
+            cmd += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            cmd += ["--ro-bind", top, top]
+    for extra in ro_binds:
+        if not any(extra == t or extra.startswith(t + "/") for t in _TOP_LEVEL):
+            cmd += ["--ro-bind", extra, extra]
+    for etc in _ETC_FILES:
+        cmd += ["--ro-bind-try", etc, etc]
+    cmd += ["--proc", "/proc", "--dev", "/dev"]
+    if info.supports_size:
+        cmd += ["--size", str(_TMP_SIZE)]
+    cmd += ["--tmpfs", "/tmp", "--bind", workdir, workdir, "--chdir", workdir]
+    for key, value in env.items():
+        cmd += ["--setenv", key, value]
+    return [*cmd, "--", *argv]

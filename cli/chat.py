@@ -1,0 +1,145 @@
+"""`lamp chat`: a REPL that streams Markdown, keeps input history, and survives Ctrl-C.
+
+Input: readline gives line editing and a persistent history file. A line ending
+in a backslash continues on the next line; a line of three double quotes opens
+a block that ends at the next such line (for pasting). Ctrl-C while an answer
+streams stops that answer only; Ctrl-C at the prompt clears the line; Ctrl-D
+leaves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lamp.agent.conversation import Conversation
+from lamp.agent.errors import LampError
+
+from . import paths
+from .config import Settings
+from .errors import report
+from .render import PlainRenderer, RichRenderer
+from .runtime import load_backend, sampling_from
+
+__all__ = ["ChatSession", "run_chat"]
+
+HELP = """\
+/help            this help
+/reset           forget the conversation so far (keeps the system prompt)
+/system [TEXT]   show the system prompt, or replace it (and reset)
+/exit            leave (Ctrl-D works too)
+Multi-line: end a line with \\ to continue, or wrap a block in lines of \"\"\"."""
+
+BLOCK = '"""'
+
+
+@dataclass
+class ChatSession:
+    """Slash-command handling and turn taking, separate from terminal I/O for testing."""
+
+    conversation: Conversation
+    say: Callable[[str], None]
+
+    def handle_command(self, line: str) -> bool:
+        """Run a slash command; return False when the chat should end."""
+        name, _, arg = line[1:].partition(" ")
+        name, arg = name.lower(), arg.strip()
+        if name in {"exit", "quit", "q"}:
+            return False
+        if name == "help":
+            self.say(HELP)
+        elif name == "reset":
+            self.conversation.reset()
+            self.say("(conversation cleared)")
+        elif name == "system":
+            if arg:
+                self.conversation.system = arg
+                self.conversation.reset()
+                self.say("(system prompt set; conversation cleared)")
+            else:
+                self.say(self.conversation.system or "(no system prompt)")
+        else:
+            self.say(f"unknown command /{name}; /help lists them")
+        return True
+
+
+def _read_message(read: Callable[[str], str]) -> str:
+    """One user message, possibly spanning several lines."""
+    line = read(">>> ")
+    if line.strip() == BLOCK:
+        lines: list[str] = []
+        while (nxt := read("... ")).strip() != BLOCK:
+            lines.append(nxt)
+        return "\n".join(lines)
+    parts = [line]
+    while parts[-1].endswith("\\"):
+        parts[-1] = parts[-1][:-1]
+        parts.append(read("... "))
+    return "\n".join(parts)
+
+
+def _setup_readline() -> None:
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - Windows without pyreadline
+        return
+    history = paths.data_dir() / "chat_history"
+    with contextlib.suppress(OSError):
+        history.parent.mkdir(parents=True, exist_ok=True)
+        readline.read_history_file(history)
+    readline.set_history_length(2000)
+    import atexit
+
+    atexit.register(lambda: _save_history(readline, history))
+
+
+def _save_history(readline: object, history: object) -> None:
+    with contextlib.suppress(OSError):
+        readline.write_history_file(history)  # type: ignore[attr-defined]
+
+
+def run_chat(settings: Settings, *, verbose: bool = False) -> None:
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if interactive:
+        _setup_readline()
+    backend = load_backend(settings, verbose=verbose)
+    conversation = Conversation(backend=backend, sampling=sampling_from(settings),
+                                system=settings.system, truncate=False)
+    if interactive:
+        from rich.console import Console
+
+        console = Console()
+        session = ChatSession(conversation, say=lambda s: console.print(s, style="dim",
+                                                                        markup=False))
+        console.print("lamp chat — /help for commands, Ctrl-D to leave", style="dim")
+        renderer: RichRenderer | PlainRenderer = RichRenderer(console=console)
+    else:
+        session = ChatSession(conversation, say=lambda s: print(s, flush=True))
+        renderer = PlainRenderer()
+
+    while True:
+        try:
+            text = _read_message(input)
+        except EOFError:
+            if interactive:
+                print()
+            return
+        except KeyboardInterrupt:
+            print("^C" if interactive else "")
+            continue
+        if not text.strip():
+            continue
+        if text.startswith("/"):
+            if not session.handle_command(text.strip()):
+                return
+            continue
+        events = conversation.send(text)
+        try:
+            renderer.render(events)
+        except KeyboardInterrupt:
+            events.close()
+            session.say("(answer stopped)")
+        except LampError as exc:
+            report(exc, verbose)

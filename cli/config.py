@@ -1,0 +1,144 @@
+"""Effective settings: defaults, then the TOML file, then LAMP_* env vars, then flags.
+
+Each value remembers where it came from, so `lamp config show` can answer the
+question users actually have ("why is my temperature 0.2?"). Unknown keys and
+unparseable values are errors, not silently ignored: a typo in a config file
+should not quietly change nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from lamp.agent.errors import UsageError
+
+from . import paths
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["Settings", "load_settings"]
+
+DEFAULT_SYSTEM = "You are lamp, a helpful assistant running locally. Answer clearly and concisely."
+
+
+@dataclass
+class Settings:
+    model: str = ""  # empty: the default model, assembled from its PyPI parts
+    system: str = DEFAULT_SYSTEM
+    temperature: float = 0.7
+    top_k: int = 40
+    top_p: float = 0.95
+    max_tokens: int = 512
+    seed: int = -1  # -1: random
+    repeat_penalty: float = 1.1
+    ctx: int = 4096
+    threads: int = 0  # 0: all cores
+    n_gpu_layers: int = 0
+    memory_url: str = ""
+    sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def keys(cls) -> list[str]:
+        return [f.name for f in fields(cls) if f.name != "sources"]
+
+    def effective_threads(self) -> int:
+        return self.threads if self.threads > 0 else (os.cpu_count() or 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.keys()}
+
+
+def _coerce(key: str, value: Any, origin: str) -> Any:
+    target = type(getattr(Settings(), key))
+    try:
+        if target is bool:
+            if isinstance(value, str):
+                return value.strip().lower() in {"1", "true", "yes", "on"}
+            return bool(value)
+        if target is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        if target is int and isinstance(value, bool):
+            raise ValueError
+        return target(value)
+    except (TypeError, ValueError):
+        raise UsageError(
+            f"{origin}: {key} must be {target.__name__}, got {value!r}"
+        ) from None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"config file {path} is not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise UsageError(f"cannot read config file {path}: {exc.strerror}") from exc
+    # [memory] url = "..." is accepted as memory_url, for readability.
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            for sub, subval in value.items():
+                flat[f"{key}_{sub}"] = subval
+        else:
+            flat[key] = value
+    return flat
+
+
+def load_settings(flags: dict[str, Any] | None = None) -> Settings:
+    """Merge every source in precedence order; ``flags`` holds only options the user gave."""
+    settings = Settings()
+    settings.sources = dict.fromkeys(Settings.keys(), "default")
+    known = set(Settings.keys())
+
+    cfg_path = paths.config_file()
+    for key, value in _read_file(cfg_path).items():
+        if key not in known:
+            raise UsageError(
+                f"config file {cfg_path}: unknown setting {key!r} "
+                f"(known: {', '.join(sorted(known))})"
+            )
+        setattr(settings, key, _coerce(key, value, f"config file {cfg_path}"))
+        settings.sources[key] = f"file {cfg_path}"
+
+    for key in known:
+        env_name = f"LAMP_{key.upper()}"
+        if env_name in os.environ:
+            setattr(settings, key, _coerce(key, os.environ[env_name], env_name))
+            settings.sources[key] = f"env {env_name}"
+
+    for key, value in (flags or {}).items():
+        if value is None:
+            continue
+        setattr(settings, key, _coerce(key, value, f"--{key.replace('_', '-')}"))
+        settings.sources[key] = "flag"
+
+    _validate(settings)
+    return settings
+
+
+def _validate(s: Settings) -> None:
+    checks = [
+        (s.temperature >= 0, "temperature must be >= 0"),
+        (s.top_k >= 0, "top_k must be >= 0"),
+        (0 < s.top_p <= 1, "top_p must be in (0, 1]"),
+        (s.max_tokens > 0, "max_tokens must be > 0"),
+        (s.ctx >= 256, "ctx must be >= 256"),
+        (s.threads >= 0, "threads must be >= 0"),
+        (s.n_gpu_layers >= -1, "n_gpu_layers must be >= -1 (-1 offloads all layers)"),
+        (s.repeat_penalty > 0, "repeat_penalty must be > 0"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise UsageError(message)
+    if s.max_tokens >= s.ctx:
+        raise UsageError(f"max_tokens ({s.max_tokens}) must be smaller than ctx ({s.ctx})")

@@ -1,0 +1,51 @@
+"""Annotated option types shared by `ask` and `chat`, so both read the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["MODEL_FLAGS"]
+
+_S = "Sampling"
+_M = "Model"
+
+ModelPath = Annotated[
+    Path | None,
+    typer.Option("--model", "-m", help="GGUF model file (default: the bundled Qwen2.5-Coder-0.5B).",
+                 rich_help_panel=_M, show_default=False),
+]
+Temperature = Annotated[
+    float | None,
+    typer.Option("--temperature", help="Sampling temperature; 0 means greedy.", rich_help_panel=_S,
+                 show_default=False),
+]
+TopK = Annotated[int | None, typer.Option("--top-k", help="Top-k sampling (0: off).",
+                                          rich_help_panel=_S, show_default=False)]
+TopP = Annotated[float | None, typer.Option("--top-p", help="Nucleus sampling mass.",
+                                            rich_help_panel=_S, show_default=False)]
+MaxTokens = Annotated[int | None, typer.Option("--max-tokens", help="Most tokens to generate.",
+                                               rich_help_panel=_S, show_default=False)]
+Seed = Annotated[int | None, typer.Option("--seed", help="Random seed (-1: random).",
+                                          rich_help_panel=_S, show_default=False)]
+RepeatPenalty = Annotated[float | None, typer.Option("--repeat-penalty",
+                                                     help="Penalty for repeated tokens (1: off).",
+                                                     rich_help_panel=_S, show_default=False)]
+Ctx = Annotated[int | None, typer.Option("--ctx", help="Context window in tokens.",
+                                         rich_help_panel=_M, show_default=False)]
+Threads = Annotated[int | None, typer.Option("--threads", help="CPU threads (default: all cores).",
+                                             rich_help_panel=_M, show_default=False)]
+GpuLayers = Annotated[
+    int | None,
+    typer.Option("--n-gpu-layers", help="Layers to offload to GPU (-1: all; needs a CUDA/Metal "
+                 "build of llama-cpp-python).", rich_help_panel=_M, show_default=False),
+]
+System = Annotated[str | None, typer.Option("--system", help="System prompt.", show_default=False)]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v",
+                                       help="Show llama.cpp logs and tracebacks on errors.")]
+
+# Flag names that map 1:1 onto Settings fields.
+MODEL_FLAGS = ("model", "temperature", "top_k", "top_p", "max_tokens", "seed", "repeat_penalty",
+               "ctx", "threads", "n_gpu_layers", "system")

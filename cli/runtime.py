@@ -1,0 +1,95 @@
+"""Turn effective settings into a loaded backend, with progress shown only on a terminal."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from lamp.agent.backend import Sampling
+from lamp.agent.model_store import ensure_default_model
+
+from . import paths
+from .config import Settings
+
+__all__ = ["load_backend", "resolve_model", "sampling_from"]
+
+
+def sampling_from(settings: Settings, temperature: float | None = None) -> Sampling:
+    return Sampling(
+        temperature=settings.temperature if temperature is None else temperature,
+        top_k=settings.top_k,
+        top_p=settings.top_p,
+        max_tokens=settings.max_tokens,
+        seed=settings.seed if settings.seed >= 0 else None,
+        repeat_penalty=settings.repeat_penalty,
+    )
+
+
+@contextmanager
+def _progress_bar(show: bool) -> Iterator[tuple[Callable[[str], None] | None,
+                                                Callable[[int, int], None] | None]]:
+    if not show:
+        yield None, None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                        TransferSpeedColumn(), TimeRemainingColumn(),
+                        console=Console(stderr=True), transient=True)
+    task: list[int] = []
+    labels = {"assemble": "assembling default model", "verify": "verifying default model"}
+
+    def on_start(kind: str) -> None:
+        if not task:
+            progress.start()
+        else:
+            progress.remove_task(task.pop())
+        task.append(progress.add_task(labels.get(kind, kind), total=None))
+
+    def on_progress(done: int, total: int) -> None:
+        progress.update(task[-1], completed=done, total=total)
+
+    try:
+        yield on_start, on_progress
+    finally:
+        if task:
+            progress.stop()
+
+
+def resolve_model(settings: Settings, quiet: bool = False) -> Path:
+    if settings.model:
+        return Path(settings.model).expanduser()
+    show = sys.stderr.isatty() and not quiet
+    with _progress_bar(show) as (on_start, on_progress):
+        return ensure_default_model(paths.models_dir(), progress=on_progress, on_start=on_start)
+
+
+def load_backend(settings: Settings, *, verbose: bool = False, quiet: bool = False):
+    """Load the llama.cpp backend (imported lazily: `lamp --help` never loads llama.cpp)."""
+    from lamp.agent.llama_backend import LlamaCppBackend, LlamaOptions
+
+    model_path = resolve_model(settings, quiet=quiet)
+    options = LlamaOptions(
+        model_path=model_path,
+        n_ctx=settings.ctx,
+        n_threads=settings.effective_threads(),
+        n_gpu_layers=settings.n_gpu_layers,
+        seed=settings.seed,
+        verbose=verbose,
+    )
+    if sys.stderr.isatty() and not quiet:
+        from rich.console import Console
+
+        with Console(stderr=True).status("loading model…", spinner="dots"):
+            return LlamaCppBackend(options)
+    return LlamaCppBackend(options)
