@@ -26,16 +26,14 @@ def _target(model: Path | None) -> Path:
 
 
 @app.command()
-def path(model: JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-ModelOpt = None) -> None:
+def path(model: ModelOpt = None) -> None:
     """Print the model file's path (assembling the default model on first use)."""
     typer.echo(str(_target(model)))
 
 
 @app.command()
 def info(
-    model: JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-ModelOpt = None,
+    model: ModelOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     hash_file: Annotated[bool, typer.Option("--hash/--no-hash",
                                             help="Compute the file's SHA-256.")] = True,
