@@ -3,6 +3,7 @@
     LampError                 exit 1  (anything lamp itself could not do)
     ├── ModelError            exit 1  the model failed while loading or generating
     ├── BackendUnavailable    exit 1  a model server is down or answered badly
+    ├── SandboxUnavailable    exit 1  the sandbox cannot give the isolation the policy demands
     ├── UsageError            exit 2  bad flags, bad config, bad input
     │   ├── ModelFileError    exit 2  the model path is missing, not GGUF, or truncated
     │   ├── InputError        exit 2  empty prompt, unreadable input
@@ -22,6 +23,7 @@ __all__ = [
     "LampError",
     "ModelError",
     "ModelFileError",
+    "SandboxUnavailable",
     "StepLimitReached",
     "UsageError",
 ]
@@ -38,6 +40,12 @@ class ModelError(LampError):
 
 
 class BackendUnavailable(LampError):
+    exit_code = 1
+
+
+class SandboxUnavailable(LampError):
+    """Policy ``strict`` asked for L0+L1 and this machine (or this run) could not give both."""
+
     exit_code = 1
 
 

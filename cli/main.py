@@ -189,6 +189,8 @@ def run() -> None:
     """Console entry point: map every failure to one stderr line and an exit code."""
     try:
         code = app(standalone_mode=False)
+        if code == errors.EXIT_INTERRUPTED:  # Typer turns Ctrl-C into a silent exit 130
+            errors.report(KeyboardInterrupt())
     except typer.Exit as exc:
         code = exc.exit_code
     except typer.Abort:

@@ -20,6 +20,8 @@ __all__ = ["BwrapInfo", "bwrap_command", "find_bwrap"]
 _TMP_SIZE = 16 * 1024 * 1024
 _TOP_LEVEL = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32")
 _ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime")
+_NAMESPACES = ("--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
+               "--cap-drop", "ALL")
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,7 @@ def find_bwrap(uid: int | None) -> BwrapInfo:
         version = subprocess.run([path, "--version"], capture_output=True, text=True,
                                  timeout=5).stdout.strip()
         trial = subprocess.run(
-            [path, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-             "--ro-bind", "/", "/", "--", "/bin/sh", "-c", "exit 0"],
+            [path, *_NAMESPACES, "--ro-bind", "/", "/", "--", "/bin/sh", "-c", "exit 0"],
             capture_output=True, text=True, timeout=10, env={}, **user)  # type: ignore[call-overload]
     except (OSError, subprocess.SubprocessError) as exc:
         return BwrapInfo(path, False, f"bwrap did not run: {exc}")
@@ -62,8 +63,7 @@ def bwrap_command(info: BwrapInfo, *, workdir: str, ro_binds: Sequence[str],
                   env: Mapping[str, str], argv: Sequence[str]) -> list[str]:
     """The bwrap argv around ``argv``: read-only system dirs, tmpfs /tmp, the work dir rw."""
     assert info.path is not None
-    cmd = [info.path, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
-           "--cap-drop", "ALL", "--hostname", "sandbox"]
+    cmd = [info.path, *_NAMESPACES, "--clearenv", "--hostname", "sandbox"]
     if info.supports_disable_userns:
         cmd += ["--disable-userns"]
     for top in _TOP_LEVEL:
