@@ -111,8 +111,8 @@ def run_chat(settings: Settings, *, verbose: bool = False) -> None:
         from rich.console import Console
 
         console = Console()
-        session = ChatSession(conversation, say=lambda s: console.print(s, style="dim",
-                                                                        markup=False))
+        session = ChatSession(conversation, say=lambda s: console.print(
+            s, style="dim", markup=False, highlight=False))
         console.print("lamp chat — /help for commands, Ctrl-D to leave", style="dim")
         renderer: RichRenderer | PlainRenderer = RichRenderer(console=console)
     else:

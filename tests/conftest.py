@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from lamp.agent.model_store import ensure_default_model
 from lamp.cli import paths
 
@@ -41,7 +40,13 @@ _SCRIPT = Path(sys.executable).parent / "lamp"
 LAMP = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "lamp.cli"]
 
 
-def run_lamp(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None,
+@pytest.fixture
+def run_lamp():
+    """The real CLI in a subprocess: ``run_lamp("ask", "hi", stdin=b"...")``."""
+    return _run_lamp
+
+
+def _run_lamp(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None,
              timeout: float = 300) -> subprocess.CompletedProcess[bytes]:
     """Run the real CLI in a subprocess, stdin a pipe (or /dev/null), stdout a pipe."""
     return subprocess.run(

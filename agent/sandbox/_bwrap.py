@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ._host import sandbox_uid
+
 __all__ = ["BwrapInfo", "bwrap_command", "find_bwrap"]
 
 _TMP_SIZE = 16 * 1024 * 1024
@@ -34,9 +36,10 @@ class BwrapInfo:
     supports_disable_userns: bool = False
 
 
-@lru_cache(maxsize=4)
-def find_bwrap(uid: int | None) -> BwrapInfo:
-    """Find a bwrap binary and check, by running it as ``uid``, that namespaces work."""
+@lru_cache(maxsize=2)
+def find_bwrap(drop_uid: bool) -> BwrapInfo:
+    """Find a bwrap binary and check that namespaces work, as a sandbox uid when ``drop_uid``."""
+    uid = sandbox_uid() if drop_uid else None
     path = os.environ.get("LAMP_SANDBOX_BWRAP") or shutil.which("bwrap")
     if not path:
         return BwrapInfo(None, False, "no bwrap binary on PATH (Debian: apt install bubblewrap)")

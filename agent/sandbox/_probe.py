@@ -64,7 +64,7 @@ def _l1(live: dict[str, object] | None) -> LayerStatus:
 def probe() -> SandboxReport:
     """Check this machine once per process (about 0.1 s): static checks, then a trial run."""
     uid = _host.sandbox_uid()
-    bw = find_bwrap(uid)
+    bw = find_bwrap(uid is not None)
     live: dict[str, object] | None = None
     if _static_l1() is None:
         try:

@@ -74,6 +74,8 @@ class Sandbox:
         self.output_limit = int(output_limit)
         self.namespaces = namespaces
         self._seccomp = build_filter() if native_arch() else b""
+        # Tests set this to False to measure what L0 alone contains; never in lamp itself.
+        self._confine = True
 
     def effective_policy(self) -> Policy:
         if self.policy != "auto":
@@ -133,12 +135,13 @@ class Sandbox:
         cfg = {
             "workdir": workdir, "strict": strict, "status_fd": status_w,
             "ro_paths": _host.readonly_paths(interp, prefix_alias), "rw_paths": [workdir],
-            "dev_paths": _host.dev_paths(), "landlock": True, "seccomp": self._seccomp.hex(),
+            "dev_paths": _host.dev_paths(), "landlock": self._confine,
+            "seccomp": self._seccomp.hex() if self._confine else "",
             "rlimits": self._rlimits(uid),
         }
         argv = [exe, "-I", "-S", "-c", _BOOTSTRAP, json.dumps(cfg)]
         layers_asked = ["L0", "L1"]
-        bw = find_bwrap(uid) if self.namespaces is not False else None
+        bw = find_bwrap(uid is not None) if self.namespaces is not False else None
         if bw is not None and bw.usable:
             ro = [] if prefix_alias else [str(interp.prefix), str(interp.executable.parent)]
             argv = bwrap_command(bw, workdir=workdir, ro_binds=ro, env=env, argv=argv)
@@ -182,7 +185,7 @@ class Sandbox:
             exit_code=128 - raw if raw < 0 else raw,
             timed_out=watch.killed_reason == "timeout",
             truncated=watch.truncated, seconds=seconds, layers=layers,
-            killed_reason=watch.killed_reason or _signal_reason(raw),
+            killed_reason=watch.killed_reason or _signal_reason(raw, "L2" in layers_asked),
             warnings=tuple(warnings), files=MappingProxyType(files))
 
     def _rlimits(self, uid: int | None) -> dict[str, list[int]]:
@@ -218,10 +221,12 @@ def _confirmed(status: bytes, asked: list[str]) -> tuple[tuple[str, ...], list[s
     return tuple(layers), missing
 
 
-def _signal_reason(raw: int) -> str | None:
-    if raw >= 0:
+def _signal_reason(raw: int, via_bwrap: bool) -> str | None:
+    """Name the signal that ended the child; bwrap reports a signal N as exit 128 + N."""
+    signum = -raw if raw < 0 else raw - 128 if via_bwrap and raw > 128 else 0
+    if not signum:
         return None
-    name = signal.Signals(-raw).name if -raw in signal.valid_signals() else str(-raw)
+    name = signal.Signals(signum).name if signum in signal.valid_signals() else str(signum)
     return "cpu limit" if name == "SIGXCPU" else f"signal {name}"
 
 

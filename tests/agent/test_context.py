@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from lamp.agent.backend import Message
 from lamp.agent.context import TRUNCATION_MARK, fit_messages
 from lamp.agent.errors import ContextOverflow

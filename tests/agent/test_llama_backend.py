@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from lamp.agent.backend import Message, Sampling
 from lamp.agent.conversation import Conversation
 from lamp.agent.errors import ModelFileError
@@ -48,7 +47,7 @@ def test_greedy_is_deterministic(backend: LlamaCppBackend) -> None:
 
 
 def test_max_tokens_caps_generation(backend: LlamaCppBackend) -> None:
-    text, last = answer(backend, [Message("user", "Count from 1 to 100 separated by spaces.")],
+    _, last = answer(backend, [Message("user", "Count from 1 to 100 separated by spaces.")],
                         Sampling(temperature=0, max_tokens=5))
     assert last.completion_tokens == 5 and last.finish_reason == "length"
 

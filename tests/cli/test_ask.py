@@ -7,7 +7,6 @@ import json
 import sys
 
 import pytest
-
 from lamp.agent.testing import ScriptedBackend
 from lamp.cli import main as cli_main
 

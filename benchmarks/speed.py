@@ -1,0 +1,169 @@
+"""lamp vs a bare llama-cpp-python script: one-shot wall time, time to first token, tokens/s.
+
+Both run as fresh processes, interleaved, on the same model, prompt and
+settings (greedy, same repeat penalty, all cores), so machine noise hits both
+alike. Prints each pair with its ratio and a final JSON summary line.
+
+    python benchmarks/speed.py --runs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BARE = r"""
+import json, sys, time
+from llama_cpp import Llama
+model, prompt, max_tokens, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+llm = Llama(model_path=model, n_ctx=4096, n_threads=threads, n_threads_batch=threads,
+            verbose=False)
+messages = [{"role": "system", "content": sys.argv[5]}, {"role": "user", "content": prompt}]
+start = time.perf_counter(); first = None; pieces = []
+for chunk in llm.create_chat_completion(messages, temperature=0, repeat_penalty=1.0,
+                                        max_tokens=max_tokens, stream=True):
+    text = chunk["choices"][0]["delta"].get("content")
+    if text:
+        if first is None:
+            first = time.perf_counter() - start
+        pieces.append(text)
+        sys.stdout.write(text); sys.stdout.flush()
+total = time.perf_counter() - start
+answer = "".join(pieces)
+n = len(llm.tokenize(answer.encode(), add_bos=False, special=False))
+sys.stdout.write("\n")
+print(json.dumps({"first_token_s": first, "generation_s": total, "completion_tokens": n,
+                  "answer": answer}), file=sys.stderr)
+"""
+
+
+def lamp_cmd() -> list[str]:
+    script = Path(sys.executable).parent / "lamp"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "lamp.cli"]
+
+
+def timed(cmd: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark command failed: {cmd[:3]}...: {proc.stderr.strip()}")
+    return wall, proc
+
+
+def tokens_per_s(n: int, first: float, total: float) -> float:
+    return (n - 1) / (total - first) if n > 1 and total > first else 0.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--max-tokens", type=int, default=96)
+    ap.add_argument("--prompt", default="Explain in one paragraph what a hash table is.")
+    ap.add_argument("--model", default="", help="GGUF file (default: lamp's default model)")
+    args = ap.parse_args()
+
+    model = (
+        args.model
+        or subprocess.run(
+            [*lamp_cmd(), "models", "path"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
+    threads = os.cpu_count() or 1
+    system = "You are lamp, a helpful assistant running locally. Answer clearly and concisely."
+    common = [
+        "--model",
+        model,
+        "--temperature",
+        "0",
+        "--repeat-penalty",
+        "1.0",
+        "--max-tokens",
+        str(args.max_tokens),
+        "--threads",
+        str(threads),
+        "--system",
+        system,
+    ]
+    bare = [
+        sys.executable,
+        "-c",
+        BARE,
+        model,
+        args.prompt,
+        str(args.max_tokens),
+        str(threads),
+        system,
+    ]
+    rows: dict[str, list[float]] = {
+        k: [] for k in ("lamp_wall", "bare_wall", "lamp_ttft", "bare_ttft", "lamp_tps", "bare_tps")
+    }
+    same_answer = True
+    for i in range(args.runs):
+        lamp_wall, _ = timed([*lamp_cmd(), "ask", *common, args.prompt])
+        bare_wall, bare_proc = timed(bare)
+        _, lamp_json = timed([*lamp_cmd(), "ask", "--json", *common, args.prompt])
+        lj = json.loads(lamp_json.stdout)
+        bj = json.loads(bare_proc.stderr.strip().splitlines()[-1])
+        same_answer &= lj["answer"].strip() == bj["answer"].strip()
+        rows["lamp_wall"].append(lamp_wall)
+        rows["bare_wall"].append(bare_wall)
+        rows["lamp_ttft"].append(lj["timings"]["first_token_s"])
+        rows["bare_ttft"].append(bj["first_token_s"])
+        rows["lamp_tps"].append(lj["timings"]["tokens_per_s"])
+        rows["bare_tps"].append(
+            tokens_per_s(bj["completion_tokens"], bj["first_token_s"], bj["generation_s"])
+        )
+        print(
+            f"run {i + 1}: wall lamp {lamp_wall:.3f}s bare {bare_wall:.3f}s | ttft lamp "
+            f"{rows['lamp_ttft'][-1]:.3f}s bare {rows['bare_ttft'][-1]:.3f}s | tok/s lamp "
+            f"{rows['lamp_tps'][-1]:.2f} bare {rows['bare_tps'][-1]:.2f}",
+            flush=True,
+        )
+    med = {k: statistics.median(v) for k, v in rows.items()}
+    summary = {
+        "runs": args.runs,
+        "threads": threads,
+        "max_tokens": args.max_tokens,
+        "same_answer": same_answer,
+        "wall_s": {
+            "lamp": med["lamp_wall"],
+            "bare": med["bare_wall"],
+            "ratio_lamp_over_bare": med["lamp_wall"] / med["bare_wall"],
+            "target": "<= 1.10",
+        },
+        "first_token_s": {
+            "lamp": med["lamp_ttft"],
+            "bare": med["bare_ttft"],
+            "ratio_lamp_over_bare": med["lamp_ttft"] / med["bare_ttft"],
+        },
+        "tokens_per_s": {
+            "lamp": med["lamp_tps"],
+            "bare": med["bare_tps"],
+            "ratio_lamp_over_bare": med["lamp_tps"] / med["bare_tps"],
+            "target": ">= 0.97",
+        },
+        "cpu": shutil.which("lscpu")
+        and subprocess.run(["lscpu"], capture_output=True, text=True)
+        .stdout.split("Model name:")[-1]
+        .splitlines()[0]
+        .strip(),
+    }
+    for key in ("wall_s", "first_token_s", "tokens_per_s"):
+        s = summary[key]
+        print(
+            f"{key:<14} lamp {s['lamp']:.3f}  bare {s['bare']:.3f}  "
+            f"ratio {s['ratio_lamp_over_bare']:.3f}  {s.get('target', '')}"
+        )
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,284 @@
+"""``lamp memory ...``: inspect and edit what lamp remembers.
+
+Commands only parse, call ``lamp.memory``, and render: plain lines (no ANSI) for
+people and pipes, one JSON object with ``--json``; diagnostics go to stderr.
+chromadb is imported only when a command actually opens the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from lamp.memory.errors import MemoryStoreError
+
+if TYPE_CHECKING:
+    from lamp.memory import MemoryStore
+
+__all__ = ["MemoryLocation", "app", "memory_location", "open_store"]
+
+app = typer.Typer(
+    help="Inspect and edit lamp's memory: sessions, remembered facts, ingested documents.",
+    no_args_is_help=True,
+)
+
+
+@dataclass(frozen=True)
+class MemoryLocation:
+    """Where the store is: a directory (embedded Chroma) or a Chroma server URL."""
+
+    path: Path | None = None
+    url: str | None = None
+
+    def __str__(self) -> str:
+        return self.url or str(self.path)
+
+
+def memory_location(url: str | None = None) -> MemoryLocation:
+    """Resolve the store: ``url`` (from ``--memory-url``), else ``$LAMP_MEMORY_URL``,
+    else ``$LAMP_HOME/data/memory``, else the platform's user data dir."""
+    url = url or os.environ.get("LAMP_MEMORY_URL") or None
+    if url:
+        return MemoryLocation(url=url)
+    home = os.environ.get("LAMP_HOME")
+    if home:
+        return MemoryLocation(path=Path(home) / "data" / "memory")
+    import platformdirs
+
+    return MemoryLocation(path=platformdirs.user_data_path("lamp") / "memory")
+
+
+def open_store(location: MemoryLocation) -> MemoryStore:
+    """Open the store at ``location`` (imports chromadb and the embedding model)."""
+    from lamp.memory import MemoryStore
+
+    return MemoryStore.open(location.path, url=location.url)
+
+
+@contextlib.contextmanager
+def _store(ctx: typer.Context) -> Iterator[MemoryStore]:
+    """Open the store for one command; memory errors become one stderr line + exit code."""
+    store = None
+    try:
+        store = open_store(memory_location(ctx.obj))
+        yield store
+    except MemoryStoreError as exc:
+        typer.echo(f"lamp: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _emit(as_json: bool, payload: dict[str, Any], lines: list[str]) -> None:
+    if as_json:
+        typer.echo(json.dumps(payload, ensure_ascii=False))
+    else:
+        for line in lines:
+            typer.echo(line)
+
+
+def _preview(text: str, width: int = 70) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+@app.callback()
+def _group(
+    ctx: typer.Context,
+    memory_url: Annotated[
+        str | None,
+        typer.Option("--memory-url", envvar="LAMP_MEMORY_URL", help="Chroma server URL."),
+    ] = None,
+) -> None:
+    ctx.obj = memory_url
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    session: Annotated[
+        str | None, typer.Option("--session", help="List this session's turns.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List sessions and facts, or the turns of one session (with ids for ``forget``)."""
+    with _store(ctx) as store:
+        if session is not None:
+            turns = store.history(session)
+            if not turns and store.get_session(session) is None:
+                typer.echo(f"lamp: error: unknown session {session!r}", err=True)
+                raise typer.Exit(2)
+            _emit(
+                as_json,
+                {"session": session, "turns": [asdict(t) | {"id": t.id} for t in turns]},
+                [f"{t.id}  {_preview(t.text)}" for t in turns],
+            )
+            return
+        sessions, facts = store.sessions(), store.facts()
+    lines = [f"session {s.name}  turns={s.turns}" for s in sessions]
+    lines += [f"{f.id}  {_preview(f.text)}" for f in facts]
+    _emit(
+        as_json,
+        {"sessions": [asdict(s) for s in sessions], "facts": [asdict(f) for f in facts]},
+        lines or ["memory is empty"],
+    )
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many results.")] = 5,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Only this session's turns.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Semantic search over turns, facts and documents."""
+    with _store(ctx) as store:
+        hits = store.search(query, k=k, session=session)
+    _emit(
+        as_json,
+        {"query": query, "hits": [asdict(h) for h in hits]},
+        [f"{h.distance:.3f}  {h.id}  {_preview(h.text)}" for h in hits] or ["no matches"],
+    )
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    session: Annotated[str, typer.Argument(help="Session name.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Print a whole session, turn by turn."""
+    with _store(ctx) as store:
+        info = store.get_session(session)
+        turns = store.history(session)
+    if info is None and not turns:
+        typer.echo(f"lamp: error: unknown session {session!r}", err=True)
+        raise typer.Exit(2)
+    _emit(
+        as_json,
+        {
+            "session": asdict(info) if info else {"name": session},
+            "turns": [asdict(t) | {"id": t.id} for t in turns],
+        },
+        [f"[{t.n}] {t.role}: {t.text}" for t in turns],
+    )
+
+
+@app.command()
+def remember(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="The fact to remember in every session.")],
+    session: Annotated[str, typer.Option("--session", help="Where it was said.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Remember a fact across sessions."""
+    with _store(ctx) as store:
+        fact = store.remember(text, session=session)
+    _emit(as_json, asdict(fact), [fact.id])
+
+
+@app.command()
+def forget(
+    ctx: typer.Context,
+    item_id: Annotated[
+        str | None, typer.Argument(metavar="ID", help="Turn, fact or doc id.")
+    ] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Forget a whole session.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Forget one item by id, or a whole session."""
+    if (item_id is None) == (session is None):
+        typer.echo("lamp: error: give an ID or --session, not both", err=True)
+        raise typer.Exit(2)
+    with _store(ctx) as store:
+        if session is not None:
+            n = store.forget_session(session)
+            _emit(
+                as_json,
+                {"session": session, "turns_removed": n},
+                [f"forgot session {session} ({n} turns)"],
+            )
+            return
+        assert item_id is not None
+        store.forget(item_id)
+    _emit(as_json, {"forgotten": item_id}, [f"forgot {item_id}"])
+
+
+@app.command()
+def clear(
+    ctx: typer.Context,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete everything lamp remembers (asks first on a terminal)."""
+    if not yes:
+        if not sys.stdin.isatty():
+            typer.echo(
+                "lamp: error: refusing to clear memory without --yes (not a terminal)", err=True
+            )
+            raise typer.Exit(2)
+        typer.confirm(f"Delete all memory at {memory_location(ctx.obj)}?", abort=True)
+    with _store(ctx) as store:
+        removed = store.clear()
+    _emit(
+        as_json,
+        {"removed": removed},
+        [f"removed {', '.join(f'{v} {k}' for k, v in removed.items())}"],
+    )
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="Text files to chunk and index.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Chunk text files into the documents collection for retrieval."""
+    results: list[dict[str, Any]] = []
+    with _store(ctx) as store, _progress() as advance:
+        for path in files:
+            n = store.ingest(
+                path, progress=lambda done, total, p=path: advance(p.name, done, total)
+            )
+            results.append({"path": str(path), "chunks": n})
+    _emit(
+        as_json,
+        {"files": results, "chunks": sum(r["chunks"] for r in results)},
+        [f"{r['path']}: {r['chunks']} chunks" for r in results],
+    )
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Any]:
+    """A Rich progress bar on a terminal (stderr); nothing at all on a pipe."""
+    if not sys.stderr.isatty():
+        yield lambda name, done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def advance(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(f"ingest {name}", total=total)
+            bar.update(tasks[name], completed=done, total=total)
+
+        yield advance

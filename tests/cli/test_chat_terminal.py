@@ -1,0 +1,80 @@
+"""`lamp chat` under a real pseudo-terminal (pexpect): typing, slash commands, Ctrl-C, Ctrl-D."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from lamp.agent.backend import Sampling
+from lamp.agent.conversation import Conversation
+from lamp.agent.testing import ScriptedBackend
+from lamp.cli.chat import ChatSession, _read_message
+
+pexpect = pytest.importorskip("pexpect")
+PROMPT = ">>> "
+
+
+def test_slash_commands_without_a_terminal() -> None:
+    said: list[str] = []
+    conv = Conversation(ScriptedBackend(), Sampling(), system="old")
+    conv.history.append(conv.history.__class__)  # anything: /reset must clear it
+    session = ChatSession(conv, say=said.append)
+    assert session.handle_command("/help") and "/reset" in said[-1]
+    assert session.handle_command("/reset") and conv.history == []
+    assert session.handle_command("/system") and said[-1] == "old"
+    assert session.handle_command("/system be a pirate") and conv.system == "be a pirate"
+    assert session.handle_command("/bogus") and "unknown command" in said[-1]
+    assert session.handle_command("/exit") is False
+
+
+def test_multi_line_input_forms() -> None:
+    lines = iter(["first \\", "second"])
+    assert _read_message(lambda _: next(lines)) == "first \nsecond"
+    block = iter(['"""', "a", "", "b", '"""'])
+    assert _read_message(lambda _: next(block)) == "a\n\nb"
+
+
+@pytest.mark.integration
+def test_chat_in_a_real_terminal(default_model: Path, lamp_home: Path) -> None:
+    script = Path(sys.executable).parent / "lamp"
+    child = pexpect.spawn(
+        str(script), ["chat", "--temperature", "0", "--max-tokens", "300"],
+        env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "40"},
+        timeout=60, dimensions=(40, 100),
+    )
+    try:
+        child.expect_exact(PROMPT)
+        child.sendline("What is the capital of France? Answer in one word.")
+        child.expect("Paris")
+        child.expect_exact(PROMPT)
+
+        child.sendline("/help")
+        child.expect_exact("/reset")
+        child.expect_exact(PROMPT)
+
+        # Multi-line input with a trailing backslash.
+        child.sendline("What is 2 + \\")
+        child.expect_exact("... ")
+        child.sendline("3? Reply with just the number.")
+        child.expect("5")
+        child.expect_exact(PROMPT)
+
+        # Ctrl-C stops the answer but not the chat.
+        child.sendline("Write a long story about a dragon who learns to bake bread.")
+        child.expect(r"[A-Za-z]{4,}")  # the story has started streaming
+        child.sendintr()
+        child.expect_exact("(answer stopped)")
+        child.expect_exact(PROMPT)
+
+        child.sendline("/reset")
+        child.expect_exact("(conversation cleared)")
+        child.expect_exact(PROMPT)
+
+        child.sendeof()  # Ctrl-D leaves
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    assert (lamp_home / "data" / "chat_history").read_text().count("capital of France") == 1

@@ -1,0 +1,98 @@
+"""The installed `lamp` command in a subprocess, on the real default model (greedy, short)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+ANSI = re.compile(rb"\x1b\[")
+ONE_WORD = ("--temperature", "0", "--max-tokens", "16")
+
+
+def test_capital_of_france(run_lamp, default_model: Path) -> None:
+    proc = run_lamp("ask", *ONE_WORD, "What is the capital of France? Answer in one word.")
+    assert proc.returncode == 0, proc.stderr
+    assert b"Paris" in proc.stdout
+    assert proc.stdout.endswith(b"\n")
+    assert not ANSI.search(proc.stdout) and proc.stderr == b""
+
+
+def test_piped_stdin_is_the_material(run_lamp, default_model: Path) -> None:
+    notes = b"Meeting notes: the launch moved to March 3rd. Owner: Priya."
+    proc = run_lamp("ask", *ONE_WORD, "Who is the owner? Answer with the name only.",
+                    stdin=notes)
+    assert proc.returncode == 0 and b"Priya" in proc.stdout
+
+
+def test_json_output_parses(run_lamp, default_model: Path) -> None:
+    proc = run_lamp("ask", "--json", "--seed", "1", *ONE_WORD, "Say OK.")
+    payload = json.loads(proc.stdout)
+    assert proc.returncode == 0
+    assert payload["answer"] and payload["usage"]["completion_tokens"] > 0
+    assert payload["model"]["path"] == str(default_model)
+    assert payload["model"]["n_threads"] >= 1
+    assert payload["timings"]["first_token_s"] > 0
+
+
+def test_template_sentiment(run_lamp, default_model: Path) -> None:
+    proc = run_lamp("ask", "-t", "sentiment", stdin=b"Terrible. It broke on day one and "
+                    b"the refund never came.")
+    assert proc.returncode == 0 and proc.stdout.strip().lower() == b"negative"
+
+
+@pytest.mark.parametrize("args, stdin, fragment", [
+    (("ask", "--model", "/etc/hostname", "hi"), None, b"not a GGUF"),
+    (("ask", "--model", "/no/such/model.gguf", "hi"), None, b"not found"),
+    (("ask",), b"", b"nothing to ask"),
+    (("ask", "summarize"), b"lorem ipsum " * 30000, b"--truncate"),
+])
+def test_bad_input_exit_2_one_line(run_lamp, args, stdin, fragment) -> None:
+    proc = run_lamp(*args, stdin=stdin)
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert proc.stderr.count(b"\n") == 1 and fragment in proc.stderr
+    assert b"Traceback" not in proc.stderr
+
+
+def test_truncated_gguf_exit_2(run_lamp, default_model: Path, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.gguf"
+    with default_model.open("rb") as src:
+        cut.write_bytes(src.read(40_000_000))
+    proc = run_lamp("ask", "--model", str(cut), "hi")
+    assert proc.returncode == 2 and b"truncated" in proc.stderr
+    assert proc.stderr.count(b"\n") == 1
+
+
+def test_non_utf8_stdin_is_replaced_with_a_warning(run_lamp, default_model: Path) -> None:
+    proc = run_lamp("ask", *ONE_WORD, "Repeat the input word.", stdin=b"caf\xe9\xff")
+    assert proc.returncode == 0
+    assert proc.stderr.startswith(b"lamp: warning: stdin is not valid UTF-8")
+
+
+def test_verbose_shows_the_traceback_on_error(run_lamp) -> None:
+    proc = run_lamp("ask", "--verbose", "--model", "/etc/hostname", "hi")
+    assert proc.returncode == 2 and b"Traceback" in proc.stderr
+
+
+def test_models_info_and_path(run_lamp, default_model: Path) -> None:
+    info = json.loads(run_lamp("models", "info", "--json").stdout)
+    assert info["sha256"] == "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+    assert info["size"] == 491_400_064 and info["architecture"] == "qwen2"
+    assert info["context_length"] == 32768 and info["chat_template"] is True
+    assert isinstance(info["gpu_offload_supported"], bool)
+    assert run_lamp("models", "path").stdout.decode().strip() == str(default_model)
+
+
+def test_templates_list_and_config_show(run_lamp, lamp_home: Path) -> None:
+    listing = run_lamp("templates", "list").stdout.decode()
+    assert "summarize" in listing and "sentiment" in listing
+    (lamp_home / "config").mkdir(exist_ok=True)
+    (lamp_home / "config" / "config.toml").write_text("temperature = 0.3\n")
+    shown = json.loads(run_lamp("config", "show", "--json",
+                                env={"LAMP_TOP_K": "9"}).stdout)["settings"]
+    assert shown["temperature"]["value"] == 0.3 and shown["temperature"]["source"].startswith(
+        "file ")
+    assert shown["top_k"] == {"value": 9, "source": "env LAMP_TOP_K"}
