@@ -3,6 +3,8 @@
     LampError                 exit 1  (anything lamp itself could not do)
     ├── ModelError            exit 1  the model failed while loading or generating
     ├── BackendUnavailable    exit 1  a model server is down or answered badly
+    │   ├── ServerError       exit 1  it answered with an HTTP error status (``.status``)
+    │   └── MalformedReply    exit 1  it answered with something that is not the API
     ├── SandboxUnavailable    exit 1  the sandbox cannot give the isolation the policy demands
     ├── UsageError            exit 2  bad flags, bad config, bad input
     │   ├── ModelFileError    exit 2  the model path is missing, not GGUF, or truncated
@@ -21,9 +23,11 @@ __all__ = [
     "ContextOverflow",
     "InputError",
     "LampError",
+    "MalformedReply",
     "ModelError",
     "ModelFileError",
     "SandboxUnavailable",
+    "ServerError",
     "StepLimitReached",
     "UsageError",
 ]
@@ -41,6 +45,18 @@ class ModelError(LampError):
 
 class BackendUnavailable(LampError):
     exit_code = 1
+
+
+class ServerError(BackendUnavailable):
+    """The server was reached and refused: callers may treat 4xx and 5xx differently."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class MalformedReply(BackendUnavailable):
+    """The server was reached but its reply is not the OpenAI API (a proxy page, bad SSE)."""
 
 
 class SandboxUnavailable(LampError):

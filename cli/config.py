@@ -23,8 +23,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["BACKENDS", "Settings", "load_settings"]
 
+BACKENDS = ("llama", "openai")  # in-process llama.cpp | an OpenAI-compatible server
 DEFAULT_SYSTEM = "You are lamp, a helpful assistant running locally. Answer clearly and concisely."
 
 
@@ -42,6 +43,9 @@ class Settings:
     threads: int = 0  # 0: all cores
     n_gpu_layers: int = 0
     memory_url: str = ""
+    backend: str = "llama"
+    base_url: str = ""  # the OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1
+    request_timeout: float = 120.0  # seconds of server silence before giving up
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -136,6 +140,9 @@ def _validate(s: Settings) -> None:
         (s.threads >= 0, "threads must be >= 0"),
         (s.n_gpu_layers >= -1, "n_gpu_layers must be >= -1 (-1 offloads all layers)"),
         (s.repeat_penalty > 0, "repeat_penalty must be > 0"),
+        (s.backend in BACKENDS,
+         f"backend must be one of {', '.join(BACKENDS)}, got {s.backend!r}"),
+        (s.request_timeout > 0, "request_timeout must be > 0"),
     ]
     for ok, message in checks:
         if not ok:

@@ -83,6 +83,8 @@ def ask(
     ctx: options.Ctx = None,
     threads: options.Threads = None,
     n_gpu_layers: options.GpuLayers = None,
+    backend: options.BackendName = None,
+    base_url: options.BaseUrl = None,
     verbose: options.Verbose = False,
 ) -> None:
     """Ask one question and stream the answer (stdin in, stdout out)."""
@@ -101,9 +103,9 @@ def ask(
     for message in given.warnings:
         warn(message)
     started = time.perf_counter()
-    backend = load_backend(settings, verbose=verbose, quiet=quiet or json_out)
+    model_backend = load_backend(settings, verbose=verbose, quiet=quiet or json_out)
     prepared = prepare_ask(
-        backend,
+        model_backend,
         sampling_from(settings),
         prompt=given.prompt,
         material=given.material,
@@ -120,7 +122,7 @@ def ask(
         usage = result.usage
         renderer.emit({
             "answer": result.answer,
-            "model": backend.describe(),
+            "model": model_backend.describe(),
             "template": tmpl.name if tmpl else None,
             "sampling": prepared.conversation.sampling.as_dict(),
             "usage": {
@@ -129,7 +131,7 @@ def ask(
                 "finish_reason": usage.finish_reason if usage else "",
             },
             "timings": {
-                "load_s": round(getattr(backend, "load_seconds", 0.0), 4),
+                "load_s": round(getattr(model_backend, "load_seconds", 0.0), 4),
                 "first_token_s": round(usage.seconds_to_first_token, 4) if usage else None,
                 "generation_s": round(usage.seconds_total, 4) if usage else None,
                 "tokens_per_s": round(usage.tokens_per_second, 2) if usage else None,
@@ -156,6 +158,8 @@ def chat(
     ctx: options.Ctx = None,
     threads: options.Threads = None,
     n_gpu_layers: options.GpuLayers = None,
+    backend: options.BackendName = None,
+    base_url: options.BaseUrl = None,
     verbose: options.Verbose = False,
 ) -> None:
     """Interactive chat: streaming Markdown, history, multi-line input, /help for commands."""

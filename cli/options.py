@@ -42,10 +42,22 @@ GpuLayers = Annotated[
     typer.Option("--n-gpu-layers", help="Layers to offload to GPU (-1: all; needs a CUDA/Metal "
                  "build of llama-cpp-python).", rich_help_panel=_M, show_default=False),
 ]
+BackendName = Annotated[
+    str | None,
+    typer.Option("--backend", help="Where the model runs: llama (in process) or openai (a server "
+                 "speaking the OpenAI chat API, see --base-url).", rich_help_panel=_M,
+                 show_default=False),
+]
+BaseUrl = Annotated[
+    str | None,
+    typer.Option("--base-url", help="OpenAI-compatible server for --backend openai, e.g. "
+                 "http://127.0.0.1:8080/v1 (API key from LAMP_API_KEY or OPENAI_API_KEY).",
+                 rich_help_panel=_M, show_default=False),
+]
 System = Annotated[str | None, typer.Option("--system", help="System prompt.", show_default=False)]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v",
                                        help="Show llama.cpp logs and tracebacks on errors.")]
 
 # Flag names that map 1:1 onto Settings fields.
 MODEL_FLAGS = ("model", "temperature", "top_k", "top_p", "max_tokens", "seed", "repeat_penalty",
-               "ctx", "threads", "n_gpu_layers", "system")
+               "ctx", "threads", "n_gpu_layers", "system", "backend", "base_url")

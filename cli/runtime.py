@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from lamp.agent.backend import Sampling
+from lamp.agent.backend import Backend, Sampling
+from lamp.agent.errors import UsageError
 from lamp.agent.model_store import ensure_default_model
 
 from . import paths
@@ -74,8 +75,10 @@ def resolve_model(settings: Settings, quiet: bool = False) -> Path:
         return ensure_default_model(paths.models_dir(), progress=on_progress, on_start=on_start)
 
 
-def load_backend(settings: Settings, *, verbose: bool = False, quiet: bool = False):
-    """Load the llama.cpp backend (imported lazily: `lamp --help` never loads llama.cpp)."""
+def load_backend(settings: Settings, *, verbose: bool = False, quiet: bool = False) -> Backend:
+    """Load the configured backend (imported lazily: `lamp --help` never loads llama.cpp)."""
+    if settings.backend == "openai":
+        return _http_backend(settings)
     from lamp.agent.llama_backend import LlamaCppBackend, LlamaOptions
 
     model_path = resolve_model(settings, quiet=quiet)
@@ -93,3 +96,18 @@ def load_backend(settings: Settings, *, verbose: bool = False, quiet: bool = Fal
         with Console(stderr=True).status("loading model…", spinner="dots"):
             return LlamaCppBackend(options)
     return LlamaCppBackend(options)
+
+
+def _http_backend(settings: Settings) -> Backend:
+    """An OpenAI-compatible server; ``--model`` names the server's model instead of a file."""
+    from lamp.agent.http_backend import HttpOptions, OpenAIBackend
+
+    if not settings.base_url:
+        raise UsageError("--backend openai needs --base-url (or LAMP_BASE_URL), "
+                         "e.g. http://127.0.0.1:8080/v1")
+    return OpenAIBackend(HttpOptions(
+        base_url=settings.base_url,
+        model=settings.model,
+        n_ctx=settings.ctx,
+        timeout=settings.request_timeout,
+    ))

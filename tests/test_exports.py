@@ -18,3 +18,22 @@ def test_all_is_accurate(module: str) -> None:
     missing = [name for name in exported if not hasattr(mod, name)]
     assert missing == []
     assert len(set(exported)) == len(exported)
+
+
+def test_every_subpackage_is_installed() -> None:
+    """A folder with an __init__.py that pyproject does not list is missing from wheels."""
+    import sys
+    from pathlib import Path
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    for top, name in (("agent", "lamp.agent"), ("cli", "lamp.cli"), ("memory", "lamp.memory")):
+        for init in (root / top).rglob("__init__.py"):
+            rel = init.parent.relative_to(root / top).parts
+            assert ".".join((name, *rel)) in listed, f"{init.parent} not in pyproject packages"

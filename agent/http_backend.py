@@ -1,0 +1,306 @@
+"""The HTTP backend: the ``Backend`` protocol over the OpenAI chat completions API.
+
+For users who outgrow one machine. llama.cpp's server, llama-cpp-python's server,
+vLLM and Ollama all answer ``POST {base_url}/chat/completions`` with server-sent
+events. Only the standard library is used (``http.client``), so this backend
+adds no dependency and almost no import time.
+
+The OpenAI API says nothing about tokenizers, context sizes or grammars, so the
+server is probed once, at construction, for the extras it may have:
+
+- llama-cpp-python's server: ``/extras/tokenize/count``; GBNF ``grammar`` field.
+- llama.cpp's server: ``/props`` (context size per slot), ``/tokenize``; ``grammar``.
+- vLLM: ``max_model_len`` in ``/v1/models``.
+- anything else: context size from settings, tokens estimated (see
+  ``estimate_tokens``), no grammar.
+
+``describe()`` says which of these is in use, so a surprising budget can be explained.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._http import Http, malformed, reading_errors
+from ._sse import IdleTimeout, MalformedStream, iter_sse_data
+from .backend import Chunk, Message, Sampling
+from .errors import BackendUnavailable, ServerError, UsageError
+
+__all__ = ["API_KEY_VARS", "HttpOptions", "OpenAIBackend", "ServerInfo", "api_key_from_env",
+           "estimate_tokens"]
+
+API_KEY_VARS = ("LAMP_API_KEY", "OPENAI_API_KEY")
+# Chat templates wrap each message in a few special tokens (ChatML's
+# "<|im_start|>role\n ... <|im_end|>\n" is 5, Llama 3's header is 5 with BOS) and
+# open the reply with a few more; counting a little over keeps the budget safe.
+PER_MESSAGE_TOKENS = 8
+REPLY_PRIMER_TOKENS = 8
+_COUNT_CACHE = 512  # texts whose token count we remember (history is re-counted every turn)
+_GRAMMAR_SERVERS = frozenset({"llama-cpp-python", "llama.cpp"})
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    base_url: str  # e.g. http://127.0.0.1:8080/v1
+    model: str = ""  # "": the first model the server lists
+    n_ctx: int = 4096  # used only when the server does not report its context size
+    timeout: float = 120.0  # longest silence (between bytes, and between events) we wait out
+    connect_timeout: float = 10.0
+    api_key: str | None = None  # None: from LAMP_API_KEY, then OPENAI_API_KEY
+    grammar: bool | None = None  # None: trust the probe; True/False overrides it
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What the probe learned about the server beyond the OpenAI API."""
+
+    kind: str  # "llama-cpp-python" | "llama.cpp" | "openai-compatible"
+    models: tuple[str, ...]
+    n_ctx: int | None = None
+    tokenize_path: str | None = None  # relative to the server root (base URL minus /v1)
+
+
+def api_key_from_env(environ: Mapping[str, str] | None = None) -> str | None:
+    env = os.environ if environ is None else environ
+    return next((env[name] for name in API_KEY_VARS if env.get(name)), None)
+
+
+def estimate_tokens(text: str) -> int:
+    """A deliberately high guess for servers without a tokenizer endpoint.
+
+    BPE tokenizers average about 4 bytes of English per token; we assume 3. Digits
+    count one each (Qwen and Llama 3 split numbers into single digits or triples) and
+    text outside ASCII one per 2 bytes (a CJK character is often a token of its own).
+    """
+    digits = sum(c.isdigit() for c in text if c.isascii())
+    other_ascii = sum(1 for c in text if c.isascii()) - digits
+    wide = len(text.encode("utf-8")) - digits - other_ascii
+    return digits + -(-other_ascii // 3) + -(-wide // 2)
+
+
+class OpenAIBackend:
+    """A model behind an OpenAI-compatible server; construction probes the server."""
+
+    name = "openai"
+
+    def __init__(self, options: HttpOptions) -> None:
+        started = time.perf_counter()
+        self.options = options
+        key = options.api_key if options.api_key is not None else api_key_from_env()
+        self._http = Http(options.base_url, timeout=options.timeout,
+                          connect_timeout=options.connect_timeout, api_key=key)
+        self.base_url = self._http.url
+        models, max_model_len = self._list_models()
+        self.model = options.model or (models[0] if models else "")
+        if not self.model:
+            raise BackendUnavailable(
+                f"model server at {self.base_url} lists no models; name one with --model")
+        self.server = self._probe(models, max_model_len)
+        self.supports_grammar = (self.server.kind in _GRAMMAR_SERVERS
+                                 if options.grammar is None else options.grammar)
+        self._counts: OrderedDict[str, int] = OrderedDict()
+        self.load_seconds = time.perf_counter() - started
+
+    # -- probing ----------------------------------------------------------
+    def _list_models(self) -> tuple[tuple[str, ...], int | None]:
+        """Model ids, and the context length if the server says (vLLM's ``max_model_len``)."""
+        try:
+            listing = self._http.get_json("GET", self._http.api_path("/models"))
+        except ServerError as exc:
+            if exc.status == 404 and self.options.model:  # a server without /models
+                return (), None
+            raise
+        entries = listing.get("data") if isinstance(listing, dict) else None
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise malformed(self.base_url, "GET /models", json.dumps(listing)[:80])
+        lengths = [e["max_model_len"] for e in entries if isinstance(e.get("max_model_len"), int)]
+        return tuple(str(e["id"]) for e in entries if "id" in e), (lengths[0] if lengths else None)
+
+    def _probe(self, models: tuple[str, ...], max_model_len: int | None) -> ServerInfo:
+        counted = self._http.try_json("POST", self._http.root_path("/extras/tokenize/count"),
+                                      {"input": "lamp", "model": self.model})
+        if isinstance(counted, dict) and isinstance(counted.get("count"), int):
+            return ServerInfo("llama-cpp-python", models, max_model_len, "/extras/tokenize/count")
+        props = self._http.try_json("GET", self._http.root_path("/props"))
+        settings = props.get("default_generation_settings") if isinstance(props, dict) else None
+        if isinstance(settings, dict):
+            n_ctx = settings.get("n_ctx")
+            per_slot = n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else max_model_len
+            return ServerInfo("llama.cpp", models, per_slot, "/tokenize")
+        return ServerInfo("openai-compatible", models, max_model_len)
+
+    # -- Backend protocol -------------------------------------------------
+    @property
+    def context_size(self) -> int:
+        return self.server.n_ctx or self.options.n_ctx
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        """Per-message counts plus template overhead: the server cannot render our template."""
+        body = sum(self.count_text(m.content) + PER_MESSAGE_TOKENS for m in messages)
+        return body + REPLY_PRIMER_TOKENS
+
+    def count_text(self, text: str) -> int:
+        if text in self._counts:
+            self._counts.move_to_end(text)
+            return self._counts[text]
+        count = self._server_count(text) if self.server.tokenize_path else estimate_tokens(text)
+        self._counts[text] = count
+        if len(self._counts) > _COUNT_CACHE:
+            self._counts.popitem(last=False)
+        return count
+
+    def _server_count(self, text: str) -> int:
+        path = self._http.root_path(self.server.tokenize_path or "")
+        if self.server.kind == "llama-cpp-python":
+            reply = self._http.get_json("POST", path, {"input": text, "model": self.model})
+            count = reply.get("count") if isinstance(reply, dict) else None
+        else:
+            reply = self._http.get_json("POST", path, {"content": text})
+            tokens = reply.get("tokens") if isinstance(reply, dict) else None
+            count = len(tokens) if isinstance(tokens, list) else None
+        if not isinstance(count, int):
+            raise malformed(self.base_url, f"POST {path}", json.dumps(reply)[:80])
+        return count
+
+    def stream_chat(
+        self,
+        messages: Sequence[Message],
+        sampling: Sampling,
+        grammar: str | None = None,
+    ) -> Iterator[Chunk]:
+        if grammar is not None and not self.supports_grammar:
+            raise UsageError(
+                f"the {self.server.kind} server at {self.base_url} does not take GBNF grammars; "
+                "use llama.cpp's or llama-cpp-python's server, or the in-process backend")
+        body = self.request_body(messages, sampling, grammar)
+        conn, resp = self._http.send("POST", self._http.api_path("/chat/completions"), body,
+                                     stream=True)
+        return self._read_stream(conn, resp, messages)
+
+    def request_body(self, messages: Sequence[Message], sampling: Sampling,
+                     grammar: str | None = None) -> dict[str, Any]:
+        """The JSON we POST; top_k, repeat_penalty and grammar are llama.cpp extensions."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "temperature": sampling.temperature,
+            "top_p": sampling.top_p,
+            "max_tokens": sampling.max_tokens,
+            "top_k": sampling.top_k,
+            "repeat_penalty": sampling.repeat_penalty,
+        }
+        if sampling.seed is not None and sampling.seed >= 0:
+            body["seed"] = sampling.seed
+        if sampling.stop:
+            body["stop"] = list(sampling.stop)
+        if grammar is not None:
+            body["grammar"] = grammar
+        return body
+
+    def _read_stream(self, conn: Any, resp: Any, messages: Sequence[Message]) -> Iterator[Chunk]:
+        url = self.base_url
+        where = f"model server at {url}"
+        usage: dict[str, Any] = {}
+        finish: str | None = None
+        pieces = 0
+        try:
+            if "json" in (resp.getheader("Content-Type") or ""):  # the server ignored stream
+                events: Iterator[str] = iter([self._read_whole(resp)])
+            else:
+                events = iter_sse_data(resp.readline, self.options.timeout)
+            with reading_errors(where, self.options.timeout):
+                for data in events:
+                    if data.strip() == "[DONE]":
+                        break
+                    event = _parse_event(data, url)
+                    if isinstance(event.get("usage"), dict):
+                        usage = event["usage"]
+                    for text, reason in _choices(event, url):
+                        if text:
+                            pieces += 1
+                            yield Chunk(text=text)
+                        finish = reason or finish
+                else:
+                    if finish is None:  # EOF without [DONE] or a finish reason
+                        raise BackendUnavailable(
+                            f"{where} closed the connection in the middle of the answer")
+        except IdleTimeout:
+            raise BackendUnavailable(
+                f"{where} sent only keep-alives for {self.options.timeout:g} s; "
+                "giving up (raise request_timeout for slow models)") from None
+        except MalformedStream as exc:
+            raise malformed(url, "the chat request", str(exc)) from exc
+        finally:
+            conn.close()
+        prompt = usage.get("prompt_tokens")
+        completion = usage.get("completion_tokens")
+        yield Chunk(
+            text="",
+            # Servers that ignore include_usage (llama-cpp-python's) stream one token
+            # per chunk, so counting chunks is a close stand-in.
+            prompt_tokens=prompt if isinstance(prompt, int) else self.count_tokens(messages),
+            completion_tokens=completion if isinstance(completion, int) else pieces,
+            finish_reason=finish or "stop",
+        )
+
+    def _read_whole(self, resp: Any) -> str:
+        with reading_errors(f"model server at {self.base_url}", self.options.timeout):
+            raw = resp.read()
+        event = _parse_event(raw.decode("utf-8", "replace"), self.base_url)
+        for choice in event.get("choices") or []:  # reshape a full reply as one delta
+            if isinstance(choice, dict) and isinstance(choice.get("message"), dict):
+                choice["delta"] = choice.pop("message")
+        return json.dumps(event)
+
+    def describe(self) -> dict[str, object]:
+        if self.server.tokenize_path:
+            counting = f"server {self.server.tokenize_path} + template estimate"
+        else:
+            counting = "estimate (~3 bytes per token; the server has no tokenizer endpoint)"
+        return {
+            "backend": self.name,
+            "base_url": self.base_url,
+            "model": self.model,
+            "server": self.server.kind,
+            "n_ctx": self.context_size,
+            "n_ctx_from": "server" if self.server.n_ctx else "setting ctx",
+            "token_counting": counting,
+            "grammar": self.supports_grammar,
+        }
+
+
+def _parse_event(data: str, url: str) -> dict[str, Any]:
+    try:
+        event = json.loads(data)
+    except ValueError:
+        event = None
+    if not isinstance(event, dict):
+        raise malformed(url, "the chat request", data)
+    error = event.get("error")
+    if error:  # llama.cpp and vLLM report failures inside the stream
+        message = error.get("message", error) if isinstance(error, dict) else error
+        raise BackendUnavailable(
+            f"model server at {url} failed mid-answer: {' '.join(str(message).split())[:300]}")
+    return event
+
+
+def _choices(event: dict[str, Any], url: str) -> Iterator[tuple[str, str | None]]:
+    """(text, finish_reason) of the first choice; a usage-only event has no choices."""
+    choices = event.get("choices") or []
+    if not isinstance(choices, list):
+        raise malformed(url, "the chat request", json.dumps(event))
+    for choice in choices[:1]:
+        delta = choice.get("delta") if isinstance(choice, dict) else None
+        text = (delta.get("content") or "") if isinstance(delta, dict) else None
+        reason = choice.get("finish_reason") if isinstance(choice, dict) else None
+        if not isinstance(text, str) or not (reason is None or isinstance(reason, str)):
+            raise malformed(url, "the chat request", json.dumps(choice))
+        yield text, reason

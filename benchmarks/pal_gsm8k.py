@@ -1,0 +1,131 @@
+"""PAL vs chain-of-thought on GSM8K-style problems, same model, greedy, same items.
+
+    python benchmarks/pal_gsm8k.py --data ../shared/bench-data/gsm8k_dev.jsonl --limit 50
+    python benchmarks/pal_gsm8k.py --data ../shared/bench-data/gsmhard_dev.jsonl --limit 50
+
+Prints one line per item and a final JSON summary: accuracy of each method, PAL
+failure categories, seconds per item, and the sandbox's overhead per run
+(`print(1)` in the sandbox vs a plain `python -I -c`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from lamp.agent.backend import Message, Sampling
+from lamp.agent.events import FinalAnswer
+from lamp.agent.llama_backend import LlamaCppBackend, LlamaOptions
+from lamp.agent.model_store import ensure_default_model
+from lamp.agent.pal import solve
+from lamp.agent.sandbox import Sandbox
+from lamp.cli import paths
+
+COT_SYSTEM = ("Solve the math word problem. Think step by step, then finish with a last line "
+              "of the form 'Answer: <number>'.")
+NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+def to_number(text: str | None) -> float | None:
+    if not text:
+        return None
+    match = NUMBER.findall(text.replace("$", ""))
+    if not match:
+        return None
+    try:
+        return float(match[-1].replace(",", ""))
+    except ValueError:
+        return None
+
+
+def cot_answer(backend: LlamaCppBackend, question: str, max_tokens: int) -> str:
+    messages = [Message("system", COT_SYSTEM), Message("user", question)]
+    text = "".join(c.text for c in backend.stream_chat(
+        messages, Sampling(temperature=0, max_tokens=max_tokens, repeat_penalty=1.0)))
+    tail = text.rsplit("Answer:", 1)[-1] if "Answer:" in text else text
+    return tail
+
+
+def sandbox_overhead(sandbox: Sandbox, runs: int = 15) -> dict[str, float]:
+    plain, boxed = [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-I", "-c", "print(1)"], capture_output=True, check=True)
+        plain.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        result = sandbox.run("print(1)")
+        boxed.append(time.perf_counter() - t)
+        assert result.stdout.strip() == "1", result
+    p, b = statistics.median(plain), statistics.median(boxed)
+    return {"plain_python_ms": p * 1000, "sandbox_ms": b * 1000, "overhead_ms": (b - p) * 1000,
+            "target_overhead_ms": 60, "layers": list(sandbox.run("pass").layers)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", required=True, type=Path)
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--no-cot", action="store_true", help="skip the chain-of-thought baseline")
+    ap.add_argument("--cot-max-tokens", type=int, default=400)
+    ap.add_argument("--model", default="")
+    args = ap.parse_args()
+
+    items = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
+    items = items[: args.limit] if args.limit else items
+    model = Path(args.model) if args.model else ensure_default_model(paths.models_dir())
+    backend = LlamaCppBackend(LlamaOptions(model))
+    sandbox = Sandbox(timeout=10)
+    sampling = Sampling(temperature=0, max_tokens=400, repeat_penalty=1.0)
+    pal_ok = cot_ok = 0
+    failures: dict[str, int] = {"no code": 0, "exception": 0, "timeout": 0, "no value": 0,
+                                "wrong": 0}
+    pal_secs, cot_secs, retries = [], [], 0
+    for n, item in enumerate(items, 1):
+        t = time.perf_counter()
+        final = next(e for e in solve(backend, item["question"], sandbox.run, sampling)
+                     if isinstance(e, FinalAnswer))
+        pal_secs.append(time.perf_counter() - t)
+        outcome = final.steps[0]
+        retries += outcome["retries"]
+        value = to_number(outcome["value"])
+        pal_right = value is not None and abs(value - item["answer"]) < 1e-3
+        pal_ok += pal_right
+        if not pal_right:
+            failures[outcome["failure"] or "wrong"] += 1
+        cot_text, cot_right = "", False
+        if not args.no_cot:
+            t = time.perf_counter()
+            cot_text = cot_answer(backend, item["question"], args.cot_max_tokens)
+            cot_secs.append(time.perf_counter() - t)
+            cot_value = to_number(cot_text)
+            cot_right = cot_value is not None and abs(cot_value - item["answer"]) < 1e-3
+            cot_ok += cot_right
+        print(f"{n:>4} {item['id']:<14} gold {item['answer']:<12g} pal {outcome['value']!s:<14}"
+              f"{'ok ' if pal_right else 'BAD'} {pal_secs[-1]:5.1f}s"
+              + ("" if args.no_cot else
+                 f" | cot {to_number(cot_text)!s:<14}{'ok ' if cot_right else 'BAD'} "
+                 f"{cot_secs[-1]:5.1f}s"), flush=True)
+    total = len(items)
+    not_wrong = sum(v for k, v in failures.items() if k != "wrong")
+    summary = {
+        "data": str(args.data), "items": total,
+        "pal_accuracy": pal_ok / total,
+        "cot_accuracy": None if args.no_cot else cot_ok / total,
+        "pal_failures": failures,
+        "pal_non_wrong_failure_rate": not_wrong / total,
+        "pal_retries": retries,
+        "pal_s_per_item": statistics.mean(pal_secs),
+        "cot_s_per_item": statistics.mean(cot_secs) if cot_secs else None,
+        "sandbox": sandbox_overhead(sandbox),
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
