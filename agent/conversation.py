@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from .backend import Backend, Message, Sampling
-from .context import fit_messages
+from .context import FitResult, fit_messages
 from .events import Event, FinalAnswer, Notice, TextDelta, Usage
+from .memory_link import MemoryHook
 
 __all__ = ["Conversation", "compose_user_message"]
 
@@ -35,22 +36,40 @@ class Conversation:
     truncate: bool = False
     history: list[Message] = field(default_factory=list)
     examples: list[Message] = field(default_factory=list)  # few-shot, always kept
+    memory: MemoryHook | None = None
+    memory_budget: int = 384  # most tokens of recalled memory per answer
+    # Store turn numbers parallel to ``history`` (None: not stored), so recall can
+    # leave out exactly the turns that are still in the window.
+    turn_numbers: list[int | None] = field(default_factory=list)
 
     def reset(self) -> None:
         self.history.clear()
+        self.turn_numbers.clear()
+
+    def load(self, turns: list[tuple[int, Message]]) -> None:
+        """Start from stored turns (``lamp chat -c``, ``ask --session``)."""
+        self.history = [m for _, m in turns]
+        self.turn_numbers = [n for n, _ in turns]
+
+    def _system_with_memory(self, user_text: str, kept: int, max_tokens: int) -> str:
+        if self.memory is None:
+            return self.system
+        numbers = self.turn_numbers[len(self.turn_numbers) - kept:] if kept else []
+        in_window = {n for n in numbers if n is not None}
+        free = self.backend.context_size - max_tokens - self.backend.count_tokens(
+            [Message("system", self.system), Message("user", user_text)])
+        budget = min(self.memory_budget, self.backend.context_size // 4, free)
+        block = self.memory.recall(user_text, in_window, budget) if budget > 32 else ""
+        return f"{self.system}\n\n{block}".strip() if block else self.system
 
     def send(self, user_text: str, sampling: Sampling | None = None) -> Iterator[Event]:
         sampling = sampling or self.sampling
-        system = Message("system", self.system) if self.system else None
-        fit = fit_messages(
-            system,
-            [*self.examples, *self.history],
-            Message("user", user_text),
-            count=self.backend.count_tokens,
-            n_ctx=self.backend.context_size,
-            max_tokens=sampling.max_tokens,
-            truncate=self.truncate,
-        )
+        fit = self._fit(self.system, user_text, sampling)
+        if self.memory is not None:
+            kept = len(fit.messages) - 1 - (1 if self.system else 0) - len(self.examples)
+            memory_system = self._system_with_memory(user_text, max(kept, 0), sampling.max_tokens)
+            if memory_system != self.system:
+                fit = self._fit(memory_system, user_text, sampling)
         if fit.truncated_chars:
             yield Notice(
                 f"input truncated: {fit.truncated_chars:,} characters cut to fit the "
@@ -75,10 +94,10 @@ class Conversation:
                     finish = chunk.finish_reason
         except (GeneratorExit, KeyboardInterrupt):
             # Stopped by the user: keep what they saw, so the next turn makes sense.
-            self.history += [user_msg, Message("assistant", "".join(parts) + " [interrupted]")]
+            self._remember(user_msg, "".join(parts) + " [interrupted]")
             raise
         answer = "".join(parts)
-        self.history += [user_msg, Message("assistant", answer)]
+        self._remember(user_msg, answer)
         total = time.perf_counter() - started
         yield Usage(
             prompt_tokens=prompt_tokens,
@@ -88,6 +107,24 @@ class Conversation:
             finish_reason=finish,
         )
         yield FinalAnswer(answer)
+
+    def _fit(self, system_text: str, user_text: str, sampling: Sampling) -> FitResult:
+        return fit_messages(
+            Message("system", system_text) if system_text else None,
+            [*self.examples, *self.history],
+            Message("user", user_text),
+            count=self.backend.count_tokens,
+            n_ctx=self.backend.context_size,
+            max_tokens=sampling.max_tokens,
+            truncate=self.truncate,
+        )
+
+    def _remember(self, user_msg: Message, answer: str) -> None:
+        numbers: tuple[int | None, int | None] = (None, None)
+        if self.memory is not None:
+            numbers = self.memory.record(user_msg.content, answer)
+        self.history += [user_msg, Message("assistant", answer)]
+        self.turn_numbers += list(numbers)
 
     def with_sampling(self, **changes: object) -> Conversation:
         return replace(self, sampling=replace(self.sampling, **changes))

@@ -25,12 +25,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._http import Http, malformed, reading_errors
 from ._sse import IdleTimeout, MalformedStream, iter_sse_data
 from .backend import Chunk, Message, Sampling
 from .errors import BackendUnavailable, ServerError, UsageError
+
+if TYPE_CHECKING:
+    from http.client import HTTPConnection, HTTPResponse
 
 __all__ = ["API_KEY_VARS", "HttpOptions", "OpenAIBackend", "ServerInfo", "api_key_from_env",
            "estimate_tokens"]
@@ -96,31 +99,32 @@ class OpenAIBackend:
         self._http = Http(options.base_url, timeout=options.timeout,
                           connect_timeout=options.connect_timeout, api_key=key)
         self.base_url = self._http.url
-        models, max_model_len = self._list_models()
-        self.model = options.model or (models[0] if models else "")
+        listed = self._list_models()
+        self.model = options.model or next(iter(listed), "")
         if not self.model:
             raise BackendUnavailable(
                 f"model server at {self.base_url} lists no models; name one with --model")
-        self.server = self._probe(models, max_model_len)
+        self.server = self._probe(tuple(listed), listed.get(self.model))
         self.supports_grammar = (self.server.kind in _GRAMMAR_SERVERS
                                  if options.grammar is None else options.grammar)
         self._counts: OrderedDict[str, int] = OrderedDict()
         self.load_seconds = time.perf_counter() - started
 
     # -- probing ----------------------------------------------------------
-    def _list_models(self) -> tuple[tuple[str, ...], int | None]:
-        """Model ids, and the context length if the server says (vLLM's ``max_model_len``)."""
+    def _list_models(self) -> dict[str, int | None]:
+        """Model ids in the server's order, each with its context length if the server
+        says (vLLM's ``max_model_len``)."""
         try:
             listing = self._http.get_json("GET", self._http.api_path("/models"))
         except ServerError as exc:
             if exc.status == 404 and self.options.model:  # a server without /models
-                return (), None
+                return {}
             raise
         entries = listing.get("data") if isinstance(listing, dict) else None
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-            raise malformed(self.base_url, "GET /models", json.dumps(listing)[:80])
-        lengths = [e["max_model_len"] for e in entries if isinstance(e.get("max_model_len"), int)]
-        return tuple(str(e["id"]) for e in entries if "id" in e), (lengths[0] if lengths else None)
+            raise malformed(self.base_url, "GET /models", json.dumps(listing))
+        return {str(e["id"]): (e["max_model_len"] if isinstance(e.get("max_model_len"), int)
+                               else None) for e in entries if "id" in e}
 
     def _probe(self, models: tuple[str, ...], max_model_len: int | None) -> ServerInfo:
         counted = self._http.try_json("POST", self._http.root_path("/extras/tokenize/count"),
@@ -205,14 +209,16 @@ class OpenAIBackend:
             body["grammar"] = grammar
         return body
 
-    def _read_stream(self, conn: Any, resp: Any, messages: Sequence[Message]) -> Iterator[Chunk]:
+    def _read_stream(self, conn: HTTPConnection, resp: HTTPResponse,
+                     messages: Sequence[Message]) -> Iterator[Chunk]:
         url = self.base_url
         where = f"model server at {url}"
+        content_type = resp.getheader("Content-Type") or "no content type"
         usage: dict[str, Any] = {}
         finish: str | None = None
-        pieces = 0
+        pieces = events_seen = 0
         try:
-            if "json" in (resp.getheader("Content-Type") or ""):  # the server ignored stream
+            if "json" in content_type:  # the server ignored "stream": one whole reply
                 events: Iterator[str] = iter([self._read_whole(resp)])
             else:
                 events = iter_sse_data(resp.readline, self.options.timeout)
@@ -221,6 +227,7 @@ class OpenAIBackend:
                     if data.strip() == "[DONE]":
                         break
                     event = _parse_event(data, url)
+                    events_seen += 1
                     if isinstance(event.get("usage"), dict):
                         usage = event["usage"]
                     for text, reason in _choices(event, url):
@@ -229,6 +236,9 @@ class OpenAIBackend:
                             yield Chunk(text=text)
                         finish = reason or finish
                 else:
+                    if not events_seen and "event-stream" not in content_type:
+                        raise malformed(url, "the chat request",
+                                        f"{content_type} instead of an event stream")
                     if finish is None:  # EOF without [DONE] or a finish reason
                         raise BackendUnavailable(
                             f"{where} closed the connection in the middle of the answer")
@@ -251,7 +261,7 @@ class OpenAIBackend:
             finish_reason=finish or "stop",
         )
 
-    def _read_whole(self, resp: Any) -> str:
+    def _read_whole(self, resp: HTTPResponse) -> str:
         with reading_errors(f"model server at {self.base_url}", self.options.timeout):
             raw = resp.read()
         event = _parse_event(raw.decode("utf-8", "replace"), self.base_url)

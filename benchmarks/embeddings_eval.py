@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from lamp.memory._encoders import E5Encoder, MiniLMEncoder
 
 DATA = Path(__file__).parent / "data" / "bilingual_recall.jsonl"

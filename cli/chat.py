@@ -13,17 +13,27 @@ import contextlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from lamp.agent.conversation import Conversation
 from lamp.agent.errors import LampError
 
 from . import paths
-from .config import Settings
+from .common import with_model_options
+from .config import Settings, settings_from_flags
 from .errors import report
+from .memory_session import (
+    Continue,
+    MemoryChoice,
+    NoMemory,
+    SessionName,
+    attach_memory,
+    start_memory,
+)
 from .render import PlainRenderer, RichRenderer
 from .runtime import load_backend, sampling_from
 
-__all__ = ["ChatSession", "run_chat"]
+__all__ = ["ChatSession", "chat", "run_chat"]
 
 HELP = """\
 /help            this help
@@ -100,20 +110,51 @@ def _save_history(readline: object, history: object) -> None:
         readline.write_history_file(history)  # type: ignore[attr-defined]
 
 
-def run_chat(settings: Settings, *, verbose: bool = False) -> None:
+@with_model_options
+def chat(
+    session: SessionName = None,
+    continue_last: Continue = False,
+    no_memory: NoMemory = False,
+    *,
+    flags: dict[str, Any],
+    verbose: bool,
+) -> None:
+    """Interactive chat: streaming Markdown, history, multi-line input, /help for commands."""
+    from .errors import remember_verbose
+
+    remember_verbose(verbose)
+    choice = MemoryChoice(session=session, continue_last=continue_last, disabled=no_memory)
+    run_chat(settings_from_flags(flags), choice, verbose=verbose)
+
+
+def run_chat(settings: Settings, choice: MemoryChoice, *, verbose: bool = False) -> None:
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if interactive:
         _setup_readline()
+    opening = start_memory(choice)
     backend = load_backend(settings, verbose=verbose)
     conversation = Conversation(backend=backend, sampling=sampling_from(settings),
                                 system=settings.system, truncate=False)
+    link = attach_memory(conversation, opening, choice,
+                         count_text=getattr(backend, "count_text", None),
+                         model=model_name(backend), load_history=True)
+    try:
+        _loop(conversation, interactive, verbose,
+              banner=f"session {link.session}" if link else "memory off")
+    finally:
+        if link is not None:
+            link.close()
+
+
+def _loop(conversation: Conversation, interactive: bool, verbose: bool, banner: str) -> None:
     if interactive:
         from rich.console import Console
 
         console = Console()
         session = ChatSession(conversation, say=lambda s: console.print(
             s, style="dim", markup=False, highlight=False))
-        console.print("lamp chat — /help for commands, Ctrl-D to leave", style="dim")
+        console.print(f"lamp chat ({banner}) — /help for commands, Ctrl-D to leave",
+                      style="dim", highlight=False)
         renderer: RichRenderer | PlainRenderer = RichRenderer(console=console)
     else:
         session = ChatSession(conversation, say=lambda s: print(s, flush=True))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
 from lamp.memory.errors import MemoryStoreError
 
 if TYPE_CHECKING:
@@ -42,17 +42,15 @@ class MemoryLocation:
 
 
 def memory_location(url: str | None = None) -> MemoryLocation:
-    """Resolve the store: ``url`` (from ``--memory-url``), else ``$LAMP_MEMORY_URL``,
-    else ``$LAMP_HOME/data/memory``, else the platform's user data dir."""
-    url = url or os.environ.get("LAMP_MEMORY_URL") or None
+    """Resolve the store: ``url`` (from ``--memory-url``), else the ``memory_url`` setting
+    (``LAMP_MEMORY_URL`` or the config file), else ``<data dir>/memory``."""
+    from . import paths
+    from .config import load_settings
+
+    url = url or load_settings().memory_url or None
     if url:
         return MemoryLocation(url=url)
-    home = os.environ.get("LAMP_HOME")
-    if home:
-        return MemoryLocation(path=Path(home) / "data" / "memory")
-    import platformdirs
-
-    return MemoryLocation(path=platformdirs.user_data_path("lamp") / "memory")
+    return MemoryLocation(path=paths.data_dir() / "memory")
 
 
 def open_store(location: MemoryLocation) -> MemoryStore:

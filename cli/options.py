@@ -14,7 +14,8 @@ _M = "Model"
 
 ModelPath = Annotated[
     Path | None,
-    typer.Option("--model", "-m", help="GGUF model file (default: the bundled Qwen2.5-Coder-0.5B).",
+    typer.Option("--model", "-m", help="GGUF model file (default: the bundled Qwen2.5-Coder-0.5B); "
+                 "with --backend openai, the server's model name (default: the first it lists).",
                  rich_help_panel=_M, show_default=False),
 ]
 Temperature = Annotated[

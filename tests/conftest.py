@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from lamp.agent.model_store import ensure_default_model
 from lamp.cli import paths
 

@@ -10,6 +10,8 @@ import pytest
 @pytest.mark.parametrize("module", ["lamp.agent", "lamp.agent.events", "lamp.agent.backend",
                                     "lamp.agent.errors", "lamp.agent.conversation",
                                     "lamp.agent.templates", "lamp.agent.model_store",
+                                    "lamp.agent.http_backend", "lamp.agent.pal",
+                                    "lamp.agent.sandbox", "lamp.memory",
                                     "lamp.cli.config", "lamp.cli.render", "lamp.cli.main"])
 def test_all_is_accurate(module: str) -> None:
     mod = importlib.import_module(module)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from lamp.agent.backend import Message
 from lamp.agent.context import TRUNCATION_MARK, fit_messages
 from lamp.agent.errors import ContextOverflow

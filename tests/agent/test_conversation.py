@@ -86,3 +86,50 @@ def test_user_choices_beat_template_defaults() -> None:
     list(prepared.conversation.send(prepared.user_text))
     messages, sampling, _ = backend.requests[0]
     assert messages[0].content == "mine" and sampling.temperature == 0.9
+
+
+class FakeMemory:
+    def __init__(self, block: str = "") -> None:
+        self.block = block
+        self.recalls: list[tuple[str, set[int], int]] = []
+        self.records: list[tuple[str, str]] = []
+        self.next = 100
+
+    def recall(self, query: str, exclude_turns: set[int], token_budget: int) -> str:
+        self.recalls.append((query, exclude_turns, token_budget))
+        return self.block
+
+    def record(self, user: str, assistant: str) -> tuple[int, int]:
+        self.records.append((user, assistant))
+        self.next += 2
+        return self.next - 2, self.next - 1
+
+
+def test_memory_block_goes_into_the_system_prompt_and_turns_are_recorded() -> None:
+    memory = FakeMemory("Relevant memory from earlier:\n- fact: the dog is called Rex")
+    backend = ScriptedBackend().enqueue("Rex")
+    conv = Conversation(backend, Sampling(max_tokens=50), system="be brief", memory=memory)
+    conv.load([(0, Message("user", "hello")), (1, Message("assistant", "hi"))])
+    list(conv.send("what is my dog called?"))
+    system = backend.requests[0][0][0]
+    assert system.role == "system" and system.content.startswith("be brief")
+    assert "the dog is called Rex" in system.content
+    query, excluded, budget = memory.recalls[0]
+    assert query == "what is my dog called?" and excluded == {0, 1} and 32 < budget <= 384
+    assert memory.records == [("what is my dog called?", "Rex")]
+    assert conv.turn_numbers == [0, 1, 100, 101]
+
+
+def test_turns_that_fell_out_of_the_window_are_recallable() -> None:
+    memory = FakeMemory()
+    backend = ScriptedBackend(context=400).enqueue("ok")
+    conv = Conversation(backend, Sampling(max_tokens=50), system="s", memory=memory)
+    turns = []
+    for i in range(40):
+        turns += [(2 * i, Message("user", f"message {i} " + "w " * 10)),
+                  (2 * i + 1, Message("assistant", f"reply {i}"))]
+    conv.load(turns)
+    list(conv.send("question"))
+    excluded = memory.recalls[0][1]
+    assert 0 not in excluded and 1 not in excluded  # oldest turns are out of the window
+    assert 79 in excluded and 78 in excluded  # newest are in it

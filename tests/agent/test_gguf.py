@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from lamp.agent.errors import ModelFileError
 from lamp.agent.gguf import check_magic, read_gguf
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from lamp.agent.backend import Message, Sampling
 from lamp.agent.conversation import Conversation
 from lamp.agent.errors import ModelFileError

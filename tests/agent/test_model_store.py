@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from lamp.agent.errors import ModelFileError
 from lamp.agent.model_store import DEFAULT_MODEL, ensure_default_model, locate_parts
 

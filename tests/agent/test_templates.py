@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from lamp.agent.errors import InputError, UsageError
 from lamp.agent.templates import BUILTIN_TEMPLATES, find_template, load_templates
 

@@ -7,6 +7,7 @@ import json
 import sys
 
 import pytest
+
 from lamp.agent.testing import ScriptedBackend
 from lamp.cli import main as cli_main
 

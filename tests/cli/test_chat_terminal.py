@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from lamp.agent.backend import Sampling
 from lamp.agent.conversation import Conversation
 from lamp.agent.testing import ScriptedBackend

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from lamp.agent.errors import UsageError
 from lamp.cli import paths
 from lamp.cli.config import load_settings

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from lamp.cli.memory import MemoryLocation, app, memory_location
 from typer.testing import CliRunner
+
+from lamp.cli.memory import MemoryLocation, app, memory_location
 
 
 @pytest.fixture

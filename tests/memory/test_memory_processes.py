@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from lamp.memory import MemoryStore, recall
 from lamp.memory._backend import TURNS
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from lamp.memory import MemoryStore, recall
 
 FILLER_EN = [

@@ -7,8 +7,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import lamp.memory
 import pytest
+
+import lamp.memory
 from lamp.memory import MemoryInputError, MemoryStore, MemoryStoreError, format_memory, recall
 from lamp.memory._chunking import chunk_text
 from lamp.memory._encoders import MINILM_MODEL, PinnedFile, load_encoder

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
 from lamp.agent.sandbox import Sandbox
 from lamp.agent.sandbox._bwrap import find_bwrap
 from lamp.agent.sandbox._host import sandbox_uid

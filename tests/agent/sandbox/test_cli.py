@@ -10,8 +10,9 @@ import tty
 from pathlib import Path
 
 import pytest
-from lamp.cli.sandbox import app
 from typer.testing import CliRunner
+
+from lamp.cli.sandbox import app
 
 pytestmark = pytest.mark.integration
 CLI = [sys.executable, "-c", "from lamp.cli.sandbox import app; app()"]

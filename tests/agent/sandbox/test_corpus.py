@@ -18,6 +18,7 @@ from string import Template
 from typing import Any
 
 import pytest
+
 from lamp.agent.sandbox import SandboxResult
 
 pytestmark = pytest.mark.integration

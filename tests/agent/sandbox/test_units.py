@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import struct
 
-import lamp.agent.sandbox as sandbox
 import pytest
+
+import lamp.agent.sandbox as sandbox
 from lamp.agent.errors import LampError, SandboxUnavailable, UsageError
 from lamp.agent.sandbox import Sandbox
 from lamp.agent.sandbox._runner import _static_l1

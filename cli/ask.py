@@ -1,0 +1,105 @@
+"""`lamp ask`: one question in, one streamed answer out (stdin in, stdout out)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Annotated, Any
+
+import typer
+
+from .common import with_model_options
+from .memory_session import Continue, MemoryChoice, NoMemory, SessionName
+
+__all__ = ["ask"]
+
+
+@with_model_options
+def ask(
+    prompt: Annotated[str | None, typer.Argument(
+        help="The question or instruction. Piped stdin becomes the material it talks about.",
+        show_default=False)] = None,
+    template: Annotated[str | None, typer.Option(
+        "--template", "-t", help="Prompt template (see `lamp templates list`).",
+        show_default=False)] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the answer.")] = False,
+    truncate: Annotated[bool, typer.Option(
+        "--truncate", help="Cut input that does not fit the context (announced) instead of "
+        "failing.")] = False,
+    session: SessionName = None,
+    continue_last: Continue = False,
+    no_memory: NoMemory = False,
+    *,
+    flags: dict[str, Any],
+    verbose: bool,
+) -> None:
+    """Ask one question and stream the answer (stdin in, stdout out)."""
+    from lamp.agent.ask import prepare_ask
+    from lamp.agent.templates import find_template
+
+    from . import paths
+    from .config import settings_from_flags
+    from .errors import remember_verbose
+    from .inputs import read_user_input
+    from .memory_session import attach_memory, model_name, start_memory
+    from .render import JsonRenderer, PlainRenderer, RichRenderer, warn
+    from .runtime import load_backend, sampling_from
+
+    remember_verbose(verbose)
+    settings = settings_from_flags(flags)
+    tmpl = find_template(template, paths.config_dir() / "templates") if template else None
+    given = read_user_input(prompt)
+    for message in given.warnings:
+        warn(message)
+    started = time.perf_counter()
+    choice = MemoryChoice(session=session, continue_last=continue_last, disabled=no_memory)
+    opening = start_memory(choice)  # in a thread, behind the model load
+    model_backend = load_backend(settings, verbose=verbose, quiet=quiet or json_out)
+    prepared = prepare_ask(
+        model_backend,
+        sampling_from(settings),
+        prompt=given.prompt,
+        material=given.material,
+        system=settings.system,
+        template=tmpl,
+        system_from_user=settings.sources["system"] != "default",
+        temperature_from_user=settings.sources["temperature"] != "default",
+        truncate=truncate,
+    )
+    link = attach_memory(prepared.conversation, opening, choice,
+                         count_text=getattr(model_backend, "count_text", None),
+                         model=model_name(model_backend), load_history=True)
+    try:
+        events = prepared.conversation.send(prepared.user_text)
+        if json_out:
+            renderer = JsonRenderer()
+            result = renderer.render(events)
+            usage = result.usage
+            renderer.emit({
+                "answer": result.answer,
+                "model": model_backend.describe(),
+                "session": link.session if link else None,
+                "template": tmpl.name if tmpl else None,
+                "sampling": prepared.conversation.sampling.as_dict(),
+                "usage": {
+                    "prompt_tokens": usage.prompt_tokens if usage else 0,
+                    "completion_tokens": usage.completion_tokens if usage else 0,
+                    "finish_reason": usage.finish_reason if usage else "",
+                },
+                "timings": {
+                    "load_s": round(getattr(model_backend, "load_seconds", 0.0), 4),
+                    "first_token_s": round(usage.seconds_to_first_token, 4) if usage else None,
+                    "generation_s": round(usage.seconds_total, 4) if usage else None,
+                    "tokens_per_s": round(usage.tokens_per_second, 2) if usage else None,
+                    "total_s": round(time.perf_counter() - started, 4),
+                },
+                "warnings": list(given.warnings) + result.notices,
+            })
+        elif sys.stdout.isatty():
+            RichRenderer(quiet=quiet).render(events)
+        else:
+            PlainRenderer(quiet=quiet).render(events)
+    finally:
+        if link is not None:
+            link.close()  # deferred writes finish after the answer is out

@@ -1,0 +1,101 @@
+"""`lamp pal`: the model writes a program, the sandbox computes the answer."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from .common import with_model_options
+
+__all__ = ["pal"]
+
+
+@with_model_options
+def pal(
+    question: Annotated[str | None, typer.Argument(help="The word problem (or pipe it on stdin).",
+                                                   show_default=False)] = None,
+    show_code: Annotated[bool, typer.Option("--show-code", help="Print the program too.")] = False,
+    explain: Annotated[bool, typer.Option("--explain",
+                                          help="Let the model phrase a sentence around the "
+                                          "computed value.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    sandbox_policy: Annotated[str, typer.Option(
+        "--sandbox", help="auto: strict where Landlock+seccomp work; strict: refuse otherwise; "
+        "best: run with whatever layers exist.")] = "auto",
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds the program may run.")] = 10,
+    *,
+    flags: dict[str, Any],
+    verbose: bool,
+) -> None:
+    """Program-aided answer: the model writes Python, a sandbox runs it, its value is the answer.
+
+    Exit 0 with the answer; 1 when no runnable program came out after one retry.
+    """
+    from lamp.agent.errors import LampError
+    from lamp.agent.events import CodeRun, FinalAnswer, Notice, TextDelta
+    from lamp.agent.pal import solve
+    from lamp.agent.sandbox import Sandbox
+
+    from .config import settings_from_flags
+    from .errors import remember_verbose
+    from .inputs import read_user_input
+    from .render import warn
+    from .runtime import load_backend, sampling_from
+
+    remember_verbose(verbose)
+    settings = settings_from_flags(flags)
+    given = read_user_input(question)
+    for message in given.warnings:
+        warn(message)
+    text = "\n\n".join(part for part in (given.prompt, given.material) if part)
+    sandbox = Sandbox(policy=sandbox_policy, timeout=timeout)  # type: ignore[arg-type]
+    backend = load_backend(settings, verbose=verbose, quiet=json_out)
+    sampling = sampling_from(settings)
+    if settings.sources["repeat_penalty"] == "default":
+        # Code repeats names by nature; penalising repeats makes programs worse.
+        from dataclasses import replace
+
+        sampling = replace(sampling, repeat_penalty=1.0)
+    if settings.sources["temperature"] == "default":
+        from dataclasses import replace
+
+        sampling = replace(sampling, temperature=0.0)
+
+    shown_warnings: set[str] = set()
+
+    def run(code: str):
+        result = sandbox.run(code)
+        for w in result.warnings:
+            if w not in shown_warnings:
+                shown_warnings.add(w)
+                warn(w)
+        return result
+
+    final: FinalAnswer | None = None
+    explanation: list[str] = []
+    for event in solve(backend, text, run, sampling, explain=explain):
+        if isinstance(event, CodeRun) and show_code and not json_out:
+            sys.stderr.write(f"--- program ({'ok' if event.exit_code == 0 else 'failed'}) ---\n"
+                             f"{event.code}\n")
+            if event.stdout:
+                sys.stderr.write(f"--- output ---\n{event.stdout}\n")
+            if event.exit_code != 0:
+                sys.stderr.write(f"--- error ---\n{event.stderr.strip()[-800:]}\n")
+        elif isinstance(event, Notice) and verbose:
+            warn(event.message)
+        elif isinstance(event, TextDelta):
+            explanation.append(event.text)
+        elif isinstance(event, FinalAnswer):
+            final = event
+    outcome = final.steps[0] if final else {}
+    if json_out:
+        outcome = {**outcome, "explanation": "".join(explanation).strip() or None}
+        typer.echo(json.dumps(outcome, ensure_ascii=False))
+    if not final or not final.text:
+        raise LampError(f"no runnable program after {1 + outcome.get('retries', 0)} attempt(s) "
+                        f"({outcome.get('failure') or 'no answer'})")
+    if not json_out:
+        typer.echo("".join(explanation).strip() if explain and explanation else final.text)
