@@ -28,6 +28,7 @@ from .memory_session import (
     NoMemory,
     SessionName,
     attach_memory,
+    model_name,
     start_memory,
 )
 from .render import PlainRenderer, RichRenderer
