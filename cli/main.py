@@ -22,6 +22,7 @@ from .models import app as models_app
 from .pal import pal
 from .sandbox import app as sandbox_app
 from .templates_cmd import app as templates_app
+from .tools import app as tools_app
 
 __all__ = ["app", "run"]
 
@@ -38,6 +39,7 @@ app.command("chat")(chat)
 app.command("pal")(pal)
 app.add_typer(memory_app, name="memory")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(tools_app, name="tools")
 app.add_typer(models_app, name="models")
 app.add_typer(templates_app, name="templates")
 app.add_typer(config_app, name="config")

@@ -1,0 +1,204 @@
+"""How one agent step is written: the ReAct text format or the model's native tool calls.
+
+A format owns four things: the system prompt that introduces the tools, how
+earlier steps are replayed as chat messages, the grammar a step must follow,
+and how a generated step is parsed. The loop (agent/react.py) knows nothing
+else, so formats can be swapped and measured side by side.
+
+Both grammars leave exactly two ways out: one call to a known tool with input
+valid for its schema, or a final answer. A step therefore always parses.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .backend import Message
+from .grammar import GrammarBuilder, literal
+
+__all__ = ["FORMATS", "Action", "Final", "NativeFormat", "ReactFormat", "Step", "StepFormat",
+           "ToolSpec", "get_format"]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Action:
+    tool: str
+    args: dict[str, Any]
+    thought: str = ""
+
+
+@dataclass(frozen=True)
+class Final:
+    answer: str
+    thought: str = ""
+
+
+@dataclass
+class Step:
+    """One finished step, as the format needs it to replay the history."""
+
+    raw: str  # what the model generated
+    action: Action | None = None
+    observation: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class StepFormat(Protocol):
+    name: str
+
+    def messages(self, system: str, tools: list[ToolSpec], question: str,
+                 steps: list[Step]) -> list[Message]: ...
+
+    def grammar(self, tools: list[ToolSpec]) -> str: ...
+
+    def parse(self, text: str) -> Action | Final | None: ...
+
+
+def _tool_lines(tools: list[ToolSpec]) -> str:
+    return "\n".join(
+        f"- {t.name}: {t.description.strip()} Input: "
+        f"{json.dumps(_compact_schema(t.schema), ensure_ascii=False)}" for t in tools)
+
+
+def _compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema without noise the model does not need (keeps prompts short)."""
+    drop = {"additionalProperties", "title", "$schema"}
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in drop:
+            continue
+        if key == "properties":
+            out[key] = {k: _compact_schema(v) for k, v in value.items()}
+        elif key == "items" and isinstance(value, dict):
+            out[key] = _compact_schema(value)
+        else:
+            out[key] = value
+    return out
+
+
+def _args_alternatives(builder: GrammarBuilder, tools: list[ToolSpec], prefix: str,
+                       between: str, suffix: str) -> str:
+    parts = []
+    for tool in tools:
+        args = builder.schema_rule(tool.schema, f"args-{tool.name}")
+        parts.append(f"{literal(prefix + tool.name + between)} {args} {literal(suffix)}")
+    return builder.add("call", " | ".join(parts))
+
+
+class ReactFormat:
+    """Thought / Action / Action Input, with observations fed back as user messages."""
+
+    name = "react"
+
+    def messages(self, system: str, tools: list[ToolSpec], question: str,
+                 steps: list[Step]) -> list[Message]:
+        intro = (
+            f"{system}\n\nYou can use these tools:\n{_tool_lines(tools)}\n\n"
+            "Work step by step. Each reply is either\n"
+            "Thought: <one line of reasoning>\nAction: <tool name>\n"
+            "Action Input: <JSON input for the tool>\n"
+            "or, when you know the answer (or no tool fits the question),\n"
+            "Thought: <one line>\nFinal Answer: <the answer>\n"
+            "After an action you will get an Observation with the tool's result."
+        ).strip()
+        out = [Message("system", intro), Message("user", f"Question: {question}")]
+        for step in steps:
+            out.append(Message("assistant", step.raw.strip()))
+            out.append(Message("user", f"Observation: {step.observation}"))
+        return out
+
+    def grammar(self, tools: list[ToolSpec]) -> str:
+        b = GrammarBuilder()
+        b.add("thought", "[^\\n]{1,400}")
+        b.add("answer", "[^\\n]+ ( \"\\n\" [^\\n]+ )*")
+        alternatives = ['"Final Answer: " answer']
+        if tools:
+            call = _args_alternatives(b, tools, "Action: ", "\nAction Input: ", "")
+            alternatives.insert(0, call)
+        b.add("step", " | ".join(alternatives))
+        return b.render('"Thought: " thought "\\n" step')
+
+    def parse(self, text: str) -> Action | Final | None:
+        thought, _, rest = text.partition("\n")
+        thought = thought.removeprefix("Thought:").strip()
+        if rest.startswith("Final Answer:"):
+            return Final(rest.removeprefix("Final Answer:").strip(), thought)
+        if rest.startswith("Action:"):
+            name_line, _, input_part = rest.partition("\n")
+            name = name_line.removeprefix("Action:").strip()
+            try:
+                args = json.loads(input_part.removeprefix("Action Input:").strip())
+            except json.JSONDecodeError:
+                return None
+            return Action(name, args, thought) if isinstance(args, dict) else None
+        return None
+
+
+class NativeFormat:
+    """The tool-call format Qwen2.5 (and other Hermes-style models) learned in training:
+    tools listed as JSON in <tools>, calls as <tool_call>{...}</tool_call>, results in
+    <tool_response>."""
+
+    name = "native"
+
+    def messages(self, system: str, tools: list[ToolSpec], question: str,
+                 steps: list[Step]) -> list[Message]:
+        listing = "\n".join(json.dumps({"type": "function", "function": {
+            "name": t.name, "description": t.description,
+            "parameters": _compact_schema(t.schema)}}, ensure_ascii=False) for t in tools)
+        intro = (
+            f"{system}\n\n# Tools\n\nYou may call one of these functions to help answer the "
+            f"user. Function signatures are inside <tools></tools>:\n<tools>\n{listing}\n"
+            "</tools>\n\nTo call a function, reply with exactly one JSON object inside "
+            "<tool_call></tool_call>:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": "
+            "<args-json-object>}\n</tool_call>\nIf no function fits, or you already have what "
+            "you need, answer the user directly in plain text."
+        ).strip()
+        out = [Message("system", intro), Message("user", question)]
+        for step in steps:
+            out.append(Message("assistant", step.raw.strip()))
+            out.append(Message("user", f"<tool_response>\n{step.observation}\n</tool_response>"))
+        return out
+
+    def grammar(self, tools: list[ToolSpec]) -> str:
+        b = GrammarBuilder()
+        b.add("answer", "[^<\\n ] [^\\n]* ( \"\\n\" [^\\n]* )*")
+        if not tools:
+            return b.render("answer")
+        call = _args_alternatives(b, tools, '<tool_call>\n{"name": "', '", "arguments": ',
+                                  "}\n</tool_call>")
+        return b.render(f"{call} | answer")
+
+    def parse(self, text: str) -> Action | Final | None:
+        stripped = text.strip()
+        if not stripped.startswith("<tool_call>"):
+            return Final(stripped) if stripped else None
+        body = stripped.removeprefix("<tool_call>").removesuffix("</tool_call>").strip()
+        try:
+            call = json.loads(body)
+        except json.JSONDecodeError:
+            return None
+        if not isinstance(call, dict) or not isinstance(call.get("arguments"), dict):
+            return None
+        return Action(str(call.get("name", "")), call["arguments"])
+
+
+FORMATS: dict[str, type[ReactFormat] | type[NativeFormat]] = {
+    "react": ReactFormat, "native": NativeFormat}
+
+
+def get_format(name: str) -> ReactFormat | NativeFormat:
+    from .errors import UsageError
+
+    if name not in FORMATS:
+        raise UsageError(f"unknown tool format {name!r} (known: {', '.join(FORMATS)})")
+    return FORMATS[name]()

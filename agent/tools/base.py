@@ -1,0 +1,144 @@
+"""What a tool is: a small class with a name, a description, an input schema and ``run``.
+
+The ReAct loop shows the model each tool's name, description and schema, builds
+its step grammar from the schemas, and calls ``run`` through
+``lamp.agent.tools.runner.run_tool`` (which validates, asks approval, times out
+and never raises). A tool class is checked when it is defined, so a plugin with a
+bad schema fails at import, with a message, instead of mid-conversation.
+
+    class Weather(Tool):
+        name = "weather"
+        description = "Current weather for a city."
+        input_schema = {"type": "object",
+                        "properties": {"city": {"type": "string"}},
+                        "required": ["city"], "additionalProperties": False}
+
+        def run(self, args, ctx):
+            return f"sunny in {args['city']}"
+
+``Tool.from_function(fn)`` builds the same from a typed function and its docstring.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ._schema import check_schema, validate_args
+
+__all__ = ["Tool", "ToolContext", "ToolError", "deny_all", "validate_args"]
+
+_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+
+
+class ToolError(Exception):
+    """A tool's own, expected failure ("no such file"): the model sees the message as
+    an error observation and may try again; the user sees no traceback."""
+
+
+def deny_all(tool: Tool, args: dict[str, Any]) -> bool:
+    """The default approver: with nobody to ask, tools that need approval do not run."""
+    return False
+
+
+@dataclass
+class ToolContext:
+    """What the running session lends its tools (one per agent run, shared by all tools).
+
+    ``approve`` is asked before every tool with ``needs_approval``; the CLI passes
+    one that prompts on a terminal, or refuses on a pipe unless ``--approve all``.
+    ``sandbox`` is created on first use by the python tool and then kept here, so
+    the steps of one run share its probe.
+    """
+
+    cwd: Path
+    allow_outside_cwd: bool = False
+    sandbox: Any | None = None
+    search_memory: Callable[[str, int], list[str]] | None = None
+    approve: Callable[[Tool, dict[str, Any]], bool] = deny_all
+
+    def __post_init__(self) -> None:
+        self.cwd = Path(self.cwd)  # a str is accepted: callers often have os.getcwd()
+
+
+class Tool:
+    """Base class of every tool, built-in or plugin. Subclasses set the class variables
+    and implement ``run``; instances carry no state between calls unless they choose to.
+
+    Pass ``abstract=True`` in the class statement for an intermediate base class that
+    is not a tool itself (``class HttpTool(Tool, abstract=True)``); it skips the checks.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    input_schema: ClassVar[dict[str, Any]]
+    needs_approval: ClassVar[bool] = False
+    enabled_by_default: ClassVar[bool] = True
+    timeout: ClassVar[float] = 30.0
+
+    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if abstract:
+            return
+        problems = _class_problems(cls)
+        if problems:
+            raise TypeError(f"tool class {cls.__qualname__} is invalid: " + "; ".join(problems))
+
+    def run(self, args: dict[str, Any], ctx: ToolContext) -> str:
+        """Do the work and return the observation text; raise ToolError for expected
+        failures (any other exception also becomes an error observation)."""
+        raise NotImplementedError
+
+    def preview(self, args: dict[str, Any]) -> str:
+        """Exactly what will run, as shown to the user when asking approval. Tools that
+        need approval override this to show the command itself, not its JSON wrapper."""
+        return json.dumps(args, ensure_ascii=False, indent=2)
+
+    def __repr__(self) -> str:
+        return f"<tool {self.name}>"
+
+    @classmethod
+    def from_function(cls, fn: Callable[..., Any], *, name: str | None = None,
+                      needs_approval: bool = False, description: str | None = None,
+                      enabled_by_default: bool = True, timeout: float = 30.0) -> type[Tool]:
+        """A Tool class from a typed function: the schema comes from the type hints, the
+        description and per-argument help from a Google-style docstring (``Args:``).
+
+        Supported hints: str, int, float, bool, list[...], Literal[...] (an enum) and
+        ``X | None = None`` for optional arguments. A parameter named ``ctx`` receives
+        the ToolContext and is not shown to the model. The return value is
+        converted with ``str()``.
+        """
+        from ._function import tool_class
+
+        return tool_class(cls, fn, name=name, needs_approval=needs_approval,
+                          description=description, enabled_by_default=enabled_by_default,
+                          timeout=timeout)
+
+
+def _class_problems(cls: type[Tool]) -> list[str]:
+    problems: list[str] = []
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not _NAME.match(name):
+        problems.append(f"name must match [a-z][a-z0-9_]* (got {name!r})")
+    description = getattr(cls, "description", None)
+    if not isinstance(description, str) or not description.strip():
+        problems.append("description must be a non-empty string")
+    schema = getattr(cls, "input_schema", None)
+    if schema is None:
+        problems.append("input_schema is missing")
+    else:
+        problems += check_schema(schema)
+    if cls.run is Tool.run:
+        problems.append("run() is not implemented")
+    for flag in ("needs_approval", "enabled_by_default"):
+        if not isinstance(getattr(cls, flag), bool):
+            problems.append(f"{flag} must be True or False")
+    timeout = cls.timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        problems.append(f"timeout must be a positive number of seconds (got {timeout!r})")
+    return problems
