@@ -52,16 +52,19 @@ class Chunk:
 class Backend(Protocol):
     """What a model runner must offer.
 
-    ``supports_grammar`` tells callers whether ``grammar`` (GBNF text) is honoured.
+    ``supports_grammar`` tells callers whether ``grammar`` (GBNF text) is honoured;
+    ``renders_tools`` whether ``tools`` (OpenAI-style function definitions) are rendered
+    by the model's own chat template. Backends that cannot ignore ``tools``.
     """
 
     name: str
     supports_grammar: bool
+    renders_tools: bool
 
     @property
     def context_size(self) -> int: ...
 
-    def count_tokens(self, messages: Sequence[Message]) -> int:
+    def count_tokens(self, messages: Sequence[Message], tools: list[dict] | None = None) -> int:
         """Tokens the chat template turns these messages into (with the answer prefix)."""
         ...
 
@@ -70,6 +73,7 @@ class Backend(Protocol):
         messages: Sequence[Message],
         sampling: Sampling,
         grammar: str | None = None,
+        tools: list[dict] | None = None,
     ) -> Iterator[Chunk]:
         """Stream the assistant's reply to ``messages``."""
         ...

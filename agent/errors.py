@@ -84,6 +84,8 @@ class ContextOverflow(UsageError):
 class StepLimitReached(LampError):
     exit_code = 3
 
-    def __init__(self, message: str, partial_answer: str = "") -> None:
+    def __init__(self, message: str, partial_answer: str = "",
+                 steps: list[dict[str, object]] | None = None) -> None:
         super().__init__(message)
         self.partial_answer = partial_answer
+        self.steps = steps or []

@@ -56,7 +56,9 @@ class StepFormat(Protocol):
     name: str
 
     def messages(self, system: str, tools: list[ToolSpec], question: str,
-                 steps: list[Step]) -> list[Message]: ...
+                 steps: list[Step], template_tools: bool = False) -> list[Message]: ...
+
+    def template_tools(self, tools: list[ToolSpec]) -> list[dict[str, Any]] | None: ...
 
     def grammar(self, tools: list[ToolSpec]) -> str: ...
 
@@ -99,8 +101,11 @@ class ReactFormat:
 
     name = "react"
 
+    def template_tools(self, tools: list[ToolSpec]) -> list[dict[str, Any]] | None:
+        return None  # tools are described in our own prompt text
+
     def messages(self, system: str, tools: list[ToolSpec], question: str,
-                 steps: list[Step]) -> list[Message]:
+                 steps: list[Step], template_tools: bool = False) -> list[Message]:
         intro = (
             f"{system}\n\nYou can use these tools:\n{_tool_lines(tools)}\n\n"
             "Work step by step. Each reply is either\n"
@@ -150,28 +155,43 @@ class NativeFormat:
 
     name = "native"
 
-    def messages(self, system: str, tools: list[ToolSpec], question: str,
-                 steps: list[Step]) -> list[Message]:
-        listing = "\n".join(json.dumps({"type": "function", "function": {
+    def template_tools(self, tools: list[ToolSpec]) -> list[dict[str, Any]] | None:
+        """Tool definitions for the model's own chat template, in the OpenAI shape."""
+        return [{"type": "function", "function": {
             "name": t.name, "description": t.description,
-            "parameters": _compact_schema(t.schema)}}, ensure_ascii=False) for t in tools)
-        intro = (
-            f"{system}\n\n# Tools\n\nYou may call one of these functions to help answer the "
-            f"user. Function signatures are inside <tools></tools>:\n<tools>\n{listing}\n"
-            "</tools>\n\nTo call a function, reply with exactly one JSON object inside "
-            "<tool_call></tool_call>:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": "
-            "<args-json-object>}\n</tool_call>\nIf no function fits, or you already have what "
-            "you need, answer the user directly in plain text."
-        ).strip()
-        out = [Message("system", intro), Message("user", question)]
+            "parameters": _compact_schema(t.schema)}} for t in tools] or None
+
+    def messages(self, system: str, tools: list[ToolSpec], question: str,
+                 steps: list[Step], template_tools: bool = False) -> list[Message]:
+        """With ``template_tools`` the backend's chat template lists the tools and wraps
+        tool results; otherwise we write the same structure into the prompt ourselves."""
+        if template_tools:
+            intro = system
+        else:
+            listing = "\n".join(json.dumps(d, ensure_ascii=False)
+                                for d in self.template_tools(tools) or [])
+            intro = (
+                f"{system}\n\n# Tools\n\nYou may call one of these functions to help answer "
+                f"the user. Function signatures are inside <tools></tools>:\n<tools>\n"
+                f"{listing}\n</tools>\n\nTo call a function, reply with one JSON object inside "
+                "<tool_call></tool_call>:\n<tool_call>\n{\"name\": <function-name>, "
+                "\"arguments\": <args-json-object>}\n</tool_call>"
+            )
+        out = [Message("system", intro.strip()), Message("user", question)]
         for step in steps:
             out.append(Message("assistant", step.raw.strip()))
-            out.append(Message("user", f"<tool_response>\n{step.observation}\n</tool_response>"))
+            if template_tools:
+                out.append(Message("tool", step.observation))
+            else:
+                out.append(Message("user",
+                                   f"<tool_response>\n{step.observation}\n</tool_response>"))
         return out
 
     def grammar(self, tools: list[ToolSpec]) -> str:
         b = GrammarBuilder()
-        b.add("answer", "[^<\\n ] [^\\n]* ( \"\\n\" [^\\n]* )*")
+        # A direct answer may not open like a call written the wrong way (a JSON object or
+        # a fenced block): the model then has to choose between real prose and <tool_call>.
+        b.add("answer", "[^<`{\\n ] [^\\n]* ( \"\\n\" [^\\n]* )*")
         if not tools:
             return b.render("answer")
         call = _args_alternatives(b, tools, '<tool_call>\n{"name": "', '", "arguments": ',

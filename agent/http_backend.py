@@ -91,6 +91,7 @@ class OpenAIBackend:
     """A model behind an OpenAI-compatible server; construction probes the server."""
 
     name = "openai"
+    renders_tools = False  # the server would parse tool calls itself; we list tools in text
 
     def __init__(self, options: HttpOptions) -> None:
         started = time.perf_counter()
@@ -144,8 +145,11 @@ class OpenAIBackend:
     def context_size(self) -> int:
         return self.server.n_ctx or self.options.n_ctx
 
-    def count_tokens(self, messages: Sequence[Message]) -> int:
-        """Per-message counts plus template overhead: the server cannot render our template."""
+    def count_tokens(self, messages: Sequence[Message], tools: list[dict] | None = None) -> int:
+        """Per-message counts plus template overhead: the server cannot render our template.
+
+        ``tools`` is ignored (``renders_tools`` is False): callers list tools in the prompt.
+        """
         body = sum(self.count_text(m.content) + PER_MESSAGE_TOKENS for m in messages)
         return body + REPLY_PRIMER_TOKENS
 
@@ -177,6 +181,7 @@ class OpenAIBackend:
         messages: Sequence[Message],
         sampling: Sampling,
         grammar: str | None = None,
+        tools: list[dict] | None = None,
     ) -> Iterator[Chunk]:
         if grammar is not None and not self.supports_grammar:
             raise UsageError(

@@ -55,6 +55,7 @@ def _explain_load_failure(path: Path) -> str:
 class LlamaCppBackend:
     name = "llama.cpp"
     supports_grammar = True
+    renders_tools = True  # tool definitions go through the GGUF chat template
 
     def __init__(self, options: LlamaOptions) -> None:
         check_magic(options.model_path)
@@ -104,15 +105,15 @@ class LlamaCppBackend:
     def context_size(self) -> int:
         return int(self._llm.n_ctx())
 
-    def render(self, messages: Sequence[Message]) -> str:
+    def render(self, messages: Sequence[Message], tools: list[dict] | None = None) -> str:
         payload = [{"role": m.role, "content": m.content} for m in messages]
-        return self._formatter(messages=payload).prompt
+        return self._formatter(messages=payload, tools=tools).prompt
 
     def tokenize(self, text: str) -> list[int]:
         return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
-    def count_tokens(self, messages: Sequence[Message]) -> int:
-        return len(self.tokenize(self.render(messages)))
+    def count_tokens(self, messages: Sequence[Message], tools: list[dict] | None = None) -> int:
+        return len(self.tokenize(self.render(messages, tools)))
 
     def count_text(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
@@ -122,8 +123,9 @@ class LlamaCppBackend:
         messages: Sequence[Message],
         sampling: Sampling,
         grammar: str | None = None,
+        tools: list[dict] | None = None,
     ) -> Iterator[Chunk]:
-        return self.stream_tokens(self.tokenize(self.render(messages)), sampling, grammar)
+        return self.stream_tokens(self.tokenize(self.render(messages, tools)), sampling, grammar)
 
     def stream_tokens(
         self, prompt: list[int], sampling: Sampling, grammar: str | None = None

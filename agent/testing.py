@@ -23,6 +23,7 @@ class ScriptedBackend:
     context: int = 4096
     name: str = "scripted"
     supports_grammar: bool = True
+    renders_tools: bool = False
     replies: deque[str] = field(default_factory=deque)
     requests: list[tuple[list[Message], Sampling, str | None]] = field(default_factory=list)
 
@@ -34,7 +35,7 @@ class ScriptedBackend:
     def context_size(self) -> int:
         return self.context
 
-    def count_tokens(self, messages: Sequence[Message]) -> int:
+    def count_tokens(self, messages: Sequence[Message], tools: list[dict] | None = None) -> int:
         # 4 tokens of template overhead per message, like a real chat template.
         return sum(len(m.content.split()) + 4 for m in messages) + 3
 
@@ -43,6 +44,7 @@ class ScriptedBackend:
         messages: Sequence[Message],
         sampling: Sampling,
         grammar: str | None = None,
+        tools: list[dict] | None = None,
     ) -> Iterator[Chunk]:
         self.requests.append((list(messages), sampling, grammar))
         if not self.replies:

@@ -30,6 +30,25 @@ def ask(
     session: SessionName = None,
     continue_last: Continue = False,
     no_memory: NoMemory = False,
+    tools: Annotated[str | None, typer.Option(
+        "--tools", help="Answer with the ReAct agent using these tools: a comma-separated list "
+        "or 'default' (see `lamp tools list`).", rich_help_panel="Tools",
+        show_default=False)] = None,
+    allow: Annotated[list[str] | None, typer.Option(
+        "--allow", help="Enable a tool that is off by default (shell); repeatable.",
+        rich_help_panel="Tools", show_default=False)] = None,
+    approve: Annotated[str, typer.Option(
+        "--approve", help="ask: tools that change things ask on the terminal (refused with "
+        "no terminal); all: approve every call.", rich_help_panel="Tools")] = "ask",
+    max_steps: Annotated[int, typer.Option(
+        "--max-steps", min=1, help="Most agent steps (exit 3 when reached).",
+        rich_help_panel="Tools")] = 6,
+    tool_format: Annotated[str, typer.Option(
+        "--tool-format", help="How steps are written: react (Thought/Action) or native "
+        "(the model's own <tool_call> format).", rich_help_panel="Tools")] = "react",
+    sandbox_policy: Annotated[str, typer.Option(
+        "--sandbox", help="Sandbox policy for the python tool: auto, strict or best.",
+        rich_help_panel="Tools")] = "auto",
     *,
     flags: dict[str, Any],
     verbose: bool,
@@ -69,7 +88,29 @@ def ask(
     )
     link = attach_memory(prepared.conversation, opening, choice,
                          count_text=getattr(model_backend, "count_text", None),
-                         model=model_name(model_backend), load_history=True)
+                         model=model_name(model_backend), load_history=tools is None)
+    if tools is not None:
+        from lamp.agent.errors import UsageError
+
+        from .agent_run import AgentRequest, run_with_tools
+
+        if approve not in ("ask", "all"):
+            raise UsageError(f"--approve must be 'ask' or 'all', not {approve!r}")
+        request = AgentRequest(question=prepared.user_text, tools=tools, allow=allow or [],
+                               approve=approve, max_steps=max_steps, tool_format=tool_format,
+                               sandbox_policy=sandbox_policy)
+        sampling = prepared.conversation.sampling
+        if settings.sources["temperature"] == "default":
+            from dataclasses import replace
+
+            sampling = replace(sampling, temperature=0.0)  # tool calls want the likeliest step
+        try:
+            run_with_tools(request, model_backend, sampling, memory=link, json_out=json_out,
+                           quiet=quiet, verbose=verbose, started=started)
+        finally:
+            if link is not None:
+                link.close()
+        return
     try:
         events = prepared.conversation.send(prepared.user_text)
         if json_out:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Any, ClassVar
 
 from ..base import Tool, ToolContext
@@ -37,8 +38,34 @@ class PythonTool(Tool):
             from lamp.agent.sandbox import Sandbox
 
             ctx.sandbox = Sandbox()
-        result = ctx.sandbox.run(args["code"])
+        result = ctx.sandbox.run(echo_last_expression(args["code"]))
         return describe_run(result)
+
+
+def echo_last_expression(code: str) -> str:
+    """Like a notebook cell: when the program ends in a bare expression, print its value.
+
+    Small models often write ``123 * 456`` and expect to see the result. The code is
+    only parsed here (never run); the rewritten program runs in the sandbox.
+    """
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code  # let the sandbox report the error with its own traceback
+    if not tree.body or not isinstance(tree.body[-1], ast.Expr):
+        return code
+    last = tree.body[-1]
+    if isinstance(last.value, ast.Call) and getattr(last.value.func, "id", "") == "print":
+        return code
+    lines = code.splitlines()
+    start, end = last.lineno - 1, (last.end_lineno or last.lineno) - 1
+    if last.col_offset != 0:  # shares a line with another statement: leave it alone
+        return code
+    expr = ast.get_source_segment(code, last) or ""
+    head = "\n".join(lines[:start])
+    tail = "\n".join(lines[end + 1:])
+    return f"{head}\n__lamp_value = ({expr})\nif __lamp_value is not None:\n" \
+           f"    print(__lamp_value)\n{tail}".lstrip("\n")
 
 
 def describe_run(result: Any) -> str:

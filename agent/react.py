@@ -1,0 +1,173 @@
+"""The ReAct loop: think, call one tool, observe, until a final answer or the step limit.
+
+Every step is generated under a grammar built from the enabled tools, so it
+parses into exactly one known action with valid input, or a final answer. Tool
+failures, refusals and timeouts come back as observations the model can react
+to; only the step limit ends a run without an answer (``StepLimitReached``,
+exit 3, with the best partial answer).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .backend import Backend, Sampling
+from .errors import StepLimitReached
+from .events import Event, FinalAnswer, Notice, Observation, ToolCall, Usage
+from .formats import Action, Final, Step, StepFormat, ToolSpec
+from .tools import Tool, ToolContext, run_tool
+
+__all__ = ["AgentConfig", "run_agent", "specs_for"]
+
+DEFAULT_SYSTEM = "You are lamp, a careful assistant that uses tools when they help."
+
+
+@dataclass
+class AgentConfig:
+    max_steps: int = 6
+    step_max_tokens: int = 384
+    tool_timeout: float | None = None  # None: each tool's own
+    system: str = DEFAULT_SYSTEM
+    observation_chars: int = 2000  # older observations are shortened to fit the context
+
+
+def specs_for(tools: list[Tool]) -> list[ToolSpec]:
+    return [ToolSpec(t.name, t.description, t.input_schema) for t in tools]
+
+
+@dataclass
+class _Run:
+    steps: list[Step] = field(default_factory=list)
+    record: list[dict[str, Any]] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+def _generate(backend: Backend, messages: list, sampling: Sampling,
+              grammar: str, tool_defs: list[dict[str, Any]] | None) -> tuple[str, Usage]:
+    started, parts, first = time.perf_counter(), [], None
+    prompt = completion = 0
+    finish = ""
+    for chunk in backend.stream_chat(messages, sampling, grammar, tool_defs):
+        if chunk.text:
+            first = first if first is not None else time.perf_counter() - started
+            parts.append(chunk.text)
+        if chunk.finish_reason is not None:
+            prompt, completion, finish = (chunk.prompt_tokens, chunk.completion_tokens,
+                                          chunk.finish_reason)
+    total = time.perf_counter() - started
+    return "".join(parts), Usage(prompt, completion, first or total, total, finish)
+
+
+def _fit(backend: Backend, fmt: StepFormat, config: AgentConfig, specs: list[ToolSpec],
+         question: str, steps: list[Step], max_tokens: int,
+         tool_defs: list[dict[str, Any]] | None) -> list:
+    """Messages for the next step; shorten the oldest long observations when over budget."""
+    budget = backend.context_size - max_tokens
+    in_template = tool_defs is not None
+    messages = fmt.messages(config.system, specs, question, steps, in_template)
+    shortened = [replace(s) for s in steps]
+    i = 0
+    while backend.count_tokens(messages, tool_defs) > budget and i < len(shortened):
+        obs = shortened[i].observation
+        if len(obs) > 200:
+            shortened[i].observation = obs[:200] + " [... shortened]"
+            messages = fmt.messages(config.system, specs, question, shortened, in_template)
+        i += 1
+    return messages
+
+
+def run_agent(
+    backend: Backend,
+    question: str,
+    tools: list[Tool],
+    ctx: ToolContext,
+    fmt: StepFormat,
+    sampling: Sampling,
+    config: AgentConfig | None = None,
+) -> Iterator[Event]:
+    config = config or AgentConfig()
+    specs = specs_for(tools)
+    by_name = {t.name: t for t in tools}
+    grammar = fmt.grammar(specs)
+    tool_defs = fmt.template_tools(specs) if getattr(backend, "renders_tools", False) else None
+    step_sampling = replace(sampling, max_tokens=min(sampling.max_tokens, config.step_max_tokens))
+    run = _Run()
+    started = time.perf_counter()
+    last_action: Action | None = None
+    for number in range(1, config.max_steps + 1):
+        messages = _fit(backend, fmt, config, specs, question, run.steps,
+                        step_sampling.max_tokens, tool_defs)
+        text, usage = _generate(backend, messages, step_sampling, grammar, tool_defs)
+        run.prompt_tokens += usage.prompt_tokens
+        run.completion_tokens += usage.completion_tokens
+        parsed = fmt.parse(text)
+        entry: dict[str, Any] = {"step": number, "raw": text,
+                                 "model_s": round(usage.seconds_total, 4)}
+        if isinstance(parsed, Final):
+            entry.update(kind="final", thought=parsed.thought, answer=parsed.answer)
+            run.record.append(entry)
+            yield from _finish(run, started, FinalAnswer(parsed.answer, run.record))
+            return
+        if parsed is None:  # only when generation was cut off (max_tokens)
+            observation, is_error, tool_name, seconds = (
+                "Your reply was cut off or malformed. Reply with one complete step.", True,
+                "", 0.0)
+            entry.update(kind="malformed")
+            yield Notice(f"step {number}: malformed step ({usage.finish_reason})", level="info")
+        else:
+            tool_name = parsed.tool
+            entry.update(kind="action", thought=parsed.thought, tool=tool_name,
+                         input=parsed.args)
+            yield ToolCall(tool_name, parsed.args, parsed.thought)
+            if last_action is not None and (last_action.tool, last_action.args) == (
+                    parsed.tool, parsed.args):
+                # No progress is possible: the same call gives the same result.
+                entry.update(kind="repeat")
+                run.record.append(entry)
+                yield _usage(run, started)
+                raise StepLimitReached(
+                    f"stopped at step {number}: the model repeated the same {tool_name} call",
+                    partial_answer=_partial(run), steps=run.record)
+            outcome = run_tool(by_name[tool_name], parsed.args, ctx, timeout=config.tool_timeout)
+            observation, is_error, seconds = outcome.output, outcome.is_error, outcome.seconds
+            entry["refused"] = outcome.refused
+            last_action = parsed
+            yield Observation(tool_name, observation, is_error, seconds)
+        entry.update(observation=observation, is_error=is_error, tool_s=round(seconds, 4))
+        run.record.append(entry)
+        run.steps.append(Step(raw=text, action=parsed if isinstance(parsed, Action) else None,
+                              observation=_clip(observation, config.observation_chars)))
+    yield _usage(run, started)
+    raise StepLimitReached(
+        f"stopped after {config.max_steps} steps without a final answer",
+        partial_answer=_partial(run),
+        steps=run.record,
+    )
+
+
+def _finish(run: _Run, started: float, final: FinalAnswer) -> Iterator[Event]:
+    yield _usage(run, started)
+    yield final
+
+
+def _usage(run: _Run, started: float) -> Usage:
+    total = time.perf_counter() - started
+    return Usage(run.prompt_tokens, run.completion_tokens, total, total, "")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + " [... cut]"
+
+
+def _partial(run: _Run) -> str:
+    """The best we have: the last successful observation, with what produced it."""
+    for entry in reversed(run.record):
+        if entry.get("kind") == "action" and not entry.get("is_error"):
+            call = json.dumps(entry.get("input", {}), ensure_ascii=False)
+            return f"{entry['observation']}\n(from {entry['tool']} {call})"
+    return ""

@@ -1,0 +1,40 @@
+"""Asking before a tool changes things: on the terminal, or not at all.
+
+Approval is read from the controlling terminal (/dev/tty), not stdin, so
+`cat notes | lamp ask --tools shell ...` still asks the person at the keyboard.
+With no terminal (a pipe in a script, CI), nothing is run unless the caller
+said `--approve all`; the model gets a clear refusal as its observation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["make_approver"]
+
+Approver = Callable[[Any, dict[str, Any]], bool]
+
+
+def _ask_on_tty(tool: Any, args: dict[str, Any]) -> bool:
+    try:
+        tty = open("/dev/tty", "r+", encoding="utf-8", errors="replace")  # noqa: SIM115
+    except OSError:
+        return False  # no terminal: refuse
+    with tty:
+        preview = tool.preview(args) if hasattr(tool, "preview") else json.dumps(args)
+        tty.write(f"\nlamp wants to run the {tool.name} tool:\n")
+        for line in preview.splitlines() or [""]:
+            tty.write(f"  │ {line}\n")
+        tty.write("Run it? [y/N] ")
+        tty.flush()
+        answer = tty.readline().strip().lower()
+    return answer in {"y", "yes"}
+
+
+def make_approver(policy: str) -> Approver:
+    """``all``: approve everything (scripts that trust their tools); ``ask``: the terminal."""
+    if policy == "all":
+        return lambda tool, args: True
+    return _ask_on_tty
