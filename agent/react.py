@@ -119,6 +119,7 @@ def run_agent(
                 "", 0.0)
             entry.update(kind="malformed")
             yield Notice(f"step {number}: malformed step ({usage.finish_reason})", level="info")
+            yield Observation(tool_name, observation, is_error, seconds)
         else:
             tool_name = parsed.tool
             entry.update(kind="action", thought=parsed.thought, tool=tool_name,

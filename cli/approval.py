@@ -18,18 +18,19 @@ Approver = Callable[[Any, dict[str, Any]], bool]
 
 
 def _ask_on_tty(tool: Any, args: dict[str, Any]) -> bool:
-    try:
-        tty = open("/dev/tty", "r+", encoding="utf-8", errors="replace")  # noqa: SIM115
+    try:  # a terminal is not seekable, so read and write through separate handles
+        tty_in = open("/dev/tty", encoding="utf-8", errors="replace")  # noqa: SIM115
+        tty_out = open("/dev/tty", "w", encoding="utf-8")  # noqa: SIM115
     except OSError:
         return False  # no terminal: refuse
-    with tty:
+    with tty_in, tty_out:
         preview = tool.preview(args) if hasattr(tool, "preview") else json.dumps(args)
-        tty.write(f"\nlamp wants to run the {tool.name} tool:\n")
+        tty_out.write(f"\nlamp wants to run the {tool.name} tool:\n")
         for line in preview.splitlines() or [""]:
-            tty.write(f"  │ {line}\n")
-        tty.write("Run it? [y/N] ")
-        tty.flush()
-        answer = tty.readline().strip().lower()
+            tty_out.write(f"  │ {line}\n")
+        tty_out.write("Run it? [y/N] ")
+        tty_out.flush()
+        answer = tty_in.readline().strip().lower()
     return answer in {"y", "yes"}
 
 

@@ -1,0 +1,124 @@
+"""The ReAct loop with a scripted model and real (in-process) tools."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from lamp.agent.backend import Sampling
+from lamp.agent.errors import StepLimitReached
+from lamp.agent.events import FinalAnswer, Observation, ToolCall
+from lamp.agent.formats import NativeFormat, ReactFormat
+from lamp.agent.react import AgentConfig, run_agent
+from lamp.agent.testing import ScriptedBackend
+from lamp.agent.tools import Tool, ToolContext, select_tools
+
+
+class Slow(Tool):
+    name = "slow"
+    description = "Never finishes."
+    input_schema: ClassVar[dict[str, Any]] = {"type": "object", "properties": {},
+                                              "additionalProperties": False}
+    timeout = 0.3
+
+    def run(self, args: dict[str, Any], ctx: ToolContext) -> str:
+        import time
+
+        time.sleep(5)
+        return "done"
+
+
+def react_step(tool: str, args: dict[str, Any], thought: str = "use a tool") -> str:
+    return f"Thought: {thought}\nAction: {tool}\nAction Input: {json.dumps(args)}"
+
+
+def final(answer: str) -> str:
+    return f"Thought: I know it now\nFinal Answer: {answer}"
+
+
+def run(backend: ScriptedBackend, tools: list[Tool], fmt=None, max_steps: int = 6,
+        ctx: ToolContext | None = None) -> list:
+    return list(run_agent(backend, "q?", tools, ctx or ToolContext(cwd=Path.cwd()),
+                          fmt or ReactFormat(), Sampling(temperature=0),
+                          AgentConfig(max_steps=max_steps)))
+
+
+def test_action_observation_final() -> None:
+    backend = ScriptedBackend().enqueue(
+        react_step("calculator", {"expression": "123456789 * 987654321"}),
+        final("121932631112635269"))
+    events = run(backend, select_tools(["calculator"]))
+    call = next(e for e in events if isinstance(e, ToolCall))
+    obs = next(e for e in events if isinstance(e, Observation))
+    answer = next(e for e in events if isinstance(e, FinalAnswer))
+    assert call.tool == "calculator" and obs.output == "121932631112635269"
+    assert answer.text == "121932631112635269"
+    assert [s["kind"] for s in answer.steps] == ["action", "final"]
+    # The second step saw the observation, and every step ran under the grammar.
+    second = backend.requests[1][0]
+    assert second[-1].content == "Observation: 121932631112635269"
+    assert all(g and "Action Input: " in g for _, _, g in backend.requests)
+
+
+def test_tool_error_becomes_an_observation(tmp_path: Path) -> None:
+    backend = ScriptedBackend().enqueue(react_step("read_file", {"path": "missing.txt"}),
+                                        final("no such file"))
+    events = run(backend, select_tools(["read_file"]), ctx=ToolContext(cwd=tmp_path))
+    obs = next(e for e in events if isinstance(e, Observation))
+    assert obs.is_error and "missing.txt" in obs.output
+    assert next(e for e in events if isinstance(e, FinalAnswer)).text == "no such file"
+
+
+def test_hanging_tool_is_cut_off() -> None:
+    backend = ScriptedBackend().enqueue(react_step("slow", {}), final("gave up"))
+    events = run(backend, [Slow()])
+    obs = next(e for e in events if isinstance(e, Observation))
+    assert obs.is_error and "timed out" in obs.output
+
+
+def test_step_limit_raises_with_partial_answer_and_steps() -> None:
+    backend = ScriptedBackend().enqueue(*[react_step("calculator", {"expression": f"{i}+1"})
+                                          for i in range(3)])
+    with pytest.raises(StepLimitReached) as info:
+        run(backend, select_tools(["calculator"]), max_steps=3)
+    assert info.value.exit_code == 3
+    assert info.value.partial_answer.startswith("3")  # 2+1, the last good result
+    assert len(info.value.steps) == 3
+
+
+def test_same_action_twice_in_a_row_is_stopped() -> None:
+    step = react_step("calculator", {"expression": "2+2"})
+    backend = ScriptedBackend().enqueue(step, step, final("never reached"))
+    with pytest.raises(StepLimitReached, match="repeated"):
+        run(backend, select_tools(["calculator"]))
+    assert len(backend.requests) == 2 and backend.replies  # third reply never asked for
+
+
+def test_refused_approval_is_an_observation(tmp_path: Path) -> None:
+    backend = ScriptedBackend().enqueue(react_step("shell", {"command": "touch marker"}),
+                                        final("not allowed"))
+    ctx = ToolContext(cwd=tmp_path, approve=lambda tool, args: False)
+    events = run(backend, select_tools(["calculator"], allow=["shell"]), ctx=ctx)
+    obs = next(e for e in events if isinstance(e, Observation))
+    assert obs.is_error and "refused" in obs.output
+    assert not (tmp_path / "marker").exists()
+
+
+def test_native_format_round_trip() -> None:
+    call = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "6*7"}}\n</tool_call>'
+    backend = ScriptedBackend().enqueue(call, "The answer is 42.")
+    events = run(backend, select_tools(["calculator"]), fmt=NativeFormat())
+    assert next(e for e in events if isinstance(e, Observation)).output == "42"
+    assert next(e for e in events if isinstance(e, FinalAnswer)).text == "The answer is 42."
+    assert "<tool_response>\n42\n</tool_response>" in backend.requests[1][0][-1].content
+
+
+def test_cut_off_step_is_reported_back_not_fatal() -> None:
+    backend = ScriptedBackend().enqueue("Thought: I will", final("ok"))
+    events = run(backend, select_tools(["calculator"]))
+    obs = next(e for e in events if isinstance(e, Observation))
+    assert obs.is_error and "cut off" in obs.output
+    assert next(e for e in events if isinstance(e, FinalAnswer)).text == "ok"

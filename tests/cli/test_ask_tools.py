@@ -1,0 +1,74 @@
+"""`lamp ask --tools`: the real CLI, the real model, real tools; approval on a real terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pexpect = pytest.importorskip("pexpect")
+LAMP = str(Path(sys.executable).parent / "lamp")
+SHELL_ASK = ("ask", "--no-memory", "--tools", "shell", "--allow", "shell",
+             "Run this shell command: touch approved_marker")
+
+
+def test_unknown_tool_exits_2_naming_the_known_ones(run_lamp) -> None:
+    proc = run_lamp("ask", "--no-memory", "--tools", "python,teleport", "hi")
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert b"teleport" in proc.stderr and b"calculator" in proc.stderr
+    assert proc.stderr.count(b"\n") == 1
+
+
+@pytest.mark.integration
+def test_python_tool_multiplies_exactly(run_lamp, default_model: Path) -> None:
+    proc = run_lamp("ask", "--no-memory", "--tools", "python", "--json",
+                    "What is 123456789 * 987654321?")
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert "121932631112635269" in payload["answer"]
+    used = [s for s in payload["steps"] if s["kind"] == "action"]
+    assert used and used[0]["tool"] == "python"
+    assert "121932631112635269" in used[0]["observation"]
+    assert all("model_s" in s for s in payload["steps"])
+
+
+@pytest.mark.integration
+def test_python_tool_plain_output_is_only_the_answer(run_lamp, default_model: Path) -> None:
+    proc = run_lamp("ask", "--no-memory", "--tools", "python", "What is 123456789 * 987654321?")
+    assert proc.returncode == 0 and proc.stdout.strip() == b"121932631112635269"
+
+
+@pytest.mark.integration
+def test_shell_is_refused_on_a_pipe_without_a_terminal(default_model: Path,
+                                                       tmp_path: Path) -> None:
+    proc = subprocess.run([LAMP, *SHELL_ASK[:-1], "--json", SHELL_ASK[-1]], cwd=tmp_path,
+                          capture_output=True, stdin=subprocess.DEVNULL, timeout=300,
+                          start_new_session=True)  # no controlling terminal at all
+    payload = json.loads(proc.stdout.splitlines()[0])
+    shell_steps = [s for s in payload["steps"] if s.get("tool") == "shell"]
+    assert shell_steps and "refused" in shell_steps[0]["observation"]
+    assert not (tmp_path / "approved_marker").exists()
+    assert proc.returncode in (0, 3)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("answer, ran", [("y", True), ("n", False)])
+def test_shell_asks_on_a_real_terminal(default_model: Path, tmp_path: Path, answer: str,
+                                       ran: bool) -> None:
+    child = pexpect.spawn(LAMP, list(SHELL_ASK), cwd=str(tmp_path), timeout=120,
+                          env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
+                          dimensions=(40, 100))
+    try:
+        child.expect_exact("lamp wants to run the shell tool:")
+        child.expect_exact("touch approved_marker")  # the exact command is shown
+        child.expect_exact("Run it? [y/N]")
+        assert not (tmp_path / "approved_marker").exists()  # nothing ran before the answer
+        child.sendline(answer)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert (tmp_path / "approved_marker").exists() is ran
