@@ -123,7 +123,7 @@ class ReactFormat:
 
     def grammar(self, tools: list[ToolSpec]) -> str:
         b = GrammarBuilder()
-        b.add("thought", "[^\\n]{1,400}")
+        b.add("thought", "[^\\n]{1,300}")
         b.add("answer", "[^\\n]+ ( \"\\n\" [^\\n]+ )*")
         alternatives = ['"Final Answer: " answer']
         if tools:
@@ -194,13 +194,15 @@ class NativeFormat:
         b.add("answer", "[^<`{\\n ] [^\\n]* ( \"\\n\" [^\\n]* )*")
         if not tools:
             return b.render("answer")
-        call = _args_alternatives(b, tools, '<tool_call>\n{"name": "', '", "arguments": ',
-                                  "}\n</tool_call>")
-        return b.render(f"{call} | answer")
+        # The call object, bare or wrapped in <tool_call> tags: small models trained on this
+        # format often drop the tags, and the object alone is unambiguous.
+        body = _args_alternatives(b, tools, '{"name": "', '", "arguments": ', "}")
+        b.add("tagged", f'"<tool_call>\\n" {body} "\\n</tool_call>"')
+        return b.render(f"tagged | {body} | answer")
 
     def parse(self, text: str) -> Action | Final | None:
         stripped = text.strip()
-        if not stripped.startswith("<tool_call>"):
+        if not stripped.startswith(("<tool_call>", "{")):
             return Final(stripped) if stripped else None
         body = stripped.removeprefix("<tool_call>").removesuffix("</tool_call>").strip()
         try:

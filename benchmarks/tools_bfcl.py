@@ -1,0 +1,87 @@
+"""Tool calling on BFCL (simple_python, multiple, irrelevance), both step formats, one step each.
+
+    python benchmarks/tools_bfcl.py --data ../shared/bench-data/bfcl --limit 40
+
+Each case is one agent step generated exactly as `lamp ask --tools` does it
+(same format code, same grammar, greedy), then scored by AST match. Prints a
+line per case and a final JSON summary: accuracy per category and format, and
+the rate of malformed steps (target 0%: the grammar should make them impossible).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+from bfcl_common import score_call, to_json_schema
+
+from lamp.agent.backend import Sampling
+from lamp.agent.formats import Action, Final, ToolSpec, get_format
+from lamp.agent.llama_backend import LlamaCppBackend, LlamaOptions
+from lamp.agent.model_store import ensure_default_model
+from lamp.agent.react import DEFAULT_SYSTEM
+from lamp.cli import paths
+
+CATEGORIES = ("simple_python", "multiple", "irrelevance")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", required=True, type=Path, help="the bfcl folder")
+    ap.add_argument("--limit", type=int, default=0, help="cases per category (0: all)")
+    ap.add_argument("--formats", default="react,native")
+    ap.add_argument("--model", default="")
+    args = ap.parse_args()
+
+    model = Path(args.model) if args.model else ensure_default_model(paths.models_dir())
+    backend = LlamaCppBackend(LlamaOptions(model, n_ctx=4096))
+    sampling = Sampling(temperature=0, max_tokens=384, repeat_penalty=1.0)
+    results: dict[str, dict[str, list[bool]]] = {}
+    malformed: dict[str, int] = {}
+    seconds: dict[str, list[float]] = {}
+    for fmt_name in args.formats.split(","):
+        fmt = get_format(fmt_name)
+        results[fmt_name], malformed[fmt_name], seconds[fmt_name] = {}, 0, []
+        for category in CATEGORIES:
+            lines = (args.data / f"{category}.jsonl").read_text().splitlines()
+            items = [json.loads(x) for x in lines if x.strip()]
+            items = items[: args.limit] if args.limit else items
+            results[fmt_name][category] = []
+            for item in items:
+                specs = [ToolSpec(f["name"], f.get("description", ""),
+                                  to_json_schema(f["parameters"])) for f in item["function"]]
+                question = "\n".join(m["content"] for m in item["question"][0]
+                                     if m["role"] == "user")
+                tool_defs = fmt.template_tools(specs) if backend.renders_tools else None
+                messages = fmt.messages(DEFAULT_SYSTEM, specs, question, [], tool_defs is not None)
+                started = time.perf_counter()
+                text = "".join(c.text for c in backend.stream_chat(
+                    messages, sampling, fmt.grammar(specs), tool_defs))
+                seconds[fmt_name].append(time.perf_counter() - started)
+                parsed = fmt.parse(text)
+                if parsed is None:
+                    malformed[fmt_name] += 1
+                call = (parsed.tool, parsed.args) if isinstance(parsed, Action) else None
+                ok, why = score_call(call, item.get("ground_truth"), item["function"])
+                results[fmt_name][category].append(ok)
+                shown = "final" if isinstance(parsed, Final) else (
+                    "MALFORMED" if parsed is None else f"{call[0]}({json.dumps(call[1])})")
+                print(f"{fmt_name:<6} {category:<13} {item['id']:<22} {'ok ' if ok else 'BAD'} "
+                      f"{seconds[fmt_name][-1]:5.1f}s {why:<28} {shown[:90]}", flush=True)
+    summary = {
+        "cases_per_category": {c: len(results[next(iter(results))][c]) for c in CATEGORIES},
+        "accuracy": {f: {c: sum(v) / len(v) for c, v in cats.items() if v}
+                     for f, cats in results.items()},
+        "malformed_rate": {f: malformed[f] / sum(len(v) for v in results[f].values())
+                           for f in results},
+        "seconds_per_case": {f: statistics.mean(s) for f, s in seconds.items() if s},
+        "targets": {"simple_python": ">= 0.61", "irrelevance": ">= 0.50", "malformed": "0"},
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
