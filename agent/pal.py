@@ -23,27 +23,31 @@ MARKER = "@@lamp-pal-result@@ "
 
 SYSTEM = (
     "You solve word problems by writing Python. First copy each quantity from the problem "
-    "into a variable, with a comment quoting the words it comes from. Then compute the answer "
-    "step by step in a function solution() that returns the final number. Use only the "
-    "standard library. Reply with one ```python code block and nothing else."
+    "into a variable, with a comment quoting the words it comes from and saying what it does "
+    "to the amount asked about (adds to it, takes from it, multiplies it). Then compute the "
+    "answer step by step in a function solution() that returns the final number. Use only "
+    "the standard library. Reply with one ```python code block and nothing else."
 )
 
 # Our own worked examples, one per common shape: totals with change, rates over phases,
 # percentages and fractions of a remainder, and comparisons ("how many more").
 EXAMPLES: tuple[tuple[str, str], ...] = (
     (
-        "A library has 3 shelves with 42 books each. It lends out 17 books and then receives "
-        "a donation of 25 books. How many books does it have now?",
+        "A library has 3 shelves with 42 books each. It lends out 17 books, then 5 of the "
+        "borrowed books are returned and it receives a donation of 25 books. How many books "
+        "does it have now?",
         """```python
 def solution():
     # "3 shelves with 42 books each"
     shelves = 3
     books_per_shelf = 42
-    # "lends out 17 books": they leave the library
+    # "lends out 17 books": they leave the library, so this takes from the total
     lent_out = 17
-    # "receives a donation of 25 books": they arrive
+    # "5 of the borrowed books are returned": they come back, so this adds to the total
+    returned = 5
+    # "receives a donation of 25 books": they arrive, so this adds to the total
     donated = 25
-    books = shelves * books_per_shelf - lent_out + donated
+    books = shelves * books_per_shelf - lent_out + returned + donated
     return books
 ```""",
     ),

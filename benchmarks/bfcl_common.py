@@ -53,8 +53,8 @@ def _norm(value: Any) -> Any:
     return value
 
 
-def score_call(call: tuple[str, dict[str, Any]] | None, ground_truth: list[dict[str, Any]] | None,
-               functions: list[dict[str, Any]]) -> tuple[bool, str]:
+def score_call(call: tuple[str, dict[str, Any]] | None,
+               ground_truth: list[dict[str, Any]] | None) -> tuple[bool, str]:
     """(passed, reason) for one model step against one BFCL item."""
     if not ground_truth:  # irrelevance: the right answer is no call
         return (call is None, "ok" if call is None else f"called {call[0]}")
@@ -65,20 +65,15 @@ def score_call(call: tuple[str, dict[str, Any]] | None, ground_truth: list[dict[
     if name not in expected:
         return False, f"wrong function {name}"
     allowed = expected[name]
-    spec = next((f for f in functions if f["name"] == name), {})
-    params = spec.get("parameters", {})
-    required = set(params.get("required", []))
     for key in args:
         if key not in allowed:
             return False, f"unknown parameter {key}"
     for key, options in allowed.items():
         if key not in args:
-            if key in required and "" not in options:
-                return False, f"missing {key}"
-            if "" not in options and key in required:
-                return False, f"missing {key}"
-            continue
+            if "" in options:  # may be omitted
+                continue
+            return False, f"missing {key}"
         value = _norm(args[key])
-        if not any(value == _norm(option) for option in options if option != "" or True):
+        if not any(value == _norm(option) for option in options if option != ""):
             return False, f"{key}={args[key]!r} not in {options!r}"
     return True, "ok"

@@ -65,7 +65,7 @@ def main() -> None:
                 if parsed is None:
                     malformed[fmt_name] += 1
                 call = (parsed.tool, parsed.args) if isinstance(parsed, Action) else None
-                ok, why = score_call(call, item.get("ground_truth"), item["function"])
+                ok, why = score_call(call, item.get("ground_truth"))
                 results[fmt_name][category].append(ok)
                 shown = "final" if isinstance(parsed, Final) else (
                     "MALFORMED" if parsed is None else f"{call[0]}({json.dumps(call[1])})")

@@ -1,0 +1,171 @@
+"""ReAct on HotpotQA (distractor): offline search/lookup tools over each question's paragraphs.
+
+    python benchmarks/react_hotpotqa.py --data ../shared/bench-data/hotpotqa_dev.jsonl --limit 30
+
+Each question gets two tools that serve only its own ten paragraphs: `search`
+(a title; returns that paragraph and makes it current) and `lookup` (a
+keyword; the next sentence of the current paragraph containing it). The agent
+is lamp's own loop (run_agent) in each format. Baseline on the same items: the
+model answering with no tools and no paragraphs. Prints a line per item and a
+final JSON summary: exact match, F1, mean steps, step-limit hits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import difflib
+import json
+import re
+import statistics
+import string
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+from lamp.agent.backend import Message, Sampling
+from lamp.agent.errors import StepLimitReached
+from lamp.agent.events import FinalAnswer
+from lamp.agent.formats import get_format
+from lamp.agent.llama_backend import LlamaCppBackend, LlamaOptions
+from lamp.agent.model_store import ensure_default_model
+from lamp.agent.react import AgentConfig, run_agent
+from lamp.agent.tools import Tool, ToolContext
+from lamp.cli import paths
+
+SYSTEM = ("You answer questions using the search and lookup tools over a few Wikipedia "
+          "paragraphs. Search the titles that matter, read, then give a short final answer "
+          "(a name, a date, a number, or yes/no), not a sentence.")
+
+
+def normalize(text: str) -> str:
+    text = text.lower()
+    text = "".join(ch for ch in text if ch not in set(string.punctuation))
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def f1(prediction: str, gold: str) -> float:
+    pred, ref = normalize(prediction).split(), normalize(gold).split()
+    common = collections.Counter(pred) & collections.Counter(ref)
+    same = sum(common.values())
+    if not pred or not ref or same == 0:
+        return float(pred == ref)
+    precision, recall = same / len(pred), same / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+class Pages:
+    """The question's paragraphs, with the one last searched as the current page."""
+
+    def __init__(self, context: list[list[Any]]) -> None:
+        self.pages = {title: sentences for title, sentences in context}
+        self.current: list[str] = []
+        self.hits: collections.deque[str] = collections.deque()
+
+    def search(self, title: str) -> str:
+        found = next((t for t in self.pages if t.lower() == title.strip().lower()), None)
+        if found is None:
+            close = difflib.get_close_matches(title, list(self.pages), n=1, cutoff=0.5)
+            found = close[0] if close else next(
+                (t for t in self.pages if title.lower() in t.lower()), None)
+        if found is None:
+            return f"No page titled {title!r}. Titles: {', '.join(self.pages)}"
+        self.current, self.hits = self.pages[found], collections.deque()
+        return f"{found}: " + " ".join(s.strip() for s in self.current)
+
+    def lookup(self, keyword: str) -> str:
+        if not self.current:
+            return "Search a page first."
+        if not self.hits:
+            self.hits.extend(s.strip() for s in self.current if keyword.lower() in s.lower())
+        return self.hits.popleft() if self.hits else f"No (more) sentences with {keyword!r}."
+
+
+def make_tools(pages: Pages) -> list[Tool]:
+    titles = "; ".join(pages.pages)
+
+    class Search(Tool):
+        name = "search"
+        description = f"Read the paragraph with this title. Titles: {titles}."
+        input_schema: ClassVar[dict[str, Any]] = {
+            "type": "object", "properties": {"title": {"type": "string"}},
+            "required": ["title"], "additionalProperties": False}
+
+        def run(self, args: dict[str, Any], ctx: ToolContext) -> str:
+            return pages.search(args["title"])
+
+    class Lookup(Tool):
+        name = "lookup"
+        description = "The next sentence of the current paragraph that contains the keyword."
+        input_schema: ClassVar[dict[str, Any]] = {
+            "type": "object", "properties": {"keyword": {"type": "string"}},
+            "required": ["keyword"], "additionalProperties": False}
+
+        def run(self, args: dict[str, Any], ctx: ToolContext) -> str:
+            return pages.lookup(args["keyword"])
+
+    return [Search(), Lookup()]
+
+
+def closed_book(backend: LlamaCppBackend, question: str) -> str:
+    messages = [Message("system", "Answer with a short phrase only (a name, a date, a number, "
+                                  "or yes/no)."), Message("user", question)]
+    return "".join(c.text for c in backend.stream_chat(
+        messages, Sampling(temperature=0, max_tokens=32, repeat_penalty=1.0))).strip()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", required=True, type=Path)
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--formats", default="react,native")
+    ap.add_argument("--max-steps", type=int, default=6)
+    ap.add_argument("--model", default="")
+    args = ap.parse_args()
+
+    items = [json.loads(x) for x in args.data.read_text().splitlines() if x.strip()]
+    items = items[: args.limit] if args.limit else items
+    model = Path(args.model) if args.model else ensure_default_model(paths.models_dir())
+    backend = LlamaCppBackend(LlamaOptions(model, n_ctx=8192))
+    sampling = Sampling(temperature=0, max_tokens=384, repeat_penalty=1.0)
+    scores: dict[str, dict[str, list[float]]] = {}
+    for fmt_name in ["baseline", *args.formats.split(",")]:
+        s = scores[fmt_name] = {"em": [], "f1": [], "steps": [], "limit": [], "seconds": []}
+        for item in items:
+            started = time.perf_counter()
+            steps, hit_limit = 0, False
+            if fmt_name == "baseline":
+                answer = closed_book(backend, item["question"])
+            else:
+                pages = Pages(item["context"])
+                try:
+                    final = next(e for e in run_agent(
+                        backend, item["question"], make_tools(pages), ToolContext(cwd=Path.cwd()),
+                        get_format(fmt_name), sampling,
+                        AgentConfig(max_steps=args.max_steps, system=SYSTEM))
+                        if isinstance(e, FinalAnswer))
+                    answer, steps = final.text, len(final.steps)
+                except StepLimitReached as exc:
+                    answer, steps, hit_limit = "", len(exc.steps), True
+            s["em"].append(float(normalize(answer) == normalize(item["answer"])))
+            s["f1"].append(f1(answer, item["answer"]))
+            s["steps"].append(steps)
+            s["limit"].append(float(hit_limit))
+            s["seconds"].append(time.perf_counter() - started)
+            print(f"{fmt_name:<8} {item['id'][:12]:<12} em {s['em'][-1]:.0f} f1 {s['f1'][-1]:.2f} "
+                  f"steps {steps} {'LIMIT ' if hit_limit else ''}{s['seconds'][-1]:5.1f}s "
+                  f"gold {item['answer']!r:.30} got {answer!r:.50}", flush=True)
+    summary = {
+        "items": len(items),
+        **{name: {"exact_match": statistics.mean(v["em"]), "f1": statistics.mean(v["f1"]),
+                  "mean_steps": statistics.mean(v["steps"]),
+                  "step_limit_hits": int(sum(v["limit"])),
+                  "seconds_per_item": statistics.mean(v["seconds"])}
+           for name, v in scores.items()},
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
