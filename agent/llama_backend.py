@@ -13,7 +13,7 @@ import codecs
 import contextlib
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from .backend import Chunk, Message, Sampling
 from .errors import ModelError, ModelFileError
 from .gguf import check_magic, read_gguf
+from .prefix_cache import PrefixCache, cache_key
 from .stops import StopScanner
 
 __all__ = ["LlamaCppBackend", "LlamaOptions"]
@@ -34,6 +35,10 @@ class LlamaOptions:
     n_gpu_layers: int = 0
     seed: int = -1
     verbose: bool = False
+    prefix_cache: PrefixCache | None = None  # persistent KV state of fixed prompt prefixes
+    # The model file's SHA-256 (part of every cache key), asked for only when a prefix is
+    # about to be cached, so a large --model file is hashed only if the cache is used.
+    model_sha256: Callable[[], str] | None = None
 
     def threads(self) -> int:
         return self.n_threads if self.n_threads > 0 else (os.cpu_count() or 1)
@@ -82,6 +87,7 @@ class LlamaCppBackend:
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelFileError(_explain_load_failure(options.model_path)) from exc
         self._formatter = self._make_formatter()
+        self._sha: str | None = None
         self.load_seconds = time.perf_counter() - started
 
     def _make_formatter(self) -> Any:
@@ -179,6 +185,76 @@ class LlamaCppBackend:
             completion_tokens=produced,
             finish_reason=finish,
         )
+
+    # -- persistent prefix cache -------------------------------------------
+    def prefix_tokens(self, messages: Sequence[Message], tools: list[dict] | None = None
+                      ) -> list[int]:
+        """Tokens of ``messages`` that stay the same whatever user message follows.
+
+        Rendering the prefix with two different user messages and keeping the common
+        tokens works for any chat template, with no template-specific cutting.
+        """
+        first = self.tokenize(self.render([*messages, Message("user", "1")], tools))
+        second = self.tokenize(self.render([*messages, Message("user", "x")], tools))
+        n = 0
+        for a, b in zip(first, second, strict=False):
+            if a != b:
+                break
+            n += 1
+        return first[:n]
+
+    def warm_prefix(self, messages: Sequence[Message], tools: list[dict] | None = None,
+                    min_tokens: int = 64) -> str:
+        """Make the KV state of a fixed prefix current: 'live' (already in memory),
+        'hit' (loaded from disk), 'miss' (computed and saved) or 'off'."""
+        cache, identify = self.options.prefix_cache, self.options.model_sha256
+        if cache is None or identify is None:
+            return "off"
+        tokens = self.prefix_tokens(messages, tools)
+        if len(tokens) < min_tokens:
+            return "off"
+        llm = self._llm
+        if list(llm._input_ids[: len(tokens)]) == tokens and llm.n_tokens >= len(tokens):
+            return "live"
+        if self._sha is None:
+            self._sha = identify()
+        sha = self._sha
+        key = cache_key(sha, tokens, self.context_size, self._lib.__version__)
+        header = {"model_sha256": sha, "n_ctx": self.context_size,
+                  "llama_cpp": self._lib.__version__, "n_tokens": len(tokens)}
+        state = cache.load(key, header)
+        if state is not None and self._restore(state, tokens):
+            return "hit"
+        llm.reset()
+        llm.eval(tokens)
+        saved = self._snapshot()
+        if saved is not None:
+            cache.save(key, header, saved)
+        return "miss"
+
+    def _snapshot(self) -> bytes | None:
+        import ctypes
+
+        ctx = self._llm._ctx.ctx
+        size = self._lib.llama_state_seq_get_size(ctx, 0)
+        buf = (ctypes.c_uint8 * size)()
+        written = self._lib.llama_state_seq_get_data(ctx, buf, size, 0)
+        return bytes(buf[:written]) if written else None
+
+    def _restore(self, state: bytes, tokens: list[int]) -> bool:
+        import ctypes
+
+        llm = self._llm
+        llm.reset()
+        self._llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+        buf = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
+        if not self._lib.llama_state_seq_set_data(llm._ctx.ctx, buf, len(state), 0):
+            llm.reset()
+            return False
+        llm.input_ids[: len(tokens)] = tokens
+        llm.n_tokens = len(tokens)
+        llm._requires_eval = True  # logits are not restored; generate() replays a token
+        return True
 
     def describe(self) -> dict[str, object]:
         return {

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from .errors import ModelFileError
 
-__all__ = ["DEFAULT_MODEL", "DefaultModel", "ensure_default_model", "locate_parts"]
+__all__ = ["DEFAULT_MODEL", "DefaultModel", "ensure_default_model", "locate_parts",
+           "model_sha256"]
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 
@@ -187,3 +188,26 @@ def ensure_default_model(
         _assemble(target, model, progress)
         _write_stamp(target, model)
     return target
+
+
+def model_sha256(path: Path, index_dir: Path, model: DefaultModel = DEFAULT_MODEL) -> str:
+    """SHA-256 of a model file, hashing each file once: the default model's stamp, or a
+    small index of (path, size, mtime, inode) -> hash for any other GGUF."""
+    if _stamp_matches(path, model):
+        return model.sha256
+    index_path = index_dir / "model-hashes.json"
+    fingerprint = {"path": str(path.resolve()), **_fingerprint(path)}
+    try:
+        index = json.loads(index_path.read_text())
+    except (OSError, ValueError):
+        index = []
+    for row in index if isinstance(index, list) else []:
+        if isinstance(row, dict) and {k: row.get(k) for k in fingerprint} == fingerprint:
+            return str(row.get("sha256", ""))
+    digest = sha256_file(path)
+    rows = [r for r in index if isinstance(r, dict) and r.get("path") != fingerprint["path"]]
+    index_dir.mkdir(parents=True, exist_ok=True)
+    tmp = index_path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps([*rows[-50:], {**fingerprint, "sha256": digest}]))
+    os.replace(tmp, index_path)
+    return digest

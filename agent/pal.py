@@ -235,6 +235,9 @@ def solve(
     """
     outcome = PalOutcome(question=question)
     messages = pal_messages(question)
+    warm = getattr(backend, "warm_prefix", None)
+    if warm is not None:  # instructions and worked examples are the same every time
+        yield Notice(f"prefix cache: {warm(messages[:-1])}", level="debug")
     code_sampling = replace(sampling, stop=(*sampling.stop, "\n```\n"))
     for attempt_no in range(2):
         reply, usage = _generate(backend, messages, code_sampling)

@@ -98,6 +98,10 @@ def run_agent(
     step_sampling = replace(sampling, max_tokens=min(sampling.max_tokens, config.step_max_tokens))
     run = _Run()
     started = time.perf_counter()
+    warm = getattr(backend, "warm_prefix", None)
+    if warm is not None:  # the system prompt and tool list are the same every run
+        fixed = fmt.messages(config.system, specs, question, [], tool_defs is not None)[:-1]
+        yield Notice(f"prefix cache: {warm(fixed, tool_defs)}", level="debug")
     last_action: Action | None = None
     for number in range(1, config.max_steps + 1):
         messages = _fit(backend, fmt, config, specs, question, run.steps,

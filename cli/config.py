@@ -43,6 +43,8 @@ class Settings:
     threads: int = 0  # 0: all cores
     n_gpu_layers: int = 0
     memory_url: str = ""
+    prefix_cache: bool = True  # keep KV state of fixed prompt prefixes on disk
+    cache_max_mb: int = 256
     backend: str = "llama"
     base_url: str = ""  # the OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1
     request_timeout: float = 120.0  # seconds of server silence before giving up
@@ -140,6 +142,7 @@ def _validate(s: Settings) -> None:
         (s.threads >= 0, "threads must be >= 0"),
         (s.n_gpu_layers >= -1, "n_gpu_layers must be >= -1 (-1 offloads all layers)"),
         (s.repeat_penalty > 0, "repeat_penalty must be > 0"),
+        (s.cache_max_mb >= 1, "cache_max_mb must be >= 1"),
         (s.backend in BACKENDS,
          f"backend must be one of {', '.join(BACKENDS)}, got {s.backend!r}"),
         (s.request_timeout > 0, "request_timeout must be > 0"),

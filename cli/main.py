@@ -15,6 +15,7 @@ from lamp.agent.errors import LampError
 
 from . import errors
 from .ask import ask
+from .cache_cmd import app as cache_app
 from .chat import chat
 from .config_cmd import app as config_app
 from .memory import app as memory_app
@@ -43,6 +44,7 @@ app.add_typer(tools_app, name="tools")
 app.add_typer(models_app, name="models")
 app.add_typer(templates_app, name="templates")
 app.add_typer(config_app, name="config")
+app.add_typer(cache_app, name="cache")
 
 def _version(value: bool) -> None:
     if value:

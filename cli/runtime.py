@@ -82,6 +82,15 @@ def load_backend(settings: Settings, *, verbose: bool = False, quiet: bool = Fal
     from lamp.agent.llama_backend import LlamaCppBackend, LlamaOptions
 
     model_path = resolve_model(settings, quiet=quiet)
+    cache, sha = None, None
+    if settings.prefix_cache:
+        from functools import partial
+
+        from lamp.agent.model_store import model_sha256
+        from lamp.agent.prefix_cache import PrefixCache
+
+        sha = partial(model_sha256, model_path, paths.cache_dir())
+        cache = PrefixCache(paths.cache_dir() / "prefix", settings.cache_max_mb * 1024 * 1024)
     options = LlamaOptions(
         model_path=model_path,
         n_ctx=settings.ctx,
@@ -89,6 +98,8 @@ def load_backend(settings: Settings, *, verbose: bool = False, quiet: bool = Fal
         n_gpu_layers=settings.n_gpu_layers,
         seed=settings.seed,
         verbose=verbose,
+        prefix_cache=cache,
+        model_sha256=sha,
     )
     if sys.stderr.isatty() and not quiet:
         from rich.console import Console

@@ -1,0 +1,136 @@
+"""Persistent prompt-prefix cache: the KV state after a fixed prompt prefix, kept on disk.
+
+Every one-shot `lamp ask --tools` or `lamp pal` starts with the same long prefix
+(system prompt, tool descriptions, few-shot examples). Re-reading it costs
+seconds on a laptop CPU; loading its saved KV state costs milliseconds.
+
+A cache file is keyed by everything that makes the state valid: the model
+file's SHA-256, the exact prefix tokens, the context size and the llama.cpp
+version. Its header repeats the key and a SHA-256 of the payload; a file whose
+header or checksum does not match is deleted and recomputed, never loaded.
+Writes go to a temp name and are renamed into place, so two processes writing
+the same key cannot leave a torn file. Disk use is bounded: least recently
+used files go first once the total passes the cap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["CacheEntry", "PrefixCache", "cache_key"]
+
+MAGIC = b"LAMPKV1\n"
+
+
+def cache_key(model_sha256: str, tokens: list[int], n_ctx: int, llama_version: str) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{model_sha256}|{n_ctx}|{llama_version}|".encode())
+    digest.update(",".join(map(str, tokens)).encode())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    path: Path
+    size: int
+    last_used: float
+
+
+@dataclass
+class PrefixCache:
+    directory: Path
+    max_bytes: int = 256 * 1024 * 1024
+
+    def _path(self, key: str) -> Path:
+        return self.directory / f"{key}.kv"
+
+    def load(self, key: str, header: dict[str, object]) -> bytes | None:
+        """The saved state for ``key``, or None (a bad file is removed, never returned)."""
+        path = self._path(key)
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None
+        state = self._verify(raw, key, header)
+        if state is None:
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # mark as recently used for LRU eviction
+        return state
+
+    @staticmethod
+    def _verify(raw: bytes, key: str, header: dict[str, object]) -> bytes | None:
+        if not raw.startswith(MAGIC):
+            return None
+        line_end = raw.find(b"\n", len(MAGIC))
+        if line_end < 0:
+            return None
+        try:
+            meta = json.loads(raw[len(MAGIC):line_end])
+        except ValueError:
+            return None
+        payload = raw[line_end + 1:]
+        if not isinstance(meta, dict) or meta.get("key") != key:
+            return None
+        if any(meta.get(k) != v for k, v in header.items()):
+            return None
+        if meta.get("size") != len(payload):
+            return None
+        if meta.get("sha256") != hashlib.sha256(payload).hexdigest():
+            return None
+        return payload
+
+    def save(self, key: str, header: dict[str, object], state: bytes) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        meta = {**header, "key": key, "size": len(state),
+                "sha256": hashlib.sha256(state).hexdigest(), "created": time.time()}
+        target = self._path(key)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+        try:
+            with tmp.open("wb") as fh:
+                fh.write(MAGIC + json.dumps(meta).encode() + b"\n")
+                fh.write(state)
+            os.replace(tmp, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        self.evict()
+        return target
+
+    def entries(self) -> list[CacheEntry]:
+        if not self.directory.is_dir():
+            return []
+        out = []
+        for path in self.directory.glob("*.kv"):
+            with contextlib.suppress(OSError):
+                st = path.stat()
+                out.append(CacheEntry(path, st.st_size, st.st_mtime))
+        return sorted(out, key=lambda e: e.last_used)
+
+    def evict(self) -> int:
+        """Drop least recently used files until the total fits the cap; return how many."""
+        entries = self.entries()
+        total, removed = sum(e.size for e in entries), 0
+        for entry in entries:
+            if total <= self.max_bytes:
+                break
+            with contextlib.suppress(OSError):
+                entry.path.unlink()
+                total -= entry.size
+                removed += 1
+        return removed
+
+    def clear(self) -> int:
+        entries = self.entries()
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                entry.path.unlink()
+        return len(entries)
