@@ -7,11 +7,15 @@ module (conversation, PAL, ReAct) talks only to ``Backend``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-__all__ = ["Backend", "Chunk", "Message", "Sampling"]
+if TYPE_CHECKING:
+    from .events import Usage
+
+__all__ = ["Backend", "Chunk", "Message", "Sampling", "complete"]
 
 
 @dataclass(frozen=True)
@@ -81,3 +85,24 @@ class Backend(Protocol):
     def describe(self) -> dict[str, object]:
         """A small JSON-able description (model name/path) for ``--json`` output."""
         ...
+
+
+def complete(backend: Backend, messages: Sequence[Message], sampling: Sampling,
+             grammar: str | None = None, tools: list[dict] | None = None
+             ) -> tuple[str, Usage]:
+    """The whole reply at once, with its token counts and timings (for agent steps)."""
+    from .events import Usage
+
+    started, parts, first = time.perf_counter(), [], None
+    prompt = completion = 0
+    finish = ""
+    for chunk in backend.stream_chat(messages, sampling, grammar, tools):
+        if chunk.text:
+            first = first if first is not None else time.perf_counter() - started
+            parts.append(chunk.text)
+        if chunk.finish_reason is not None:
+            prompt, completion = chunk.prompt_tokens, chunk.completion_tokens
+            finish = chunk.finish_reason
+    total = time.perf_counter() - started
+    return "".join(parts), Usage(prompt, completion, first if first is not None else total,
+                                 total, finish)

@@ -9,13 +9,12 @@ failing program gets exactly one retry with its error shown to the model.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from .backend import Backend, Message, Sampling
-from .events import CodeRun, Event, FinalAnswer, Notice, TextDelta, Usage
+from .backend import Backend, Message, Sampling, complete
+from .events import CodeRun, Event, FinalAnswer, Notice, TextDelta
 
 __all__ = ["PalOutcome", "extract_code", "format_value", "solve"]
 
@@ -196,23 +195,6 @@ def format_value(stdout: str) -> tuple[str, str | None]:
     return printed, value
 
 
-def _generate(backend: Backend, messages: list[Message], sampling: Sampling) -> tuple[str, Usage]:
-    started, parts, first = time.perf_counter(), [], None
-    prompt_tokens = completion_tokens = 0
-    finish = ""
-    for chunk in backend.stream_chat(messages, sampling):
-        if chunk.text:
-            first = first if first is not None else time.perf_counter() - started
-            parts.append(chunk.text)
-        if chunk.finish_reason is not None:
-            prompt_tokens, completion_tokens = chunk.prompt_tokens, chunk.completion_tokens
-            finish = chunk.finish_reason
-    total = time.perf_counter() - started
-    usage = Usage(prompt_tokens, completion_tokens, first if first is not None else total, total,
-                  finish)
-    return "".join(parts), usage
-
-
 def pal_messages(question: str) -> list[Message]:
     messages = [Message("system", SYSTEM)]
     for q, a in EXAMPLES:
@@ -240,7 +222,7 @@ def solve(
         yield Notice(f"prefix cache: {warm(messages[:-1])}", level="debug")
     code_sampling = replace(sampling, stop=(*sampling.stop, "\n```\n"))
     for attempt_no in range(2):
-        reply, usage = _generate(backend, messages, code_sampling)
+        reply, usage = complete(backend, messages, code_sampling)
         outcome.model_seconds += usage.seconds_total
         yield usage
         code = extract_code(reply)

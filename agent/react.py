@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .backend import Backend, Sampling
+from .backend import Backend, Sampling, complete
 from .errors import StepLimitReached
 from .events import Event, FinalAnswer, Notice, Observation, ToolCall, Usage
 from .formats import Action, Final, Step, StepFormat, ToolSpec
@@ -45,22 +45,6 @@ class _Run:
     record: list[dict[str, Any]] = field(default_factory=list)
     prompt_tokens: int = 0
     completion_tokens: int = 0
-
-
-def _generate(backend: Backend, messages: list, sampling: Sampling,
-              grammar: str, tool_defs: list[dict[str, Any]] | None) -> tuple[str, Usage]:
-    started, parts, first = time.perf_counter(), [], None
-    prompt = completion = 0
-    finish = ""
-    for chunk in backend.stream_chat(messages, sampling, grammar, tool_defs):
-        if chunk.text:
-            first = first if first is not None else time.perf_counter() - started
-            parts.append(chunk.text)
-        if chunk.finish_reason is not None:
-            prompt, completion, finish = (chunk.prompt_tokens, chunk.completion_tokens,
-                                          chunk.finish_reason)
-    total = time.perf_counter() - started
-    return "".join(parts), Usage(prompt, completion, first or total, total, finish)
 
 
 def _fit(backend: Backend, fmt: StepFormat, config: AgentConfig, specs: list[ToolSpec],
@@ -106,11 +90,12 @@ def run_agent(
     for number in range(1, config.max_steps + 1):
         messages = _fit(backend, fmt, config, specs, question, run.steps,
                         step_sampling.max_tokens, tool_defs)
-        text, usage = _generate(backend, messages, step_sampling, grammar, tool_defs)
+        text, usage = complete(backend, messages, step_sampling, grammar, tool_defs)
         run.prompt_tokens += usage.prompt_tokens
         run.completion_tokens += usage.completion_tokens
         parsed = fmt.parse(text)
         entry: dict[str, Any] = {"step": number, "raw": text,
+                                 "first_token_s": round(usage.seconds_to_first_token, 4),
                                  "model_s": round(usage.seconds_total, 4)}
         if isinstance(parsed, Final):
             entry.update(kind="final", thought=parsed.thought, answer=parsed.answer)

@@ -62,12 +62,41 @@ def tokens_per_s(n: int, first: float, total: float) -> float:
     return (n - 1) / (total - first) if n > 1 and total > first else 0.0
 
 
+def prefix_cache_pair(runs: int) -> dict[str, float]:
+    """`lamp ask --tools` time to first token of step 1, prefix cache empty vs filled."""
+    import tempfile
+
+    question = "What is 17 * 23?"
+    empty, filled = [], []
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "LAMP_HOME": home,
+               "LAMP_MODELS_DIR": str(Path(subprocess.run(
+                   [*lamp_cmd(), "models", "path"], capture_output=True, text=True,
+                   check=True).stdout.strip()).parent)}
+        cmd = [*lamp_cmd(), "ask", "--no-memory", "--tools", "default", "--json", question]
+        for i in range(runs):
+            for bucket, clear in ((empty, True), (filled, False)):
+                if clear:
+                    subprocess.run([*lamp_cmd(), "cache", "clear"], env=env, check=True,
+                                   capture_output=True)
+                out = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                                     stdin=subprocess.DEVNULL)
+                steps = json.loads(out.stdout.splitlines()[0])["steps"]
+                bucket.append(steps[0]["first_token_s"])
+            print(f"prefix run {i + 1}: step-1 first token, cache empty {empty[-1]:.3f}s "
+                  f"filled {filled[-1]:.3f}s", flush=True)
+    e, f = statistics.median(empty), statistics.median(filled)
+    return {"empty": e, "filled": f, "ratio_filled_over_empty": f / e, "target": "<= 0.3"}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--max-tokens", type=int, default=96)
     ap.add_argument("--prompt", default="Explain in one paragraph what a hash table is.")
     ap.add_argument("--model", default="", help="GGUF file (default: lamp's default model)")
+    ap.add_argument("--prefix-runs", type=int, default=5,
+                    help="runs of the tool-enabled empty vs filled prefix cache pair (0: skip)")
     args = ap.parse_args()
 
     model = (
@@ -156,6 +185,12 @@ def main() -> None:
         .splitlines()[0]
         .strip(),
     }
+    if args.prefix_runs:
+        summary["prefix_cache_first_token_s"] = prefix_cache_pair(args.prefix_runs)
+    if "prefix_cache_first_token_s" in summary:
+        p = summary["prefix_cache_first_token_s"]
+        print(f"prefix cache, tool step-1 first token: empty {p['empty']:.3f}s filled "
+              f"{p['filled']:.3f}s ratio {p['ratio_filled_over_empty']:.3f} (target <= 0.3)")
     for key in ("wall_s", "first_token_s", "tokens_per_s"):
         s = summary[key]
         print(
