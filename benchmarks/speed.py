@@ -107,7 +107,10 @@ def main() -> None:
     )
     threads = os.cpu_count() or 1
     system = "You are lamp, a helpful assistant running locally. Answer clearly and concisely."
+    # --no-memory: the bare script keeps no session memory either
+    # (benchmarks/memory_oneshot.py measures what memory adds).
     common = [
+        "--no-memory",
         "--model",
         model,
         "--temperature",
