@@ -25,7 +25,7 @@ from lamp.agent.tools import ToolContext, select_tools
 from .approval import make_approver
 from .render import warn
 
-__all__ = ["AgentRequest", "run_with_tools"]
+__all__ = ["AgentRequest", "check_request", "run_with_tools"]
 
 
 @dataclass
@@ -42,6 +42,16 @@ class AgentRequest:
 def _tool_names(spec: str) -> list[str] | None:
     names = [n.strip() for n in spec.split(",") if n.strip()]
     return None if names in ([], ["default"]) else names
+
+
+def check_request(req: AgentRequest) -> None:
+    """Reject bad tool flags before anything slow (model, memory) is loaded."""
+    from lamp.agent.errors import UsageError
+
+    if req.approve not in ("ask", "all"):
+        raise UsageError(f"--approve must be 'ask' or 'all', not {req.approve!r}")
+    get_format(req.tool_format)
+    select_tools(_tool_names(req.tools), allow=req.allow)
 
 
 def run_with_tools(req: AgentRequest, backend: Backend, sampling: Sampling, *, memory: Any,

@@ -71,6 +71,14 @@ def ask(
     given = read_user_input(prompt)
     for message in given.warnings:
         warn(message)
+    request = None
+    if tools is not None:
+        from .agent_run import AgentRequest, check_request
+
+        request = AgentRequest(question="", tools=tools, allow=allow or [], approve=approve,
+                               max_steps=max_steps, tool_format=tool_format,
+                               sandbox_policy=sandbox_policy)
+        check_request(request)
     started = time.perf_counter()
     choice = MemoryChoice(session=session, continue_last=continue_last, disabled=no_memory)
     opening = start_memory(choice)  # in a thread, behind the model load
@@ -89,20 +97,14 @@ def ask(
     link = attach_memory(prepared.conversation, opening, choice,
                          count_text=getattr(model_backend, "count_text", None),
                          model=model_name(model_backend), load_history=tools is None)
-    if tools is not None:
-        from lamp.agent.errors import UsageError
+    if request is not None:
+        from dataclasses import replace
 
-        from .agent_run import AgentRequest, run_with_tools
+        from .agent_run import run_with_tools
 
-        if approve not in ("ask", "all"):
-            raise UsageError(f"--approve must be 'ask' or 'all', not {approve!r}")
-        request = AgentRequest(question=prepared.user_text, tools=tools, allow=allow or [],
-                               approve=approve, max_steps=max_steps, tool_format=tool_format,
-                               sandbox_policy=sandbox_policy)
+        request = replace(request, question=prepared.user_text)
         sampling = prepared.conversation.sampling
         if settings.sources["temperature"] == "default":
-            from dataclasses import replace
-
             sampling = replace(sampling, temperature=0.0)  # tool calls want the likeliest step
         try:
             run_with_tools(request, model_backend, sampling, memory=link, json_out=json_out,
