@@ -94,10 +94,10 @@ class Conversation:
                     finish = chunk.finish_reason
         except (GeneratorExit, KeyboardInterrupt):
             # Stopped by the user: keep what they saw, so the next turn makes sense.
-            self._remember(user_msg, "".join(parts) + " [interrupted]")
+            self.record_exchange(user_msg, "".join(parts) + " [interrupted]")
             raise
         answer = "".join(parts)
-        self._remember(user_msg, answer)
+        self.record_exchange(user_msg, answer)
         total = time.perf_counter() - started
         yield Usage(
             prompt_tokens=prompt_tokens,
@@ -119,7 +119,8 @@ class Conversation:
             truncate=self.truncate,
         )
 
-    def _remember(self, user_msg: Message, answer: str) -> None:
+    def record_exchange(self, user_msg: Message, answer: str) -> None:
+        """Add one exchange to the history (and to memory, when attached)."""
         numbers: tuple[int | None, int | None] = (None, None)
         if self.memory is not None:
             numbers = self.memory.record(user_msg.content, answer)

@@ -35,8 +35,9 @@ class AgentRequest:
     allow: list[str]
     approve: str
     max_steps: int
-    tool_format: str
-    sandbox_policy: str
+    tool_format: str = "react"
+    sandbox_policy: str = "auto"
+    system: str = ""  # empty: the agent's own system prompt
 
 
 def _tool_names(spec: str) -> list[str] | None:
@@ -55,7 +56,8 @@ def check_request(req: AgentRequest) -> None:
 
 
 def run_with_tools(req: AgentRequest, backend: Backend, sampling: Sampling, *, memory: Any,
-                   json_out: bool, quiet: bool, verbose: bool, started: float) -> None:
+                   json_out: bool, quiet: bool, verbose: bool, started: float) -> str:
+    """Run the agent, render it, and return the final answer text."""
     from lamp.agent.sandbox import Sandbox
 
     fmt = get_format(req.tool_format)
@@ -70,8 +72,8 @@ def run_with_tools(req: AgentRequest, backend: Backend, sampling: Sampling, *, m
         search = store_searcher(memory.store)
     ctx = ToolContext(cwd=Path.cwd(), sandbox=Sandbox(policy=req.sandbox_policy),  # type: ignore[arg-type]
                       search_memory=search, approve=make_approver(req.approve))
-    events = run_agent(backend, req.question, tools, ctx, fmt, sampling,
-                       AgentConfig(max_steps=req.max_steps))
+    config = AgentConfig(max_steps=req.max_steps, system=req.system or AgentConfig.system)
+    events = run_agent(backend, req.question, tools, ctx, fmt, sampling, config)
     payload: dict[str, Any] = {"tools": [t.name for t in tools], "format": fmt.name}
     try:
         final, usage = _render(events, json_out=json_out, quiet=quiet, verbose=verbose)
@@ -87,6 +89,7 @@ def run_with_tools(req: AgentRequest, backend: Backend, sampling: Sampling, *, m
                "usage": {"prompt_tokens": usage.prompt_tokens if usage else 0,
                          "completion_tokens": usage.completion_tokens if usage else 0},
                "timings": {"total_s": round(time.perf_counter() - started, 4)}})
+    return final.text
 
 
 def _emit(payload: dict[str, Any]) -> None:

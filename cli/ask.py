@@ -102,7 +102,8 @@ def ask(
 
         from .agent_run import run_with_tools
 
-        request = replace(request, question=prepared.user_text)
+        system = settings.system if settings.sources["system"] != "default" else ""
+        request = replace(request, question=prepared.user_text, system=system)
         sampling = prepared.conversation.sampling
         if settings.sources["temperature"] == "default":
             sampling = replace(sampling, temperature=0.0)  # tool calls want the likeliest step

@@ -40,6 +40,8 @@ HELP = """\
 /help            this help
 /reset           forget the conversation so far (keeps the system prompt)
 /system [TEXT]   show the system prompt, or replace it (and reset)
+/tools [NAMES]   answer with tools (comma list or 'default'); '/tools off' stops;
+                 no argument shows what is on
 /exit            leave (Ctrl-D works too)
 Multi-line: end a line with \\ to continue, or wrap a block in lines of \"\"\"."""
 
@@ -52,6 +54,7 @@ class ChatSession:
 
     conversation: Conversation
     say: Callable[[str], None]
+    tools: str | None = None  # agent mode: the tools spec, as for `ask --tools`
 
     def handle_command(self, line: str) -> bool:
         """Run a slash command; return False when the chat should end."""
@@ -71,9 +74,32 @@ class ChatSession:
                 self.say("(system prompt set; conversation cleared)")
             else:
                 self.say(self.conversation.system or "(no system prompt)")
+        elif name == "tools":
+            self._tools(arg)
         else:
             self.say(f"unknown command /{name}; /help lists them")
         return True
+
+    def _tools(self, arg: str) -> None:
+        from lamp.agent.tools import load_tools
+
+        from .agent_run import AgentRequest, check_request
+
+        if not arg:
+            known = ", ".join(load_tools())
+            self.say(f"tools: {self.tools or 'off'} (available: {known})")
+        elif arg == "off":
+            self.tools = None
+            self.say("(tools off)")
+        else:
+            try:
+                check_request(AgentRequest(question="", tools=arg, allow=[], approve="ask",
+                                           max_steps=6))
+            except LampError as exc:
+                self.say(str(exc))
+                return
+            self.tools = arg
+            self.say(f"(tools on: {arg}; tools that change things ask first)")
 
 
 def _read_message(read: Callable[[str], str]) -> str:
@@ -177,6 +203,9 @@ def _loop(conversation: Conversation, interactive: bool, verbose: bool, banner: 
             if not session.handle_command(text.strip()):
                 return
             continue
+        if session.tools:
+            _agent_turn(conversation, session.tools, text, verbose)
+            continue
         events = conversation.send(text)
         try:
             renderer.render(events)
@@ -185,3 +214,26 @@ def _loop(conversation: Conversation, interactive: bool, verbose: bool, banner: 
             session.say("(answer stopped)")
         except LampError as exc:
             report(exc, verbose)
+
+
+def _agent_turn(conversation: Conversation, tools: str, text: str, verbose: bool) -> None:
+    """One message answered by the ReAct agent; the exchange joins the chat history."""
+    import time
+    from dataclasses import replace
+
+    from lamp.agent.backend import Message
+
+    from .agent_run import AgentRequest, run_with_tools
+
+    request = AgentRequest(question=text, tools=tools, allow=[], approve="ask", max_steps=6)
+    answer = ""
+    try:
+        answer = run_with_tools(request, conversation.backend,
+                                replace(conversation.sampling, temperature=0.0),
+                                memory=conversation.memory, json_out=False, quiet=False,
+                                verbose=verbose, started=time.perf_counter())
+    except KeyboardInterrupt:
+        print("(answer stopped)")
+    except LampError as exc:
+        report(exc, verbose)
+    conversation.record_exchange(Message("user", text), answer)

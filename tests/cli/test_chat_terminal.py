@@ -73,9 +73,30 @@ def test_chat_in_a_real_terminal(default_model: Path, lamp_home: Path) -> None:
         child.expect_exact("(conversation cleared)")
         child.expect_exact(PROMPT)
 
+        # /tools switches to the agent: the calculator's exact result comes back.
+        child.sendline("/tools calculator")
+        child.expect_exact("(tools on: calculator")
+        child.expect_exact(PROMPT)
+        child.sendline("What is 123456789 * 987654321? Use the calculator.")
+        child.expect_exact("action: calculator")
+        child.expect_exact("121932631112635269")
+        child.expect_exact(PROMPT)
+
         child.sendeof()  # Ctrl-D leaves
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
     assert child.exitstatus == 0
     assert (lamp_home / "data" / "chat_history").read_text().count("capital of France") == 1
+
+
+def test_tools_command_validates_and_toggles() -> None:
+    said: list[str] = []
+    session = ChatSession(Conversation(ScriptedBackend(), Sampling()), say=said.append)
+    assert session.handle_command("/tools") and "off" in said[-1] and "calculator" in said[-1]
+    session.handle_command("/tools python,teleport")
+    assert session.tools is None and "teleport" in said[-1]
+    session.handle_command("/tools calculator")
+    assert session.tools == "calculator"
+    session.handle_command("/tools off")
+    assert session.tools is None
