@@ -22,10 +22,11 @@ from .memory import app as memory_app
 from .models import app as models_app
 from .pal import pal
 from .sandbox import app as sandbox_app
+from .serve import serve
 from .templates_cmd import app as templates_app
 from .tools import app as tools_app
 
-__all__ = ["app", "run"]
+__all__ = ["app", "execute", "run"]
 
 app = typer.Typer(
     name="lamp",
@@ -38,6 +39,7 @@ app = typer.Typer(
 app.command("ask")(ask)
 app.command("chat")(chat)
 app.command("pal")(pal)
+app.command("serve")(serve)
 app.add_typer(memory_app, name="memory")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(tools_app, name="tools")
@@ -66,10 +68,13 @@ def main(
     """
 
 
-def run() -> None:
-    """Console entry point: map every failure to one stderr line and an exit code."""
+def execute(argv: list[str] | None = None) -> int:
+    """Run one command line and return its exit code; every failure becomes one stderr line.
+
+    `lamp serve` calls this too, so a forwarded call behaves exactly like a local one.
+    """
     try:
-        code = app(standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
         if code == errors.EXIT_INTERRUPTED:  # Typer turns Ctrl-C into a silent exit 130
             errors.report(KeyboardInterrupt())
     except typer.Exit as exc:
@@ -94,5 +99,12 @@ def run() -> None:
         code = 0
     except Exception as exc:  # memory/sandbox errors carry exit_code; anything else is 1
         code = errors.report(exc, errors.verbose_requested())
-    sys.exit(code if isinstance(code, int) else 0)
+    return code if isinstance(code, int) else 0
 
+
+def run() -> None:
+    """Console entry point: a warm `lamp serve` answers `ask` when one is running."""
+    from .serve_client import try_forward
+
+    forwarded = try_forward(sys.argv[1:])
+    sys.exit(forwarded if forwarded is not None else execute())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["cache_dir", "config_dir", "config_file", "data_dir", "models_dir"]
+__all__ = ["cache_dir", "config_dir", "config_file", "data_dir", "models_dir", "serve_socket"]
 
 APP = "lamp"
 
@@ -55,3 +55,16 @@ def models_dir() -> Path:
     """Default model lives here; LAMP_MODELS_DIR lets several LAMP_HOMEs share one copy."""
     explicit = os.environ.get("LAMP_MODELS_DIR")
     return Path(explicit).expanduser() if explicit else data_dir() / "models"
+
+
+def serve_socket() -> Path:
+    """The Unix socket of `lamp serve`, in a directory only this user can enter."""
+    explicit = os.environ.get("LAMP_SOCKET")
+    if explicit:
+        return Path(explicit).expanduser()
+    home = _home()
+    if home is not None:
+        return home / "run" / "serve.sock"
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    base = Path(runtime) / APP if runtime and Path(runtime).is_dir() else cache_dir() / "run"
+    return base / "serve.sock"

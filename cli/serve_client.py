@@ -1,0 +1,123 @@
+"""The client half of `lamp serve`: forward `lamp ask` to a warm server when one runs.
+
+It must never make things worse than running in process: no server, a stale
+socket, a server that answers "not for me" (other model settings), or one that
+dies before printing anything all fall back to the normal in-process path,
+with stdin (already read) handed over intact. A server that dies after output
+began is a clear one-line error, never a hang and never duplicated output.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import os
+import shutil
+import socket
+import stat
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["connect", "request", "try_forward"]
+
+FORWARDED = {"ask"}
+READ_TIMEOUT = 300.0  # seconds without a single frame from the server
+
+
+def connect(path: Path, timeout: float = 2.0) -> socket.socket | None:
+    """A connection to a live server, or None; removes a stale socket file left by a dead one."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if not stat.S_ISSOCK(mode):
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(str(path))
+    except (ConnectionRefusedError, FileNotFoundError):
+        sock.close()
+        with contextlib.suppress(OSError):
+            path.unlink()  # nobody listens: a server was killed and left its socket
+        return None
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
+def request(sock: socket.socket, payload: dict[str, Any]) -> Any:
+    """Send one JSON request; return a line reader over the server's JSON frames."""
+    sock.sendall(json.dumps(payload).encode() + b"\n")
+    return sock.makefile("rb")
+
+
+def _stdin_bytes() -> bytes | None:
+    stream = sys.stdin
+    if stream is None or stream.isatty():
+        return None
+    return stream.buffer.read() if hasattr(stream, "buffer") else stream.read().encode()
+
+
+def _restore_stdin(data: bytes | None) -> None:
+    """Give the in-process fallback the stdin this client already consumed."""
+    if data is not None:
+        sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace")
+
+
+def try_forward(argv: list[str]) -> int | None:
+    """The exit code of the forwarded command, or None to run it in process."""
+    if not argv or argv[0] not in FORWARDED or "--tools" in argv:
+        return None  # tools ask on this terminal; they run here
+    if os.environ.get("LAMP_NO_SERVER") or "--help" in argv or "-h" in argv:
+        return None
+    from . import paths
+
+    sock = connect(paths.serve_socket())
+    if sock is None:
+        return None
+    data = _stdin_bytes()
+    payload = {
+        "op": "run", "argv": argv, "cwd": os.getcwd(),
+        "stdin_b64": base64.b64encode(data).decode() if data is not None else None,
+        "stdout_tty": sys.stdout.isatty(), "stderr_tty": sys.stderr.isatty(),
+        "columns": shutil.get_terminal_size().columns,
+        "env": {k: v for k, v in os.environ.items()
+                if k.startswith("LAMP_") or k in ("TERM", "NO_COLOR", "COLUMNS")},
+    }
+    wrote = False
+    try:
+        sock.settimeout(READ_TIMEOUT)
+        frames = request(sock, payload)
+        for line in frames:
+            frame = json.loads(line)
+            if "out" in frame:
+                sys.stdout.write(frame["out"])
+                sys.stdout.flush()
+                wrote = True
+            elif "err" in frame:
+                sys.stderr.write(frame["err"])
+                sys.stderr.flush()
+                wrote = True
+            elif "exit" in frame:
+                return int(frame["exit"])
+            elif "fallback" in frame:
+                break
+    except KeyboardInterrupt:
+        sys.stderr.write("lamp: error: interrupted\n")
+        return 130
+    except (OSError, ValueError) as exc:
+        if wrote:
+            sys.stderr.write(f"lamp: error: the lamp server failed mid-answer ({exc})\n")
+            return 1
+    finally:
+        sock.close()
+    if wrote:
+        sys.stderr.write("lamp: error: the lamp server stopped mid-answer\n")
+        return 1
+    _restore_stdin(data)
+    return None

@@ -1,0 +1,98 @@
+"""`lamp serve` for real: a warm server on a Unix socket, forwarded calls, faults."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+LAMP = str(Path(sys.executable).parent / "lamp")
+ASK = ("ask", "--no-memory", "--temperature", "0", "--max-tokens", "24")
+
+
+def lamp(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None,
+         timeout: float = 180) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([LAMP, *args], input=stdin,
+                          stdin=None if stdin is not None else subprocess.DEVNULL,
+                          capture_output=True, env={**os.environ, **(env or {})},
+                          timeout=timeout)
+
+
+@pytest.fixture
+def server(default_model: Path, lamp_home: Path) -> Iterator[Path]:
+    started = lamp("serve", "--detach", "--idle-timeout", "300")
+    assert started.returncode == 0, started.stderr
+    yield lamp_home / "run" / "serve.sock"
+    lamp("serve", "--stop")
+
+
+def pid_of_server() -> int:
+    return int(json.loads(lamp("serve", "--status").stdout)["pid"])
+
+
+def test_forwarded_calls_match_in_process_ones(server: Path) -> None:
+    assert stat.S_IMODE(server.stat().st_mode) == 0o600
+    assert stat.S_IMODE(server.parent.stat().st_mode) == 0o700
+    notes = b"Meeting notes: the launch moved to March 3rd. Owner: Priya."
+    question = "Who is the owner? Answer with the name only."
+    warm = lamp(*ASK, question, stdin=notes)
+    cold = lamp(*ASK, question, stdin=notes, env={"LAMP_NO_SERVER": "1"})
+    assert (warm.returncode, warm.stdout, warm.stderr) == (cold.returncode, cold.stdout,
+                                                           cold.stderr)
+    assert b"Priya" in warm.stdout
+    assert json.loads(lamp("serve", "--status").stdout)["requests"] >= 1
+    # Bad input: the same one-line error and exit code either way.
+    empty = lamp("ask", "--no-memory")
+    assert empty.returncode == 2 and empty.stderr == lamp(
+        "ask", "--no-memory", env={"LAMP_NO_SERVER": "1"}).stderr
+    # Other model settings are run in process, with the same result.
+    other = lamp(*ASK, "--ctx", "2048", "Say OK.")
+    assert other.returncode == 0 and other.stdout.strip()
+
+
+def test_memory_works_through_the_server(server: Path) -> None:
+    asked = lamp("ask", "--session", "served", "--temperature", "0", "--max-tokens", "12",
+                 "Remember: my badge number is 7731. Reply OK.")
+    assert asked.returncode == 0, asked.stderr
+    shown = json.loads(lamp("memory", "show", "served", "--json").stdout)
+    assert "7731" in json.dumps(shown)
+
+
+def test_stale_socket_from_a_killed_server_is_removed(server: Path) -> None:
+    os.kill(pid_of_server(), signal.SIGKILL)
+    time.sleep(0.5)
+    assert server.exists()  # the dead server left its socket behind
+    proc = lamp(*ASK, "Say OK.")
+    assert proc.returncode == 0 and proc.stdout.strip()
+    assert not server.exists()
+
+
+def test_server_killed_mid_answer_never_hangs(server: Path) -> None:
+    pid = pid_of_server()
+    client = subprocess.Popen([LAMP, "ask", "--no-memory", "--temperature", "0",
+                               "--max-tokens", "400", "Write a long story about a lighthouse."],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    assert client.stdout is not None
+    client.stdout.read(20)  # the answer has started streaming through the server
+    os.kill(pid, signal.SIGKILL)
+    out, err = client.communicate(timeout=60)
+    assert client.returncode == 1
+    assert err.decode().strip().count("\n") == 0 and "server" in err.decode()
+
+
+def test_stop_and_status(server: Path) -> None:
+    assert lamp("serve", "--status").returncode == 0
+    assert lamp("serve", "--stop").stdout.strip() == b"stopped"
+    time.sleep(0.5)
+    assert lamp("serve", "--status").returncode == 1
+    assert not server.exists()
