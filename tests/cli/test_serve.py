@@ -85,7 +85,7 @@ def test_server_killed_mid_answer_never_hangs(server: Path) -> None:
     assert client.stdout is not None
     client.stdout.read(20)  # the answer has started streaming through the server
     os.kill(pid, signal.SIGKILL)
-    out, err = client.communicate(timeout=60)
+    _, err = client.communicate(timeout=60)
     assert client.returncode == 1
     assert err.decode().strip().count("\n") == 0 and "server" in err.decode()
 
