@@ -89,12 +89,61 @@ def prefix_cache_pair(runs: int) -> dict[str, float]:
     return {"empty": e, "filled": f, "ratio_filled_over_empty": f / e, "target": "<= 0.3"}
 
 
+def serve_pairs(runs: int, loop_questions: int) -> dict[str, object]:
+    """Cold (no server) vs warm (`lamp serve`) one-shot calls, default settings (memory on)."""
+    import tempfile
+
+    question = "What is the capital of Italy? One word."
+    loop = [f"What is {i} + {i + 1}? Answer with the number." for i in range(loop_questions)]
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "LAMP_HOME": home,
+               "LAMP_MODELS_DIR": str(Path(subprocess.run(
+                   [*lamp_cmd(), "models", "path"], capture_output=True, text=True,
+                   check=True).stdout.strip()).parent)}
+        cold_env = {**env, "LAMP_NO_SERVER": "1"}
+        ask = [*lamp_cmd(), "ask", "--temperature", "0", "--max-tokens", "8"]
+        subprocess.run([*ask, question], env=cold_env, capture_output=True, check=True,
+                       stdin=subprocess.DEVNULL)  # creates the memory store once
+        subprocess.run([*lamp_cmd(), "serve", "--detach", "--idle-timeout", "600"], env=env,
+                       check=True, capture_output=True)
+        try:
+            cold, warm = [], []
+            for i in range(runs):
+                for bucket, e in ((cold, cold_env), (warm, env)):
+                    start = time.perf_counter()
+                    subprocess.run([*ask, question], env=e, capture_output=True, check=True,
+                                   stdin=subprocess.DEVNULL)
+                    bucket.append(time.perf_counter() - start)
+                print(f"serve run {i + 1}: cold {cold[-1]:.3f}s warm {warm[-1]:.3f}s", flush=True)
+            script = "; ".join(f"lamp ask --temperature 0 --max-tokens 8 {json.dumps(q)} "
+                               ">/dev/null" for q in loop)
+            path_env = {"PATH": f"{Path(lamp_cmd()[0]).parent}:{os.environ['PATH']}"}
+            loops = {}
+            for name, e in (("without_serve", cold_env), ("with_serve", env)):
+                start = time.perf_counter()
+                subprocess.run(["bash", "-c", script], env={**e, **path_env}, check=True,
+                               stdin=subprocess.DEVNULL)
+                loops[name] = time.perf_counter() - start
+                print(f"{loop_questions} questions in a shell loop, {name}: "
+                      f"{loops[name]:.1f}s", flush=True)
+        finally:
+            subprocess.run([*lamp_cmd(), "serve", "--stop"], env=env, capture_output=True)
+    c, w = statistics.median(cold), statistics.median(warm)
+    return {"one_shot_cold_s": c, "one_shot_warm_s": w, "ratio_warm_over_cold": w / c,
+            "target": "<= 0.25", "loop_questions": loop_questions, **{
+                f"loop_{k}_s": v for k, v in loops.items()},
+            "loop_ratio_with_over_without": loops["with_serve"] / loops["without_serve"]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--max-tokens", type=int, default=96)
     ap.add_argument("--prompt", default="Explain in one paragraph what a hash table is.")
     ap.add_argument("--model", default="", help="GGUF file (default: lamp's default model)")
+    ap.add_argument("--serve-runs", type=int, default=5,
+                    help="runs of the cold vs warm (lamp serve) pair (0: skip)")
+    ap.add_argument("--loop-questions", type=int, default=20)
     ap.add_argument("--prefix-runs", type=int, default=5,
                     help="runs of the tool-enabled empty vs filled prefix cache pair (0: skip)")
     args = ap.parse_args()
@@ -190,6 +239,13 @@ def main() -> None:
     }
     if args.prefix_runs:
         summary["prefix_cache_first_token_s"] = prefix_cache_pair(args.prefix_runs)
+    if args.serve_runs:
+        summary["serve"] = serve_pairs(args.serve_runs, args.loop_questions)
+    if "serve" in summary:
+        v = summary["serve"]
+        print(f"one-shot cold {v['one_shot_cold_s']:.3f}s warm {v['one_shot_warm_s']:.3f}s "
+              f"ratio {v['ratio_warm_over_cold']:.3f} (target <= 0.25); {v['loop_questions']} "
+              f"questions loop: {v['loop_without_serve_s']:.1f}s vs {v['loop_with_serve_s']:.1f}s")
     if "prefix_cache_first_token_s" in summary:
         p = summary["prefix_cache_first_token_s"]
         print(f"prefix cache, tool step-1 first token: empty {p['empty']:.3f}s filled "
