@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from .common import with_model_options
-from .memory_session import Continue, MemoryChoice, NoMemory, SessionName
+from .memory_session import Continue, MemoryChoice, MemoryUrl, NoMemory, SessionName
 
 __all__ = ["ask"]
 
@@ -30,6 +30,7 @@ def ask(
     session: SessionName = None,
     continue_last: Continue = False,
     no_memory: NoMemory = False,
+    memory_url: MemoryUrl = None,
     tools: Annotated[str | None, typer.Option(
         "--tools", help="Answer with the ReAct agent using these tools: a comma-separated list "
         "or 'default' (see `lamp tools list`).", rich_help_panel="Tools",
@@ -80,7 +81,8 @@ def ask(
                                sandbox_policy=sandbox_policy)
         check_request(request)
     started = time.perf_counter()
-    choice = MemoryChoice(session=session, continue_last=continue_last, disabled=no_memory)
+    choice = MemoryChoice(session=session, continue_last=continue_last, disabled=no_memory,
+                          url=memory_url)
     opening = start_memory(choice)  # in a thread, behind the model load
     model_backend = load_backend(settings, verbose=verbose, quiet=quiet or json_out)
     prepared = prepare_ask(

@@ -25,6 +25,7 @@ from .errors import report
 from .memory_session import (
     Continue,
     MemoryChoice,
+    MemoryUrl,
     NoMemory,
     SessionName,
     attach_memory,
@@ -142,6 +143,7 @@ def chat(
     session: SessionName = None,
     continue_last: Continue = False,
     no_memory: NoMemory = False,
+    memory_url: MemoryUrl = None,
     *,
     flags: dict[str, Any],
     verbose: bool,
@@ -150,7 +152,8 @@ def chat(
     from .errors import remember_verbose
 
     remember_verbose(verbose)
-    choice = MemoryChoice(session=session, continue_last=continue_last, disabled=no_memory)
+    choice = MemoryChoice(session=session, continue_last=continue_last, disabled=no_memory,
+                          url=memory_url)
     run_chat(settings_from_flags(flags), choice, verbose=verbose)
 
 

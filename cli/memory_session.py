@@ -18,7 +18,7 @@ from lamp.agent.memory_link import StoreMemory
 
 from .render import warn
 
-__all__ = ["Continue", "MemoryChoice", "NoMemory", "SessionName", "attach_memory",
+__all__ = ["Continue", "MemoryChoice", "MemoryUrl", "NoMemory", "SessionName", "attach_memory",
            "model_name", "start_memory"]
 
 SessionName = Annotated[str | None, typer.Option(
@@ -26,6 +26,9 @@ SessionName = Annotated[str | None, typer.Option(
     show_default=False)]
 Continue = Annotated[bool, typer.Option(
     "--continue", "-c", help="Continue the most recent session.", rich_help_panel="Memory")]
+MemoryUrl = Annotated[str | None, typer.Option(
+    "--memory-url", help="Chroma server for memory (default: the local store).",
+    rich_help_panel="Memory", show_default=False)]
 NoMemory = Annotated[bool, typer.Option(
     "--no-memory", help="Neither read nor write memory (deterministic scripting).",
     rich_help_panel="Memory")]
@@ -36,6 +39,7 @@ class MemoryChoice:
     session: str | None
     continue_last: bool
     disabled: bool
+    url: str | None = None
 
     @property
     def explicit(self) -> bool:
@@ -50,7 +54,7 @@ def start_memory(choice: MemoryChoice) -> Future[Any] | None:
 
     from .memory import memory_location
 
-    location = memory_location()
+    location = memory_location(choice.url)
     return MemoryStore.open_async(location.path, url=location.url)
 
 
