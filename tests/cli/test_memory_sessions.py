@@ -77,3 +77,11 @@ def test_fact_from_40_turns_ago_comes_back(run_lamp, default_model: Path,
         assert len(store.history("locker")) == 82 + 2 + 2  # asked + continued, not blind
     finally:
         store.close()
+
+
+@pytest.mark.integration
+def test_session_remembers_across_processes(run_lamp, default_model: Path) -> None:
+    told = run_lamp("ask", "--session", "s", *GREEDY, "My cat is called Tobias.")
+    assert told.returncode == 0, told.stderr
+    asked = run_lamp("ask", "--session", "s", *GREEDY, "What is my cat called?")
+    assert asked.returncode == 0 and b"Tobias" in asked.stdout
