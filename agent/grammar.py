@@ -27,8 +27,11 @@ boolean ::= "true" | "false"
 null ::= "null"
 value ::= object-any | array-any | string | number | boolean | null
 object-any ::= "{" ws ( string ws ":" ws value ( ws "," ws string ws ":" ws value )* )? ws "}"
-array-any ::= "[" ws ( value ( ws "," ws value )* )? ws "]"
+array-any ::= "[" ws ( value ( ws "," ws value ){0,31} )? ws "]"
 '''.strip()
+
+
+MAX_ITEMS = 32  # most items an array in a tool call may have
 
 
 def literal(text: str) -> str:
@@ -69,8 +72,10 @@ class GrammarBuilder:
         if kind == "array":
             items = schema.get("items")
             item = self.schema_rule(items, f"{hint}-item") if isinstance(items, dict) else "value"
+            # Bounded, so a model stuck listing items cannot run until max_tokens.
+            limit = max(1, min(int(schema.get("maxItems", MAX_ITEMS)), MAX_ITEMS))
             return self.add(self._name(hint),
-                            f'"[" ws ( {item} ( ws "," ws {item} )* )? ws "]"')
+                            f'"[" ws ( {item} ( ws "," ws {item} ){{0,{limit - 1}}} )? ws "]"')
         if kind == "object" and "properties" in schema:
             return self._object(schema, hint)
         if kind == "object":

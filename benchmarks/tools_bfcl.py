@@ -33,6 +33,7 @@ def main() -> None:
     ap.add_argument("--data", required=True, type=Path, help="the bfcl folder")
     ap.add_argument("--limit", type=int, default=0, help="cases per category (0: all)")
     ap.add_argument("--formats", default="react,native")
+    ap.add_argument("--categories", default=",".join(CATEGORIES))
     ap.add_argument("--model", default="")
     args = ap.parse_args()
 
@@ -45,7 +46,7 @@ def main() -> None:
     for fmt_name in args.formats.split(","):
         fmt = get_format(fmt_name)
         results[fmt_name], malformed[fmt_name], seconds[fmt_name] = {}, 0, []
-        for category in CATEGORIES:
+        for category in args.categories.split(","):
             lines = (args.data / f"{category}.jsonl").read_text().splitlines()
             items = [json.loads(x) for x in lines if x.strip()]
             items = items[: args.limit] if args.limit else items
@@ -72,7 +73,7 @@ def main() -> None:
                 print(f"{fmt_name:<6} {category:<13} {item['id']:<22} {'ok ' if ok else 'BAD'} "
                       f"{seconds[fmt_name][-1]:5.1f}s {why:<28} {shown[:90]}", flush=True)
     summary = {
-        "cases_per_category": {c: len(results[next(iter(results))][c]) for c in CATEGORIES},
+        "cases_per_category": {c: len(v) for c, v in results[next(iter(results))].items()},
         "accuracy": {f: {c: sum(v) / len(v) for c, v in cats.items() if v}
                      for f, cats in results.items()},
         "malformed_rate": {f: malformed[f] / sum(len(v) for v in results[f].values())
