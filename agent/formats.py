@@ -148,6 +148,11 @@ class ReactFormat:
         return None
 
 
+# Small models tend to call again with the result as input instead of answering; one
+# line after each result reminds them that answering is the next step.
+FOLLOW_UP = "\n(If this answers the question, reply to the user now in plain words.)"
+
+
 class NativeFormat:
     """The tool-call format Qwen2.5 (and other Hermes-style models) learned in training:
     tools listed as JSON in <tools>, calls as <tool_call>{...}</tool_call>, results in
@@ -181,10 +186,10 @@ class NativeFormat:
         for step in steps:
             out.append(Message("assistant", step.raw.strip()))
             if template_tools:
-                out.append(Message("tool", step.observation))
+                out.append(Message("tool", step.observation + FOLLOW_UP))
             else:
-                out.append(Message("user",
-                                   f"<tool_response>\n{step.observation}\n</tool_response>"))
+                out.append(Message("user", f"<tool_response>\n{step.observation}\n"
+                                           f"</tool_response>{FOLLOW_UP}"))
         return out
 
     def grammar(self, tools: list[ToolSpec]) -> str:

@@ -114,15 +114,29 @@ def run_agent(
             entry.update(kind="action", thought=parsed.thought, tool=tool_name,
                          input=parsed.args)
             yield ToolCall(tool_name, parsed.args, parsed.thought)
-            if last_action is not None and (last_action.tool, last_action.args) == (
-                    parsed.tool, parsed.args):
-                # No progress is possible: the same call gives the same result.
+            repeated = last_action is not None and (last_action.tool, last_action.args) == (
+                parsed.tool, parsed.args)
+            if repeated and run.record and run.record[-1].get("kind") == "repeat":
+                # Blocked once already and asked again: no progress is possible.
                 entry.update(kind="repeat")
                 run.record.append(entry)
                 yield _usage(run, started)
                 raise StepLimitReached(
                     f"stopped at step {number}: the model repeated the same {tool_name} call",
                     partial_answer=_partial(run), steps=run.record)
+            if repeated:
+                # The same call gives the same result: do not run it, point back to it.
+                previous = run.steps[-1].observation if run.steps else ""
+                entry.update(kind="repeat")
+                observation, is_error, seconds = (
+                    f"You already ran this exact call. Its result was:\n{previous}\n"
+                    "Reply to the user now with the answer.", True, 0.0)
+                yield Observation(tool_name, observation, is_error, seconds)
+                entry.update(observation=observation, is_error=is_error, tool_s=0.0)
+                run.record.append(entry)
+                run.steps.append(Step(raw=text, action=parsed, observation=observation))
+                last_action = parsed
+                continue
             outcome = run_tool(by_name[tool_name], parsed.args, ctx, timeout=config.tool_timeout)
             observation, is_error, seconds = outcome.output, outcome.is_error, outcome.seconds
             entry["refused"] = outcome.refused

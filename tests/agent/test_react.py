@@ -89,12 +89,23 @@ def test_step_limit_raises_with_partial_answer_and_steps() -> None:
     assert len(info.value.steps) == 3
 
 
-def test_same_action_twice_in_a_row_is_stopped() -> None:
+def test_same_action_twice_in_a_row_is_not_run_again() -> None:
     step = react_step("calculator", {"expression": "2+2"})
-    backend = ScriptedBackend().enqueue(step, step, final("never reached"))
-    with pytest.raises(StepLimitReached, match="repeated"):
+    backend = ScriptedBackend().enqueue(step, step, final("4"))
+    events = run(backend, select_tools(["calculator"]))
+    observations = [e for e in events if isinstance(e, Observation)]
+    assert observations[0].output == "4" and not observations[0].is_error
+    assert observations[1].is_error and "already ran this exact call" in observations[1].output
+    assert next(e for e in events if isinstance(e, FinalAnswer)).text == "4"
+
+
+def test_asking_again_after_being_blocked_stops_the_run() -> None:
+    step = react_step("calculator", {"expression": "2+2"})
+    backend = ScriptedBackend().enqueue(step, step, step, final("never reached"))
+    with pytest.raises(StepLimitReached, match="repeated") as info:
         run(backend, select_tools(["calculator"]))
-    assert len(backend.requests) == 2 and backend.replies  # third reply never asked for
+    assert info.value.partial_answer.startswith("4")
+    assert len(backend.requests) == 3 and backend.replies  # the final reply was never asked for
 
 
 def test_refused_approval_is_an_observation(tmp_path: Path) -> None:
