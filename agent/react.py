@@ -83,9 +83,13 @@ def run_agent(
     run = _Run()
     started = time.perf_counter()
     warm = getattr(backend, "warm_prefix", None)
+    prefix: dict[str, Any] = {}
     if warm is not None:  # the system prompt and tool list are the same every run
         fixed = fmt.messages(config.system, specs, question, [], tool_defs is not None)[:-1]
-        yield Notice(f"prefix cache: {warm(fixed, tool_defs)}", level="debug")
+        status = warm(fixed, tool_defs)
+        prefix = {"prefix_cache": status,
+                  "prefix_s": round(time.perf_counter() - started, 4)}
+        yield Notice(f"prefix cache: {status}", level="debug")
     last_action: Action | None = None
     for number in range(1, config.max_steps + 1):
         messages = _fit(backend, fmt, config, specs, question, run.steps,
@@ -97,6 +101,8 @@ def run_agent(
         entry: dict[str, Any] = {"step": number, "raw": text,
                                  "first_token_s": round(usage.seconds_to_first_token, 4),
                                  "model_s": round(usage.seconds_total, 4)}
+        if number == 1:
+            entry.update(prefix)  # what the fixed prefix cost before this step
         if isinstance(parsed, Final):
             entry.update(kind="final", thought=parsed.thought, answer=parsed.answer)
             run.record.append(entry)

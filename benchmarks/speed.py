@@ -82,7 +82,9 @@ def prefix_cache_pair(runs: int) -> dict[str, float]:
                 out = subprocess.run(cmd, env=env, capture_output=True, text=True,
                                      stdin=subprocess.DEVNULL)
                 steps = json.loads(out.stdout.splitlines()[0])["steps"]
-                bucket.append(steps[0]["first_token_s"])
+                # Time to first token of the run: the fixed prefix (computed or loaded)
+                # plus the first step's own wait for its first token.
+                bucket.append(steps[0].get("prefix_s", 0.0) + steps[0]["first_token_s"])
             print(f"prefix run {i + 1}: step-1 first token, cache empty {empty[-1]:.3f}s "
                   f"filled {filled[-1]:.3f}s", flush=True)
     e, f = statistics.median(empty), statistics.median(filled)
