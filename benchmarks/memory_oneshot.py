@@ -32,12 +32,12 @@ def main() -> None:
                             check=True).stdout.strip()
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "LAMP_HOME": home, "LAMP_MODELS_DIR": str(Path(models).parent)}
-        common = ["ask", "--temperature", "0", "--max-tokens", "16", args.prompt]
+        common = ["--temperature", "0", "--max-tokens", "16", args.prompt]
         times: dict[str, list[float]] = {"memory": [], "no_memory": []}
         for i in range(args.runs + 1):  # run 0 warms the page cache and creates the store
             for name, extra in (("no_memory", ["--no-memory"]), ("memory", [])):
                 start = time.perf_counter()
-                subprocess.run([*lamp, *extra, *common], env=env, capture_output=True,
+                subprocess.run([*lamp, "ask", *extra, *common], env=env, capture_output=True,
                                stdin=subprocess.DEVNULL, check=True)
                 if i:
                     times[name].append(time.perf_counter() - start)
