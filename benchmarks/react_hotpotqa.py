@@ -64,21 +64,30 @@ class Pages:
         self.hits: collections.deque[str] = collections.deque()
 
     def search(self, title: str) -> str:
+        """The paragraph with this title; failing that, the one sharing most words with it."""
         found = next((t for t in self.pages if t.lower() == title.strip().lower()), None)
         if found is None:
-            close = difflib.get_close_matches(title, list(self.pages), n=1, cutoff=0.5)
-            found = close[0] if close else next(
-                (t for t in self.pages if title.lower() in t.lower()), None)
+            close = difflib.get_close_matches(title, list(self.pages), n=1, cutoff=0.6)
+            found = close[0] if close else self._best_overlap(title)
         if found is None:
-            return f"No page titled {title!r}. Titles: {', '.join(self.pages)}"
+            return f"No page matches {title!r}. Titles: {', '.join(self.pages)}"
         self.current, self.hits = self.pages[found], collections.deque()
         return f"{found}: " + " ".join(s.strip() for s in self.current)
 
+    def _best_overlap(self, query: str) -> str | None:
+        words = set(normalize(query).split())
+        scored = [(len(words & set(normalize(t + " " + " ".join(p)).split())), t)
+                  for t, p in self.pages.items()]
+        best = max(scored, default=(0, ""))
+        return best[1] if best[0] else None
+
     def lookup(self, keyword: str) -> str:
-        if not self.current:
-            return "Search a page first."
+        """Next sentence with the keyword in the current paragraph (all of them before any
+        search), so a model that looks up first still gets somewhere."""
         if not self.hits:
-            self.hits.extend(s.strip() for s in self.current if keyword.lower() in s.lower())
+            pages = {"": self.current} if self.current else self.pages
+            self.hits.extend((f"{t}: " if t else "") + s.strip() for t, sents in pages.items()
+                             for s in sents if keyword.lower() in s.lower())
         return self.hits.popleft() if self.hits else f"No (more) sentences with {keyword!r}."
 
 
@@ -97,7 +106,8 @@ def make_tools(pages: Pages) -> list[Tool]:
 
     class Lookup(Tool):
         name = "lookup"
-        description = "The next sentence of the current paragraph that contains the keyword."
+        description = ("The next sentence containing the keyword, from the paragraph last "
+                       "searched (or from all paragraphs before any search).")
         input_schema: ClassVar[dict[str, Any]] = {
             "type": "object", "properties": {"keyword": {"type": "string"}},
             "required": ["keyword"], "additionalProperties": False}
