@@ -21,79 +21,34 @@ __all__ = ["PalOutcome", "extract_code", "format_value", "solve"]
 MARKER = "@@lamp-pal-result@@ "
 
 SYSTEM = (
-    "You solve word problems by writing Python. First copy each quantity from the problem "
-    "into a variable, with a comment quoting the words it comes from and saying what it does "
-    "to the amount asked about (adds to it, takes from it, multiplies it). Then compute the "
-    "answer step by step in a function solution() that returns the final number. Use only "
-    "the standard library. Reply with one ```python code block and nothing else."
+    "You solve word problems by writing Python. Write a function solution() that computes "
+    "the answer step by step, with short comments for the reasoning, and returns the final "
+    "number. Use only the standard library. Reply with one ```python code block and nothing "
+    "else."
 )
 
-# Our own worked examples, one per common shape: totals with change, rates over phases,
-# percentages and fractions of a remainder, and comparisons ("how many more").
+# Our own worked examples: one per common shape (totals, rates and percentages, units).
 EXAMPLES: tuple[tuple[str, str], ...] = (
     (
-        "A library has 3 shelves with 42 books each. It lends out 17 books, then 5 of the "
-        "borrowed books are returned and it receives a donation of 25 books. How many books "
-        "does it have now?",
-        """```python
-def solution():
-    # "3 shelves with 42 books each"
-    shelves = 3
-    books_per_shelf = 42
-    # "lends out 17 books": they leave the library, so this takes from the total
-    lent_out = 17
-    # "5 of the borrowed books are returned": they come back, so this adds to the total
-    returned = 5
-    # "receives a donation of 25 books": they arrive, so this adds to the total
-    donated = 25
-    books = shelves * books_per_shelf - lent_out + returned + donated
-    return books
-```""",
+        "A library has 3 shelves with 42 books each. It lends out 17 books and then receives "
+        "a donation of 25 books. How many books does it have now?",
+        "```python\ndef solution():\n    # books on the shelves to begin with\n"
+        "    total = 3 * 42\n    # lending removes books, the donation adds them\n"
+        "    total = total - 17 + 25\n    return total\n```",
     ),
     (
-        "A cyclist rides at 18 km per hour for 2 hours, then at 12 km per hour for 1.5 hours. "
-        "How many kilometers does she ride in total?",
-        """```python
-def solution():
-    # "18 km per hour for 2 hours"
-    first_speed = 18
-    first_hours = 2
-    # "then at 12 km per hour for 1.5 hours"
-    second_speed = 12
-    second_hours = 1.5
-    # distance = speed * time, for each part of the ride
-    total_km = first_speed * first_hours + second_speed * second_hours
-    return total_km
-```""",
+        "Maria earns $18 an hour and works 7.5 hours a day, 4 days a week. She saves 20% of "
+        "what she earns. How many dollars does she save in a week?",
+        "```python\ndef solution():\n    weekly_pay = 18 * 7.5 * 4\n"
+        "    # she keeps 20 percent of her pay\n    savings = weekly_pay * 20 / 100\n"
+        "    return savings\n```",
     ),
     (
-        "A shop had 240 apples. It sold 25% of them on Monday and 1/3 of the remaining apples "
-        "on Tuesday. How many apples are left?",
-        """```python
-def solution():
-    # "had 240 apples"
-    apples = 240
-    # "sold 25% of them on Monday"
-    apples = apples - apples * 25 / 100
-    # "1/3 of the remaining apples on Tuesday": a third of what is left now
-    apples = apples - apples / 3
-    return apples
-```""",
-    ),
-    (
-        "Tom reads 15 pages a day. Ann reads twice as many pages a day as Tom, plus 4 more. "
-        "How many more pages than Tom does Ann read in a week?",
-        """```python
-def solution():
-    # "Tom reads 15 pages a day"
-    tom_per_day = 15
-    # "twice as many pages a day as Tom, plus 4 more"
-    ann_per_day = 2 * tom_per_day + 4
-    # "in a week"
-    days = 7
-    # "how many more": the difference
-    return (ann_per_day - tom_per_day) * days
-```""",
+        "A train covers 150 km in 2 hours. At the same speed, how many minutes does it need "
+        "for 45 km?",
+        "```python\ndef solution():\n    speed_km_per_hour = 150 / 2\n"
+        "    hours = 45 / speed_km_per_hour\n    # the question asks for minutes\n"
+        "    return hours * 60\n```",
     ),
 )
 
