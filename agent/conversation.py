@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .backend import Backend, Message, Sampling
 from .context import FitResult, fit_messages
@@ -126,6 +126,3 @@ class Conversation:
             numbers = self.memory.record(user_msg.content, answer)
         self.history += [user_msg, Message("assistant", answer)]
         self.turn_numbers += list(numbers)
-
-    def with_sampling(self, **changes: object) -> Conversation:
-        return replace(self, sampling=replace(self.sampling, **changes))

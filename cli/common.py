@@ -25,10 +25,8 @@ _SHARED: dict[str, Any] = {
     "top_k": options.TopK, "top_p": options.TopP, "max_tokens": options.MaxTokens,
     "seed": options.Seed, "repeat_penalty": options.RepeatPenalty, "ctx": options.Ctx,
     "threads": options.Threads, "n_gpu_layers": options.GpuLayers,
+    "backend": options.BackendName, "base_url": options.BaseUrl,
 }
-for _name in ("backend", "base_url"):
-    if _name in options.MODEL_FLAGS:
-        _SHARED[_name] = getattr(options, {"backend": "BackendName", "base_url": "BaseUrl"}[_name])
 
 
 def with_model_options(fn: F) -> F:

@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["MODEL_FLAGS"]
+__all__ = ["BackendName", "BaseUrl", "Ctx", "GpuLayers", "MaxTokens", "ModelPath",
+           "RepeatPenalty", "Seed", "System", "Temperature", "Threads", "TopK", "TopP",
+           "Verbose"]
 
 _S = "Sampling"
 _M = "Model"
@@ -58,7 +60,3 @@ BaseUrl = Annotated[
 System = Annotated[str | None, typer.Option("--system", help="System prompt.", show_default=False)]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v",
                                        help="Show llama.cpp logs and tracebacks on errors.")]
-
-# Flag names that map 1:1 onto Settings fields.
-MODEL_FLAGS = ("model", "temperature", "top_k", "top_p", "max_tokens", "seed", "repeat_penalty",
-               "ctx", "threads", "n_gpu_layers", "system", "backend", "base_url")

@@ -34,6 +34,8 @@ def pal(
 
     Exit 0 with the answer; 1 when no runnable program came out after one retry.
     """
+    from dataclasses import replace
+
     from lamp.agent.errors import LampError
     from lamp.agent.events import CodeRun, FinalAnswer, Notice, TextDelta
     from lamp.agent.pal import solve
@@ -56,12 +58,8 @@ def pal(
     sampling = sampling_from(settings)
     if settings.sources["repeat_penalty"] == "default":
         # Code repeats names by nature; penalising repeats makes programs worse.
-        from dataclasses import replace
-
         sampling = replace(sampling, repeat_penalty=1.0)
     if settings.sources["temperature"] == "default":
-        from dataclasses import replace
-
         sampling = replace(sampling, temperature=0.0)
 
     shown_warnings: set[str] = set()
