@@ -60,7 +60,9 @@ class StepFormat(Protocol):
 
     def template_tools(self, tools: list[ToolSpec]) -> list[dict[str, Any]] | None: ...
 
-    def grammar(self, tools: list[ToolSpec]) -> str: ...
+    def grammar(self, tools: list[ToolSpec], answer_only: bool = False) -> str:
+        """GBNF for one step; ``answer_only`` leaves the final answer as the one way out."""
+        ...
 
     def parse(self, text: str) -> Action | Final | None: ...
 
@@ -121,12 +123,12 @@ class ReactFormat:
             out.append(Message("user", f"Observation: {step.observation}"))
         return out
 
-    def grammar(self, tools: list[ToolSpec]) -> str:
+    def grammar(self, tools: list[ToolSpec], answer_only: bool = False) -> str:
         b = GrammarBuilder()
         b.add("thought", "[^\\n]{1,300}")
         b.add("answer", "[^\\n]+ ( \"\\n\" [^\\n]+ )*")
         alternatives = ['"Final Answer: " answer']
-        if tools:
+        if tools and not answer_only:
             call = _args_alternatives(b, tools, "Action: ", "\nAction Input: ", "")
             alternatives.insert(0, call)
         b.add("step", " | ".join(alternatives))
@@ -192,12 +194,12 @@ class NativeFormat:
                                            f"</tool_response>{FOLLOW_UP}"))
         return out
 
-    def grammar(self, tools: list[ToolSpec]) -> str:
+    def grammar(self, tools: list[ToolSpec], answer_only: bool = False) -> str:
         b = GrammarBuilder()
         # A direct answer may not open like a call written the wrong way (a JSON object or
         # a fenced block): the model then has to choose between real prose and <tool_call>.
         b.add("answer", "[^<`{\\n ] [^\\n]* ( \"\\n\" [^\\n]* )*")
-        if not tools:
+        if not tools or answer_only:
             return b.render("answer")
         # The call object, bare or wrapped in <tool_call> tags: small models trained on this
         # format often drop the tags, and the object alone is unambiguous.

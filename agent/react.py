@@ -78,6 +78,8 @@ def run_agent(
     specs = specs_for(tools)
     by_name = {t.name: t for t in tools}
     grammar = fmt.grammar(specs)
+    answer_grammar = fmt.grammar(specs, answer_only=True)
+    answer_only = False  # set once the model repeats a call: it must answer next
     tool_defs = fmt.template_tools(specs) if getattr(backend, "renders_tools", False) else None
     step_sampling = replace(sampling, max_tokens=min(sampling.max_tokens, config.step_max_tokens))
     run = _Run()
@@ -94,7 +96,8 @@ def run_agent(
     for number in range(1, config.max_steps + 1):
         messages = _fit(backend, fmt, config, specs, question, run.steps,
                         step_sampling.max_tokens, tool_defs)
-        text, usage = complete(backend, messages, step_sampling, grammar, tool_defs)
+        text, usage = complete(backend, messages, step_sampling,
+                               answer_grammar if answer_only else grammar, tool_defs)
         run.prompt_tokens += usage.prompt_tokens
         run.completion_tokens += usage.completion_tokens
         parsed = fmt.parse(text)
@@ -105,6 +108,8 @@ def run_agent(
             entry.update(prefix)  # what the fixed prefix cost before this step
         if isinstance(parsed, Final):
             entry.update(kind="final", thought=parsed.thought, answer=parsed.answer)
+            if answer_only:
+                entry["forced"] = True  # only an answer was allowed after a repeated call
             run.record.append(entry)
             yield from _finish(run, started, FinalAnswer(parsed.answer, run.record))
             return
@@ -122,26 +127,19 @@ def run_agent(
             yield ToolCall(tool_name, parsed.args, parsed.thought)
             repeated = last_action is not None and (last_action.tool, last_action.args) == (
                 parsed.tool, parsed.args)
-            if repeated and run.record and run.record[-1].get("kind") == "repeat":
-                # Blocked once already and asked again: no progress is possible.
-                entry.update(kind="repeat")
-                run.record.append(entry)
-                yield _usage(run, started)
-                raise StepLimitReached(
-                    f"stopped at step {number}: the model repeated the same {tool_name} call",
-                    partial_answer=_partial(run), steps=run.record)
             if repeated:
-                # The same call gives the same result: do not run it, point back to it.
+                # The same call gives the same result: do not run it, show the earlier one,
+                # and leave the final answer as the only way out of the next step.
                 previous = run.steps[-1].observation if run.steps else ""
-                entry.update(kind="repeat")
                 observation, is_error, seconds = (
                     f"You already ran this exact call. Its result was:\n{previous}\n"
-                    "Reply to the user now with the answer.", True, 0.0)
+                    "Answer the question now.", True, 0.0)
+                entry.update(kind="repeat")
                 yield Observation(tool_name, observation, is_error, seconds)
                 entry.update(observation=observation, is_error=is_error, tool_s=0.0)
                 run.record.append(entry)
                 run.steps.append(Step(raw=text, action=parsed, observation=observation))
-                last_action = parsed
+                answer_only = True
                 continue
             outcome = run_tool(by_name[tool_name], parsed.args, ctx, timeout=config.tool_timeout)
             observation, is_error, seconds = outcome.output, outcome.is_error, outcome.seconds

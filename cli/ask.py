@@ -64,7 +64,7 @@ def ask(
     from .inputs import read_user_input
     from .memory_session import attach_memory, model_name, start_memory
     from .render import JsonRenderer, PlainRenderer, RichRenderer, warn
-    from .runtime import load_backend, sampling_from
+    from .runtime import greedy_unless_set, load_backend, sampling_from
 
     remember_verbose(verbose)
     settings = settings_from_flags(flags)
@@ -106,9 +106,7 @@ def ask(
 
         system = settings.system if settings.sources["system"] != "default" else ""
         request = replace(request, question=prepared.user_text, system=system)
-        sampling = prepared.conversation.sampling
-        if settings.sources["temperature"] == "default":
-            sampling = replace(sampling, temperature=0.0)  # tool calls want the likeliest step
+        sampling = greedy_unless_set(prepared.conversation.sampling, settings)
         try:
             run_with_tools(request, model_backend, sampling, memory=link, json_out=json_out,
                            quiet=quiet, verbose=verbose, started=started)

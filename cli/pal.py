@@ -45,7 +45,7 @@ def pal(
     from .errors import remember_verbose
     from .inputs import read_user_input
     from .render import warn
-    from .runtime import load_backend, sampling_from
+    from .runtime import greedy_unless_set, load_backend, sampling_from
 
     remember_verbose(verbose)
     settings = settings_from_flags(flags)
@@ -55,12 +55,10 @@ def pal(
     text = "\n\n".join(part for part in (given.prompt, given.material) if part)
     sandbox = Sandbox(policy=sandbox_policy, timeout=timeout)  # type: ignore[arg-type]
     backend = load_backend(settings, verbose=verbose, quiet=json_out)
-    sampling = sampling_from(settings)
+    sampling = greedy_unless_set(sampling_from(settings), settings)
     if settings.sources["repeat_penalty"] == "default":
         # Code repeats names by nature; penalising repeats makes programs worse.
         sampling = replace(sampling, repeat_penalty=1.0)
-    if settings.sources["temperature"] == "default":
-        sampling = replace(sampling, temperature=0.0)
 
     shown_warnings: set[str] = set()
 

@@ -14,7 +14,7 @@ from lamp.agent.model_store import ensure_default_model
 from . import paths
 from .config import Settings
 
-__all__ = ["load_backend", "resolve_model", "sampling_from"]
+__all__ = ["greedy_unless_set", "load_backend", "resolve_model", "sampling_from"]
 
 
 def sampling_from(settings: Settings, temperature: float | None = None) -> Sampling:
@@ -26,6 +26,16 @@ def sampling_from(settings: Settings, temperature: float | None = None) -> Sampl
         seed=settings.seed if settings.seed >= 0 else None,
         repeat_penalty=settings.repeat_penalty,
     )
+
+
+def greedy_unless_set(sampling: Sampling, settings: Settings) -> Sampling:
+    """Tool steps and programs want the likeliest tokens; chat's default temperature is for
+    prose. A temperature the user chose (flag, env or config) is kept."""
+    if settings.sources["temperature"] != "default":
+        return sampling
+    from dataclasses import replace
+
+    return replace(sampling, temperature=0.0)
 
 
 @contextmanager

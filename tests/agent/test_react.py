@@ -11,7 +11,7 @@ import pytest
 from lamp.agent.backend import Sampling
 from lamp.agent.errors import StepLimitReached
 from lamp.agent.events import FinalAnswer, Observation, ToolCall
-from lamp.agent.formats import NativeFormat, ReactFormat
+from lamp.agent.formats import NativeFormat, ReactFormat, ToolSpec
 from lamp.agent.react import AgentConfig, run_agent
 from lamp.agent.testing import ScriptedBackend
 from lamp.agent.tools import Tool, ToolContext, select_tools
@@ -99,13 +99,31 @@ def test_same_action_twice_in_a_row_is_not_run_again() -> None:
     assert next(e for e in events if isinstance(e, FinalAnswer)).text == "4"
 
 
-def test_asking_again_after_being_blocked_stops_the_run() -> None:
+def test_after_a_repeated_call_only_a_final_answer_is_allowed() -> None:
     step = react_step("calculator", {"expression": "2+2"})
-    backend = ScriptedBackend().enqueue(step, step, step, final("never reached"))
-    with pytest.raises(StepLimitReached, match="repeated") as info:
-        run(backend, select_tools(["calculator"]))
+    backend = ScriptedBackend().enqueue(step, step, final("4"))
+    events = run(backend, select_tools(["calculator"]))
+    answer = next(e for e in events if isinstance(e, FinalAnswer))
+    assert answer.text == "4" and answer.steps[-1]["forced"] is True
+    assert [s["kind"] for s in answer.steps] == ["action", "repeat", "final"]
+    first_grammar, last_grammar = backend.requests[0][2], backend.requests[2][2]
+    assert "Action Input: " in first_grammar
+    assert "Action Input: " not in last_grammar and "Final Answer: " in last_grammar
+
+
+def test_native_answer_only_grammar_has_no_call() -> None:
+    specs = [ToolSpec("calculator", "math", {"type": "object", "properties": {}})]
+    assert "tool_call" in NativeFormat().grammar(specs)
+    assert "tool_call" not in NativeFormat().grammar(specs, answer_only=True)
+
+
+def test_repeat_at_the_last_step_ends_at_the_step_limit() -> None:
+    step = react_step("calculator", {"expression": "2+2"})
+    backend = ScriptedBackend().enqueue(step, step)
+    with pytest.raises(StepLimitReached) as info:
+        run(backend, select_tools(["calculator"]), max_steps=2)
     assert info.value.partial_answer.startswith("4")
-    assert len(backend.requests) == 3 and backend.replies  # the final reply was never asked for
+    assert [s["kind"] for s in info.value.steps] == ["action", "repeat"]
 
 
 def test_refused_approval_is_an_observation(tmp_path: Path) -> None:
