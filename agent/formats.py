@@ -12,14 +12,15 @@ valid for its schema, or a final answer. A step therefore always parses.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .backend import Message
 from .grammar import GrammarBuilder, literal
 
-__all__ = ["FORMATS", "Action", "Final", "NativeFormat", "ReactFormat", "Step", "StepFormat",
-           "ToolSpec", "get_format"]
+__all__ = ["FORMATS", "Action", "Demo", "Final", "NativeFormat", "ReactFormat", "Step",
+           "StepFormat", "ToolSpec", "get_format"]
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,30 @@ class Step:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Demo:
+    """A worked example: a question, the calls that answered it with what each returned,
+    and the answer. Small models follow a shown trajectory far better than a described
+    one; each format writes demos in its own step syntax, as earlier chat turns."""
+
+    question: str
+    calls: tuple[tuple[Action, str], ...]
+    answer: str
+    thought: str = ""  # said before the final answer (formats that have thoughts)
+
+
 class StepFormat(Protocol):
     name: str
 
     def messages(self, system: str, tools: list[ToolSpec], question: str,
-                 steps: list[Step], template_tools: bool = False) -> list[Message]: ...
+                 steps: list[Step], template_tools: bool = False,
+                 demos: Sequence[Demo] = ()) -> list[Message]: ...
+
+    def write_action(self, action: Action) -> str:
+        """The step text that ``parse`` reads back as ``action``."""
+        ...
+
+    def write_final(self, answer: str, thought: str = "") -> str: ...
 
     def template_tools(self, tools: list[ToolSpec]) -> list[dict[str, Any]] | None: ...
 
@@ -107,7 +127,8 @@ class ReactFormat:
         return None  # tools are described in our own prompt text
 
     def messages(self, system: str, tools: list[ToolSpec], question: str,
-                 steps: list[Step], template_tools: bool = False) -> list[Message]:
+                 steps: list[Step], template_tools: bool = False,
+                 demos: Sequence[Demo] = ()) -> list[Message]:
         intro = (
             f"{system}\n\nYou can use these tools:\n{_tool_lines(tools)}\n\n"
             "Work step by step. Each reply is either\n"
@@ -117,11 +138,27 @@ class ReactFormat:
             "Thought: <one line>\nFinal Answer: <the answer>\n"
             "After an action you will get an Observation with the tool's result."
         ).strip()
-        out = [Message("system", intro), Message("user", f"Question: {question}")]
+        out = [Message("system", intro)]
+        for demo in demos:
+            out += self._exchange(demo.question, _demo_steps(self, demo))
+            out.append(Message("assistant", self.write_final(demo.answer, demo.thought)))
+        return out + self._exchange(question, steps)
+
+    @staticmethod
+    def _exchange(question: str, steps: Sequence[Step]) -> list[Message]:
+        out = [Message("user", f"Question: {question}")]
         for step in steps:
             out.append(Message("assistant", step.raw.strip()))
             out.append(Message("user", f"Observation: {step.observation}"))
         return out
+
+    def write_action(self, action: Action) -> str:
+        thought = action.thought or f"The {action.tool} tool can tell me."
+        return (f"Thought: {thought}\nAction: {action.tool}\n"
+                f"Action Input: {json.dumps(action.args, ensure_ascii=False)}")
+
+    def write_final(self, answer: str, thought: str = "") -> str:
+        return f"Thought: {thought or 'I know the answer now.'}\nFinal Answer: {answer}"
 
     def grammar(self, tools: list[ToolSpec], answer_only: bool = False) -> str:
         b = GrammarBuilder()
@@ -152,7 +189,7 @@ class ReactFormat:
 
 # Small models tend to call again with the result as input instead of answering; one
 # line after each result reminds them that answering is the next step.
-FOLLOW_UP = "\n(If this answers the question, reply to the user now in plain words.)"
+FOLLOW_UP = "\n(If this answers the question, give the final answer now.)"
 
 
 class NativeFormat:
@@ -169,7 +206,8 @@ class NativeFormat:
             "parameters": _compact_schema(t.schema)}} for t in tools] or None
 
     def messages(self, system: str, tools: list[ToolSpec], question: str,
-                 steps: list[Step], template_tools: bool = False) -> list[Message]:
+                 steps: list[Step], template_tools: bool = False,
+                 demos: Sequence[Demo] = ()) -> list[Message]:
         """With ``template_tools`` the backend's chat template lists the tools and wraps
         tool results; otherwise we write the same structure into the prompt ourselves."""
         if template_tools:
@@ -184,7 +222,16 @@ class NativeFormat:
                 "<tool_call></tool_call>:\n<tool_call>\n{\"name\": <function-name>, "
                 "\"arguments\": <args-json-object>}\n</tool_call>"
             )
-        out = [Message("system", intro.strip()), Message("user", question)]
+        out = [Message("system", intro.strip())]
+        for demo in demos:
+            out += self._exchange(demo.question, _demo_steps(self, demo), template_tools)
+            out.append(Message("assistant", self.write_final(demo.answer, demo.thought)))
+        return out + self._exchange(question, steps, template_tools)
+
+    @staticmethod
+    def _exchange(question: str, steps: Sequence[Step], template_tools: bool
+                  ) -> list[Message]:
+        out = [Message("user", question)]
         for step in steps:
             out.append(Message("assistant", step.raw.strip()))
             if template_tools:
@@ -193,6 +240,13 @@ class NativeFormat:
                 out.append(Message("user", f"<tool_response>\n{step.observation}\n"
                                            f"</tool_response>{FOLLOW_UP}"))
         return out
+
+    def write_action(self, action: Action) -> str:
+        call = {"name": action.tool, "arguments": action.args}
+        return f"<tool_call>\n{json.dumps(call, ensure_ascii=False)}\n</tool_call>"
+
+    def write_final(self, answer: str, thought: str = "") -> str:
+        return answer
 
     def grammar(self, tools: list[ToolSpec], answer_only: bool = False) -> str:
         b = GrammarBuilder()
@@ -219,6 +273,11 @@ class NativeFormat:
         if not isinstance(call, dict) or not isinstance(call.get("arguments"), dict):
             return None
         return Action(str(call.get("name", "")), call["arguments"])
+
+
+def _demo_steps(fmt: ReactFormat | NativeFormat, demo: Demo) -> list[Step]:
+    return [Step(raw=fmt.write_action(action), action=action, observation=observation)
+            for action, observation in demo.calls]
 
 
 FORMATS: dict[str, type[ReactFormat] | type[NativeFormat]] = {

@@ -18,7 +18,7 @@ from typing import Any
 from .backend import Backend, Sampling, complete
 from .errors import StepLimitReached
 from .events import Event, FinalAnswer, Notice, Observation, ToolCall, Usage
-from .formats import Action, Final, Step, StepFormat, ToolSpec
+from .formats import Action, Demo, Final, Step, StepFormat, ToolSpec
 from .tools import Tool, ToolContext, run_tool
 
 __all__ = ["AgentConfig", "run_agent", "specs_for"]
@@ -33,6 +33,7 @@ class AgentConfig:
     tool_timeout: float | None = None  # None: each tool's own
     system: str = DEFAULT_SYSTEM
     observation_chars: int = 2000  # older observations are shortened to fit the context
+    demos: tuple[Demo, ...] = ()  # worked examples, written in the step format's syntax
 
 
 def specs_for(tools: list[Tool]) -> list[ToolSpec]:
@@ -53,14 +54,15 @@ def _fit(backend: Backend, fmt: StepFormat, config: AgentConfig, specs: list[Too
     """Messages for the next step; shorten the oldest long observations when over budget."""
     budget = backend.context_size - max_tokens
     in_template = tool_defs is not None
-    messages = fmt.messages(config.system, specs, question, steps, in_template)
+    messages = fmt.messages(config.system, specs, question, steps, in_template, config.demos)
     shortened = [replace(s) for s in steps]
     i = 0
     while backend.count_tokens(messages, tool_defs) > budget and i < len(shortened):
         obs = shortened[i].observation
         if len(obs) > 200:
             shortened[i].observation = obs[:200] + " [... shortened]"
-            messages = fmt.messages(config.system, specs, question, shortened, in_template)
+            messages = fmt.messages(config.system, specs, question, shortened, in_template,
+                                    config.demos)
         i += 1
     return messages
 
@@ -87,7 +89,8 @@ def run_agent(
     warm = getattr(backend, "warm_prefix", None)
     prefix: dict[str, Any] = {}
     if warm is not None:  # the system prompt and tool list are the same every run
-        fixed = fmt.messages(config.system, specs, question, [], tool_defs is not None)[:-1]
+        fixed = fmt.messages(config.system, specs, question, [], tool_defs is not None,
+                             config.demos)[:-1]
         status = warm(fixed, tool_defs)
         prefix = {"prefix_cache": status,
                   "prefix_s": round(time.perf_counter() - started, 4)}
@@ -130,10 +133,11 @@ def run_agent(
             if repeated:
                 # The same call gives the same result: do not run it, show the earlier one,
                 # and leave the final answer as the only way out of the next step.
-                previous = run.steps[-1].observation if run.steps else ""
+                # Restating the question (not the result, which is in the step before)
+                # keeps small models from answering with a copy of the observation.
                 observation, is_error, seconds = (
-                    f"You already ran this exact call. Its result was:\n{previous}\n"
-                    "Answer the question now.", True, 0.0)
+                    "You already ran this exact call; its result is above. Now answer the "
+                    f"question with what you found: {question}", True, 0.0)
                 entry.update(kind="repeat")
                 yield Observation(tool_name, observation, is_error, seconds)
                 entry.update(observation=observation, is_error=is_error, tool_s=0.0)

@@ -26,16 +26,48 @@ from typing import Any, ClassVar
 from lamp.agent.backend import Message, Sampling
 from lamp.agent.errors import StepLimitReached
 from lamp.agent.events import FinalAnswer
-from lamp.agent.formats import get_format
+from lamp.agent.formats import Action, Demo, get_format
 from lamp.agent.llama_backend import LlamaCppBackend, LlamaOptions
 from lamp.agent.model_store import ensure_default_model
 from lamp.agent.react import AgentConfig, run_agent
 from lamp.agent.tools import Tool, ToolContext
 from lamp.cli import paths
 
-SYSTEM = ("You answer questions using the search and lookup tools over a few Wikipedia "
-          "paragraphs. Search the titles that matter, read, then give a short final answer "
-          "(a name, a date, a number, or yes/no), not a sentence.")
+SYSTEM = (
+    "You answer questions from a few Wikipedia paragraphs that you can read only through "
+    "the tools. Search the title of the first thing the question names, then the title of "
+    "the next thing the answer depends on. The final answer is a short phrase copied from "
+    "the paragraphs (a name, a date or a number; yes or no for a yes-or-no question), not a "
+    "sentence.")
+
+# Worked examples about invented pages, written by us; each format replays them in its own
+# step syntax before the real question.
+DEMOS = (
+    Demo("Which river runs through the town where the painter of Blue Dawn was born?", (
+        (Action("search", {"title": "Blue Dawn"}, "I need the painter of Blue Dawn."),
+         "Blue Dawn: Blue Dawn is an 1898 oil painting by Ana Ruiz. Ruiz was born in Zorvan "
+         "and painted it in Lisbon."),
+        (Action("search", {"title": "Zorvan"}, "Ruiz was born in Zorvan; now the river."),
+         "Zorvan: Zorvan is a market town in northern Portugal. The Telo river crosses the "
+         "town from east to west."),
+    ), "Telo river", "The painter was born in Zorvan, which the Telo river crosses."),
+    Demo("Were the bands Glass Orchard and Nightline formed in the same country?", (
+        (Action("search", {"title": "Glass Orchard"}, "Where was Glass Orchard formed?"),
+         "Glass Orchard: Glass Orchard is a Canadian indie rock band formed in Halifax in "
+         "2004."),
+        (Action("search", {"title": "Nightline"}, "Now Nightline."),
+         "Nightline: Nightline are an English synth-pop band from Leeds, formed in 1983."),
+    ), "no", "Glass Orchard is Canadian and Nightline is English."),
+    Demo("In what year did the founder of Marlow Press die?", (
+        (Action("search", {"title": "Marlow Press"}, "Who founded Marlow Press?"),
+         "Marlow Press: Marlow Press is a British publisher founded by Edwin Hale in 1921."),
+        (Action("search", {"title": "Edwin Hale"}, "Now the founder, Edwin Hale."),
+         "Edwin Hale: Edwin Hale was an English printer and publisher. He trained in London "
+         "and later moved to Bath, where he ran the press for forty years."),
+        (Action("lookup", {"keyword": "died"}, "The paragraph is long; find his death."),
+         "Edwin Hale: Hale died in Bath in 1964."),
+    ), "1964", "Edwin Hale founded Marlow Press and died in 1964."),
+)
 
 
 def normalize(text: str) -> str:
@@ -61,6 +93,7 @@ class Pages:
     def __init__(self, context: list[list[Any]]) -> None:
         self.pages = {title: sentences for title, sentences in context}
         self.current: list[str] = []
+        self.keyword = ""
         self.hits: collections.deque[str] = collections.deque()
 
     def search(self, title: str) -> str:
@@ -71,7 +104,7 @@ class Pages:
             found = close[0] if close else self._best_overlap(title)
         if found is None:
             return f"No page matches {title!r}. Titles: {', '.join(self.pages)}"
-        self.current, self.hits = self.pages[found], collections.deque()
+        self.current, self.hits, self.keyword = self.pages[found], collections.deque(), ""
         return f"{found}: " + " ".join(s.strip() for s in self.current)
 
     def _best_overlap(self, query: str) -> str | None:
@@ -83,12 +116,28 @@ class Pages:
 
     def lookup(self, keyword: str) -> str:
         """Next sentence with the keyword in the current paragraph (all of them before any
-        search), so a model that looks up first still gets somewhere."""
-        if not self.hits:
-            pages = {"": self.current} if self.current else self.pages
-            self.hits.extend((f"{t}: " if t else "") + s.strip() for t, sents in pages.items()
-                             for s in sents if keyword.lower() in s.lower())
+        search). With no exact hit, the sentences sharing most words with the keyword, so
+        a model that looks up a whole phrase still gets somewhere."""
+        if keyword.strip().lower() != self.keyword:
+            self.keyword = keyword.strip().lower()
+            pool = ([(t, s) for t, sents in self.pages.items() if sents is self.current
+                     for s in sents] if self.current else
+                    [(t, s) for t, sents in self.pages.items() for s in sents])
+            exact = [(t, s) for t, s in pool if self.keyword in s.lower()]
+            if not exact:
+                words = set(normalize(keyword).split()) - STOPWORDS
+                scored = sorted(((len(words & set(normalize(t + " " + s).split())), i)
+                                 for i, (t, s) in enumerate(pool)), reverse=True)
+                exact = [pool[i] for score, i in scored[:3] if score]
+            self.hits = collections.deque(f"{t}: {s.strip()}" for t, s in exact)
         return self.hits.popleft() if self.hits else f"No (more) sentences with {keyword!r}."
+
+
+STOPWORDS = frozenset([
+    "a", "an", "and", "are", "as", "at", "by", "for", "from", "in", "is", "it", "of",
+    "on", "or", "the", "to", "was", "were", "what", "which", "who", "whom", "whose",
+    "when", "where", "how", "did", "does", "do",
+])
 
 
 def make_tools(pages: Pages) -> list[Tool]:
@@ -153,7 +202,7 @@ def main() -> None:
                     final = next(e for e in run_agent(
                         backend, item["question"], make_tools(pages), ToolContext(cwd=Path.cwd()),
                         get_format(fmt_name), sampling,
-                        AgentConfig(max_steps=args.max_steps, system=SYSTEM))
+                        AgentConfig(max_steps=args.max_steps, system=SYSTEM, demos=DEMOS))
                         if isinstance(e, FinalAnswer))
                     answer, steps = final.text, len(final.steps)
                 except StepLimitReached as exc:

@@ -11,7 +11,7 @@ import pytest
 from lamp.agent.backend import Sampling
 from lamp.agent.errors import StepLimitReached
 from lamp.agent.events import FinalAnswer, Observation, ToolCall
-from lamp.agent.formats import NativeFormat, ReactFormat, ToolSpec
+from lamp.agent.formats import Action, Demo, NativeFormat, ReactFormat, ToolSpec
 from lamp.agent.react import AgentConfig, run_agent
 from lamp.agent.testing import ScriptedBackend
 from lamp.agent.tools import Tool, ToolContext, select_tools
@@ -96,6 +96,7 @@ def test_same_action_twice_in_a_row_is_not_run_again() -> None:
     observations = [e for e in events if isinstance(e, Observation)]
     assert observations[0].output == "4" and not observations[0].is_error
     assert observations[1].is_error and "already ran this exact call" in observations[1].output
+    assert observations[1].output.endswith("q?")  # the question, restated
     assert next(e for e in events if isinstance(e, FinalAnswer)).text == "4"
 
 
@@ -151,3 +152,21 @@ def test_cut_off_step_is_reported_back_not_fatal() -> None:
     obs = next(e for e in events if isinstance(e, Observation))
     assert obs.is_error and "cut off" in obs.output
     assert next(e for e in events if isinstance(e, FinalAnswer)).text == "ok"
+
+
+@pytest.mark.parametrize("fmt", [ReactFormat(), NativeFormat()], ids=["react", "native"])
+def test_demos_are_written_in_the_format_and_parse_back(fmt) -> None:
+    action = Action("calculator", {"expression": "6*7"}, "multiply")
+    demo = Demo("What is six times seven?", ((action, "42"),), "42")
+    assert fmt.parse(fmt.write_action(action)) == (
+        action if fmt.name == "react" else Action("calculator", {"expression": "6*7"}))
+    assert fmt.parse(fmt.write_final("42")).answer == "42"
+    backend = ScriptedBackend().enqueue(fmt.write_final("12"))
+    events = list(run_agent(backend, "What is 3*4?", select_tools(["calculator"]),
+                            ToolContext(cwd=Path.cwd()), fmt, Sampling(temperature=0),
+                            AgentConfig(demos=(demo,))))
+    assert next(e for e in events if isinstance(e, FinalAnswer)).text == "12"
+    sent = [m.content for m in backend.requests[0][0]]
+    # system, the demo's question, call, observation, answer, then the real question
+    assert len(sent) == 6 and "six times seven" in sent[1] and "42" in sent[3]
+    assert sent[4] == fmt.write_final("42") and "What is 3*4?" in sent[5]
