@@ -59,6 +59,8 @@ class Backend(Protocol):
     ``supports_grammar`` tells callers whether ``grammar`` (GBNF text) is honoured;
     ``renders_tools`` whether ``tools`` (OpenAI-style function definitions) are rendered
     by the model's own chat template. Backends that cannot ignore ``tools``.
+    Optional: ``special_token_rule(text)`` gives the GBNF for a single special token
+    (``<tool_call>``), for grammars that must let the model write it.
     """
 
     name: str

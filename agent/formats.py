@@ -12,7 +12,7 @@ valid for its schema, or a final answer. A step therefore always parses.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,6 +21,10 @@ from .grammar import GrammarBuilder, literal
 
 __all__ = ["FORMATS", "Action", "Demo", "Final", "NativeFormat", "ReactFormat", "Step",
            "StepFormat", "ToolSpec", "get_format"]
+
+
+# Given a tag's text, the GBNF for the one special token that spells it, or None.
+SpecialTokens = Callable[[str], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,11 @@ class StepFormat(Protocol):
 
     def template_tools(self, tools: list[ToolSpec]) -> list[dict[str, Any]] | None: ...
 
-    def grammar(self, tools: list[ToolSpec], answer_only: bool = False) -> str:
-        """GBNF for one step; ``answer_only`` leaves the final answer as the one way out."""
+    def grammar(self, tools: list[ToolSpec], answer_only: bool = False,
+                special: SpecialTokens | None = None) -> str:
+        """GBNF for one step; ``answer_only`` leaves the final answer as the one way out.
+        ``special`` maps a tag such as ``<tool_call>`` to a grammar rule for the single
+        token the model's vocabulary has for it (None: spell it as text)."""
         ...
 
     def parse(self, text: str) -> Action | Final | None: ...
@@ -160,7 +167,8 @@ class ReactFormat:
     def write_final(self, answer: str, thought: str = "") -> str:
         return f"Thought: {thought or 'I know the answer now.'}\nFinal Answer: {answer}"
 
-    def grammar(self, tools: list[ToolSpec], answer_only: bool = False) -> str:
+    def grammar(self, tools: list[ToolSpec], answer_only: bool = False,
+                special: SpecialTokens | None = None) -> str:
         b = GrammarBuilder()
         b.add("thought", "[^\\n]{1,300}")
         b.add("answer", "[^\\n]+ ( \"\\n\" [^\\n]+ )*")
@@ -248,7 +256,8 @@ class NativeFormat:
     def write_final(self, answer: str, thought: str = "") -> str:
         return answer
 
-    def grammar(self, tools: list[ToolSpec], answer_only: bool = False) -> str:
+    def grammar(self, tools: list[ToolSpec], answer_only: bool = False,
+                special: SpecialTokens | None = None) -> str:
         b = GrammarBuilder()
         # A direct answer may not open like a call written the wrong way (a JSON object or
         # a fenced block): the model then has to choose between real prose and <tool_call>.
@@ -256,9 +265,13 @@ class NativeFormat:
         if not tools or answer_only:
             return b.render("answer")
         # The call object, bare or wrapped in <tool_call> tags: small models trained on this
-        # format often drop the tags, and the object alone is unambiguous.
+        # format often drop the tags, and the object alone is unambiguous. Qwen's vocabulary
+        # has one special token per tag; a grammar that spells the tag as text forbids the
+        # very token the model learned to write, so the tags use the token where there is one.
         body = _args_alternatives(b, tools, '{"name": "', '", "arguments": ', "}")
-        b.add("tagged", f'"<tool_call>\\n" {body} "\\n</tool_call>"')
+        open_tag, close_tag = (((special or _no_special)(tag) or literal(tag))
+                               for tag in ("<tool_call>", "</tool_call>"))
+        b.add("tagged", f'{open_tag} "\\n" {body} "\\n" {close_tag}')
         return b.render(f"tagged | {body} | answer")
 
     def parse(self, text: str) -> Action | Final | None:
@@ -273,6 +286,10 @@ class NativeFormat:
         if not isinstance(call, dict) or not isinstance(call.get("arguments"), dict):
             return None
         return Action(str(call.get("name", "")), call["arguments"])
+
+
+def _no_special(tag: str) -> str | None:
+    return None
 
 
 def _demo_steps(fmt: ReactFormat | NativeFormat, demo: Demo) -> list[Step]:

@@ -121,6 +121,19 @@ class LlamaCppBackend:
     def count_tokens(self, messages: Sequence[Message], tools: list[dict] | None = None) -> int:
         return len(self.tokenize(self.render(messages, tools)))
 
+    def special_token_rule(self, text: str) -> str | None:
+        """GBNF for the one special token spelled ``text`` (such as ``<tool_call>``), or None
+        when the vocabulary has no such token. Grammars must name these tokens: llama.cpp
+        never matches a special token against quoted text."""
+        ids = self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        if len(ids) != 1:
+            return None
+        lib = self._lib
+        special = lib.LLAMA_TOKEN_ATTR_CONTROL | lib.LLAMA_TOKEN_ATTR_USER_DEFINED
+        if lib.llama_vocab_get_attr(self._llm._model.vocab, ids[0]) & special:
+            return f"<[{ids[0]}]>"
+        return None
+
     def count_text(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 

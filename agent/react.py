@@ -79,8 +79,9 @@ def run_agent(
     config = config or AgentConfig()
     specs = specs_for(tools)
     by_name = {t.name: t for t in tools}
-    grammar = fmt.grammar(specs)
-    answer_grammar = fmt.grammar(specs, answer_only=True)
+    special = getattr(backend, "special_token_rule", None)
+    grammar = fmt.grammar(specs, special=special)
+    answer_grammar = fmt.grammar(specs, answer_only=True, special=special)
     answer_only = False  # set once the model repeats a call: it must answer next
     tool_defs = fmt.template_tools(specs) if getattr(backend, "renders_tools", False) else None
     step_sampling = replace(sampling, max_tokens=min(sampling.max_tokens, config.step_max_tokens))

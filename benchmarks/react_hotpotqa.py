@@ -180,6 +180,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--formats", default="react,native")
     ap.add_argument("--max-steps", type=int, default=6)
+    ap.add_argument("--demos", default="react,native",
+                    help="formats that get the worked examples (comma list; '' for none)")
     ap.add_argument("--model", default="")
     args = ap.parse_args()
 
@@ -189,6 +191,7 @@ def main() -> None:
     backend = LlamaCppBackend(LlamaOptions(model, n_ctx=8192))
     sampling = Sampling(temperature=0, max_tokens=384, repeat_penalty=1.0)
     scores: dict[str, dict[str, list[float]]] = {}
+    with_demos = set(args.demos.split(","))
     for fmt_name in ["baseline", *args.formats.split(",")]:
         s = scores[fmt_name] = {"em": [], "f1": [], "steps": [], "limit": [], "seconds": []}
         for item in items:
@@ -202,7 +205,8 @@ def main() -> None:
                     final = next(e for e in run_agent(
                         backend, item["question"], make_tools(pages), ToolContext(cwd=Path.cwd()),
                         get_format(fmt_name), sampling,
-                        AgentConfig(max_steps=args.max_steps, system=SYSTEM, demos=DEMOS))
+                        AgentConfig(max_steps=args.max_steps, system=SYSTEM,
+                                    demos=DEMOS if fmt_name in with_demos else ()))
                         if isinstance(e, FinalAnswer))
                     answer, steps = final.text, len(final.steps)
                 except StepLimitReached as exc:

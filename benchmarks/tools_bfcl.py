@@ -60,7 +60,8 @@ def main() -> None:
                 messages = fmt.messages(DEFAULT_SYSTEM, specs, question, [], tool_defs is not None)
                 started = time.perf_counter()
                 text = "".join(c.text for c in backend.stream_chat(
-                    messages, sampling, fmt.grammar(specs), tool_defs))
+                    messages, sampling, fmt.grammar(specs, special=backend.special_token_rule),
+                    tool_defs))
                 seconds[fmt_name].append(time.perf_counter() - started)
                 parsed = fmt.parse(text)
                 if parsed is None:

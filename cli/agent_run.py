@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lamp.agent.backend import Backend, Sampling
+from lamp.agent.demos import demos_for
 from lamp.agent.errors import StepLimitReached
 from lamp.agent.events import Event, FinalAnswer, Notice, Observation, ToolCall, Usage
 from lamp.agent.formats import get_format
@@ -72,7 +73,8 @@ def run_with_tools(req: AgentRequest, backend: Backend, sampling: Sampling, *, m
         search = store_searcher(memory.store)
     ctx = ToolContext(cwd=Path.cwd(), sandbox=Sandbox(policy=req.sandbox_policy),  # type: ignore[arg-type]
                       search_memory=search, approve=make_approver(req.approve))
-    config = AgentConfig(max_steps=req.max_steps, system=req.system or AgentConfig.system)
+    config = AgentConfig(max_steps=req.max_steps, system=req.system or AgentConfig.system,
+                         demos=demos_for(t.name for t in tools))
     events = run_agent(backend, req.question, tools, ctx, fmt, sampling, config)
     payload: dict[str, Any] = {"tools": [t.name for t in tools], "format": fmt.name}
     try:

@@ -65,6 +65,17 @@ def test_grammar_constrains_output(backend: LlamaCppBackend) -> None:
     assert text in {"YES", "NO"}
 
 
+def test_special_tokens_are_named_in_grammars(backend: LlamaCppBackend) -> None:
+    """Quoted text never matches a special token, so the native tool-call grammar must name
+    <tool_call> by id; with that rule the model writes the real token."""
+    rule = backend.special_token_rule("<tool_call>")
+    assert rule is not None and rule.startswith("<[")
+    assert backend.special_token_rule("hello") is None
+    text, _ = answer(backend, [Message("user", "hi")], Sampling(temperature=0, max_tokens=3),
+                     grammar=f"root ::= {rule} [a-z]*")
+    assert text.startswith("<tool_call>")
+
+
 def test_multi_turn_recall_through_conversation(backend: LlamaCppBackend) -> None:
     conv = Conversation(backend, Sampling(temperature=0, max_tokens=20),
                         system="You are a helpful assistant.")

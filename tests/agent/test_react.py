@@ -118,6 +118,14 @@ def test_native_answer_only_grammar_has_no_call() -> None:
     assert "tool_call" not in NativeFormat().grammar(specs, answer_only=True)
 
 
+def test_native_grammar_uses_the_special_token_for_its_tags() -> None:
+    specs = [ToolSpec("calculator", "math", {"type": "object", "properties": {}})]
+    tokens = {"<tool_call>": "<[7]>", "</tool_call>": "<[8]>"}
+    grammar = NativeFormat().grammar(specs, special=tokens.get)
+    assert "<[7]>" in grammar and "<[8]>" in grammar and '"<tool_call>' not in grammar
+    assert '"<tool_call>' in NativeFormat().grammar(specs)  # no special tokens: spelled out
+
+
 def test_repeat_at_the_last_step_ends_at_the_step_limit() -> None:
     step = react_step("calculator", {"expression": "2+2"})
     backend = ScriptedBackend().enqueue(step, step)
