@@ -27,30 +27,52 @@ SYSTEM = (
     "else."
 )
 
-# Our own worked examples: one per common shape (totals, rates and percentages, units).
-EXAMPLES: tuple[tuple[str, str], ...] = (
-    (
-        "A library has 3 shelves with 42 books each. It lends out 17 books and then receives "
-        "a donation of 25 books. How many books does it have now?",
-        "```python\ndef solution():\n    # books on the shelves to begin with\n"
-        "    total = 3 * 42\n    # lending removes books, the donation adds them\n"
-        "    total = total - 17 + 25\n    return total\n```",
-    ),
-    (
-        "Maria earns $18 an hour and works 7.5 hours a day, 4 days a week. She saves 20% of "
-        "what she earns. How many dollars does she save in a week?",
-        "```python\ndef solution():\n    weekly_pay = 18 * 7.5 * 4\n"
-        "    # she keeps 20 percent of her pay\n    savings = weekly_pay * 20 / 100\n"
-        "    return savings\n```",
-    ),
-    (
-        "A train covers 150 km in 2 hours. At the same speed, how many minutes does it need "
-        "for 45 km?",
-        "```python\ndef solution():\n    speed_km_per_hour = 150 / 2\n"
-        "    hours = 45 / speed_km_per_hour\n    # the question asks for minutes\n"
-        "    return hours * 60\n```",
-    ),
+# Our own worked examples, one per common shape: counts that go up and down (including
+# things that come back), rates and percentages, unit changes, parts of a group,
+# comparisons, money and change, ages, and growth over repeated periods. Nine examples
+# measured better than three on GSM8K dev (0.250 vs 0.225, fewer programs that fail to
+# run); they sit in the cached prompt prefix, so their length costs prompt time once.
+_EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("A library has 3 shelves with 42 books each. It lends out 17 books and then receives "
+     "a donation of 25 books. How many books does it have now?",
+     "    # books on the shelves to begin with\n    total = 3 * 42\n"
+     "    # lending removes books, the donation adds them\n    total = total - 17 + 25\n"
+     "    return total"),
+    ("Maria earns $18 an hour and works 7.5 hours a day, 4 days a week. She saves 20% of "
+     "what she earns. How many dollars does she save in a week?",
+     "    weekly_pay = 18 * 7.5 * 4\n    # she keeps 20 percent of her pay\n"
+     "    savings = weekly_pay * 20 / 100\n    return savings"),
+    ("A train covers 150 km in 2 hours. At the same speed, how many minutes does it need "
+     "for 45 km?",
+     "    speed_km_per_hour = 150 / 2\n    hours = 45 / speed_km_per_hour\n"
+     "    # the question asks for minutes\n    return hours * 60"),
+    ("A shop had 120 umbrellas. It sold 45 on Monday and 38 on Tuesday, and customers "
+     "returned 7 of the umbrellas they had bought. How many umbrellas does the shop have now?",
+     "    umbrellas = 120\n    # sales take umbrellas out of the shop\n"
+     "    umbrellas -= 45 + 38\n    # returned umbrellas come back into the shop\n"
+     "    umbrellas += 7\n    return umbrellas"),
+    ("In a class of 30 students, two fifths walk to school and a third of the others take the "
+     "bus. The rest are driven. How many students are driven?",
+     "    walkers = 30 * 2 / 5\n    others = 30 - walkers\n    bus = others / 3\n"
+     "    # whoever neither walks nor rides the bus is driven\n    return others - bus"),
+    ("Tom has 3 times as many marbles as Ana, who has 14. Tom gives 9 marbles away. How many "
+     "more marbles than Ana does Tom have now?",
+     "    ana = 14\n    tom = 3 * ana - 9\n    # 'how many more' is a difference\n"
+     "    return tom - ana"),
+    ("Ella buys 4 notebooks at $2.50 each and a pen for $1.75. She pays with a $20 bill. How "
+     "much change does she get?",
+     "    cost = 4 * 2.50 + 1.75\n    # change is what she paid minus the cost\n"
+     "    return 20 - cost"),
+    ("Sam is 4 years older than twice his sister's age. His sister is 9. How old will Sam be "
+     "in 5 years?",
+     "    sam_now = 2 * 9 + 4\n    return sam_now + 5"),
+    ("A plant is 40 cm tall and grows 15% taller every month. How tall is it after 2 months?",
+     "    height = 40\n    for month in range(2):\n"
+     "        # each month adds 15% of the current height\n"
+     "        height = height * 1.15\n    return height"),
 )
+EXAMPLES: tuple[tuple[str, str], ...] = tuple(
+    (question, f"```python\ndef solution():\n{body}\n```") for question, body in _EXAMPLES)
 
 # Appended to the model's program inside the sandbox: call solution() and print its
 # value after a marker, normalised so 74.0 prints as 74 and 0.1 + 0.2 as 0.3.

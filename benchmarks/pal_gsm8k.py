@@ -16,14 +16,17 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 from lamp.agent.backend import Message, Sampling
 from lamp.agent.events import FinalAnswer
 from lamp.agent.llama_backend import LlamaCppBackend, LlamaOptions
-from lamp.agent.model_store import ensure_default_model
+from lamp.agent.model_store import ensure_default_model, model_sha256
 from lamp.agent.pal import solve
+from lamp.agent.prefix_cache import PrefixCache
 from lamp.agent.sandbox import Sandbox
 from lamp.cli import paths
 
@@ -79,7 +82,12 @@ def main() -> None:
     items = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
     items = items[: args.limit] if args.limit else items
     model = Path(args.model) if args.model else ensure_default_model(paths.models_dir())
-    backend = LlamaCppBackend(LlamaOptions(model))
+    # As `lamp pal` runs: the instructions and worked examples come from the prefix cache,
+    # so alternating with the chain-of-thought prompt does not re-read them every item.
+    scratch = tempfile.TemporaryDirectory(prefix="lamp-bench-")
+    backend = LlamaCppBackend(LlamaOptions(
+        model, prefix_cache=PrefixCache(Path(scratch.name)),
+        model_sha256=partial(model_sha256, model, paths.cache_dir())))
     sandbox = Sandbox(timeout=10)
     sampling = Sampling(temperature=0, max_tokens=400, repeat_penalty=1.0)
     pal_ok = cot_ok = 0
