@@ -36,7 +36,7 @@ class AgentRequest:
     allow: list[str]
     approve: str
     max_steps: int
-    tool_format: str = "react"
+    tool_format: str = "native"
     sandbox_policy: str = "auto"
     system: str = ""  # empty: the agent's own system prompt
 
@@ -74,7 +74,7 @@ def run_with_tools(req: AgentRequest, backend: Backend, sampling: Sampling, *, m
     ctx = ToolContext(cwd=Path.cwd(), sandbox=Sandbox(policy=req.sandbox_policy),  # type: ignore[arg-type]
                       search_memory=search, approve=make_approver(req.approve))
     config = AgentConfig(max_steps=req.max_steps, system=req.system or AgentConfig.system,
-                         demos=demos_for(t.name for t in tools))
+                         demos=demos_for((t.name for t in tools), fmt.name))
     events = run_agent(backend, req.question, tools, ctx, fmt, sampling, config)
     payload: dict[str, Any] = {"tools": [t.name for t in tools], "format": fmt.name}
     try:

@@ -45,8 +45,8 @@ def ask(
         "--max-steps", min=1, help="Most agent steps (exit 3 when reached).",
         rich_help_panel="Tools")] = 6,
     tool_format: Annotated[str, typer.Option(
-        "--tool-format", help="How steps are written: react (Thought/Action) or native "
-        "(the model's own <tool_call> format).", rich_help_panel="Tools")] = "react",
+        "--tool-format", help="How steps are written: native (the model's own <tool_call> "
+        "format) or react (Thought/Action).", rich_help_panel="Tools")] = "native",
     sandbox_policy: Annotated[str, typer.Option(
         "--sandbox", help="Sandbox policy for the python tool: auto, strict or best.",
         rich_help_panel="Tools")] = "auto",

@@ -16,6 +16,7 @@ def test_only_demos_whose_tools_are_all_enabled() -> None:
     only_calc = demos_for(["calculator", "read_file"])
     assert only_calc and all(a.tool == "calculator" for d in only_calc for a, _ in d.calls)
     assert len(demos_for(["python", "calculator"])) == len(BUILTIN_DEMOS)
+    assert demos_for(["python", "calculator"], "react") == ()  # they hurt ReAct steps
 
 
 @pytest.mark.parametrize("demo", BUILTIN_DEMOS, ids=lambda d: d.calls[0][0].tool)
