@@ -33,6 +33,10 @@ BUILTIN_DEMOS: tuple[Demo, ...] = (
         "The calculator gave 441.",
     ),
 )
+# Tried and left out: a tool-free example ("Who wrote Moby-Dick?"). It stopped the model
+# from calling the calculator with "Paris" for the capital of France, but wherever it
+# stood it also made the model skip a needed call with some tool sets (calculator only:
+# the product written back unevaluated), which our CLI tests catch.
 
 
 # Formats whose steps the demos help. In the ReAct format the python demo made the 0.5B

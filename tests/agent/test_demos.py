@@ -12,9 +12,10 @@ from lamp.agent.tools import ToolContext, run_tool, select_tools
 
 
 def test_only_demos_whose_tools_are_all_enabled() -> None:
-    assert demos_for([]) == ()
+    assert demos_for([]) == demos_for(["shell"]) == ()
     only_calc = demos_for(["calculator", "read_file"])
-    assert only_calc and all(a.tool == "calculator" for d in only_calc for a, _ in d.calls)
+    assert any(d.calls for d in only_calc)
+    assert all(a.tool == "calculator" for d in only_calc for a, _ in d.calls)
     assert len(demos_for(["python", "calculator"])) == len(BUILTIN_DEMOS)
     assert demos_for(["python", "calculator"], "react") == ()  # they hurt ReAct steps
 

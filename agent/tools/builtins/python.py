@@ -38,8 +38,36 @@ class PythonTool(Tool):
             from lamp.agent.sandbox import Sandbox
 
             ctx.sandbox = Sandbox()
-        result = ctx.sandbox.run(echo_last_expression(args["code"]))
-        return describe_run(result)
+        code, dropped = drop_json_spill(args["code"])
+        result = ctx.sandbox.run(echo_last_expression(code))
+        note = f"\nnote: dropped a stray {dropped!r} after the code's end" if dropped else ""
+        return describe_run(result) + note
+
+
+def drop_json_spill(code: str) -> tuple[str, str]:
+    """Code with closing JSON characters that spilled into it removed, and what was removed.
+
+    A model writing code inside a JSON string sometimes closes the object before the
+    string (`print(x)}` then `"}`), because `)}` is one common token. When the program does
+    not parse as written but does without up to three trailing `}`, `]` or `"`, those
+    characters are the spill. Only parsed here, never run.
+    """
+    try:
+        ast.parse(code)
+        return code, ""
+    except SyntaxError:
+        pass
+    stripped = code.rstrip()
+    for cut in range(1, 4):
+        tail = stripped[-cut:]
+        if len(tail) < cut or any(c not in '}]"' for c in tail):
+            break
+        try:
+            ast.parse(stripped[:-cut])
+        except SyntaxError:
+            continue
+        return stripped[:-cut], tail
+    return code, ""
 
 
 def echo_last_expression(code: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 from lamp.agent.sandbox import SandboxResult
 from lamp.agent.tools import ToolContext, run_tool
 from lamp.agent.tools.builtins import PythonTool, SearchMemoryTool, ShellTool
-from lamp.agent.tools.builtins.python import describe_run
+from lamp.agent.tools.builtins.python import describe_run, drop_json_spill
 
 
 def test_search_memory_without_memory_says_why(tmp_path: Path) -> None:
@@ -71,3 +71,14 @@ def test_python_description_tells_the_model_to_print() -> None:
 def test_shell_is_off_by_default_asks_and_previews_the_command() -> None:
     assert ShellTool.enabled_by_default is False and ShellTool.needs_approval is True
     assert ShellTool().preview({"command": "rm -rf build"}) == "rm -rf build"
+
+
+@pytest.mark.parametrize("code, fixed, dropped", [
+    ("print(6 * 7)}", "print(6 * 7)", "}"),
+    ('print(len([1, 2]))"}', "print(len([1, 2]))", '"}'),
+    ("x = {1: 2}\nprint(x)", "x = {1: 2}\nprint(x)", ""),  # parses: untouched
+    ("print(1 +)}", "print(1 +)}", ""),  # still broken without the brace: untouched
+    ("def f(:\n    pass}}}}", "def f(:\n    pass}}}}", ""),
+])
+def test_json_spill_after_the_code_is_dropped(code: str, fixed: str, dropped: str) -> None:
+    assert drop_json_spill(code) == (fixed, dropped)

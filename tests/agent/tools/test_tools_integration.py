@@ -22,6 +22,11 @@ def test_python_tool_multiplies_through_the_real_sandbox(tmp_path: Path) -> None
     assert ctx.sandbox is not None  # created once, kept for the next steps
 
 
+def test_python_tool_runs_code_with_a_spilled_json_brace(tmp_path: Path) -> None:
+    outcome = run_tool(PythonTool(), {"code": "print(6 * 7)}"}, ToolContext(cwd=tmp_path))
+    assert outcome.output.splitlines() == ["42", "note: dropped a stray '}' after the code's end"]
+
+
 def test_python_tool_reports_a_traceback(tmp_path: Path) -> None:
     outcome = run_tool(PythonTool(), {"code": "1 / 0"}, ToolContext(cwd=tmp_path))
     assert not outcome.is_error  # the tool worked; the program failed, and it says so
