@@ -70,6 +70,22 @@ DEMOS = (
 )
 
 
+def _demo_text(demos: tuple[Demo, ...]) -> str:
+    """The examples as plain text, for a system prompt."""
+    parts = []
+    for demo in demos:
+        lines = [f"Question: {demo.question}"]
+        for action, observation in demo.calls:
+            arg = next(iter(action.args.values()))
+            lines.append(f"{action.tool} {arg!r} -> {observation}")
+        lines.append(f"Answer: {demo.answer}")
+        parts.append("\n".join(lines))
+    return "\n\nExamples of the method:\n\n" + "\n\n".join(parts)
+
+
+DEMO_TEXT = _demo_text(DEMOS)
+
+
 def normalize(text: str) -> str:
     text = text.lower()
     text = "".join(ch for ch in text if ch not in set(string.punctuation))
@@ -182,6 +198,8 @@ def main() -> None:
     ap.add_argument("--max-steps", type=int, default=6)
     ap.add_argument("--demos", default="react,native",
                     help="formats that get the worked examples (comma list; '' for none)")
+    ap.add_argument("--demos-as-text", default="",
+                    help="formats that get the examples as text in the system prompt instead")
     ap.add_argument("--model", default="")
     args = ap.parse_args()
 
@@ -192,6 +210,7 @@ def main() -> None:
     sampling = Sampling(temperature=0, max_tokens=384, repeat_penalty=1.0)
     scores: dict[str, dict[str, list[float]]] = {}
     with_demos = set(args.demos.split(","))
+    as_text = set(args.demos_as_text.split(","))
     for fmt_name in ["baseline", *args.formats.split(",")]:
         s = scores[fmt_name] = {"em": [], "f1": [], "steps": [], "limit": [], "seconds": []}
         for item in items:
@@ -205,7 +224,8 @@ def main() -> None:
                     final = next(e for e in run_agent(
                         backend, item["question"], make_tools(pages), ToolContext(cwd=Path.cwd()),
                         get_format(fmt_name), sampling,
-                        AgentConfig(max_steps=args.max_steps, system=SYSTEM,
+                        AgentConfig(max_steps=args.max_steps,
+                                    system=SYSTEM + (DEMO_TEXT if fmt_name in as_text else ""),
                                     demos=DEMOS if fmt_name in with_demos else ()))
                         if isinstance(e, FinalAnswer))
                     answer, steps = final.text, len(final.steps)
