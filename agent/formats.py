@@ -145,14 +145,11 @@ class ReactFormat:
             "Thought: <one line>\nFinal Answer: <the answer>\n"
             "After an action you will get an Observation with the tool's result."
         ).strip()
-        out = [Message("system", intro)]
-        for demo in demos:
-            out += self._exchange(demo.question, _demo_steps(self, demo))
-            out.append(Message("assistant", self.write_final(demo.answer, demo.thought)))
-        return out + self._exchange(question, steps)
+        return _dialogue(self, intro, question, steps, template_tools, demos)
 
     @staticmethod
-    def _exchange(question: str, steps: Sequence[Step]) -> list[Message]:
+    def _exchange(question: str, steps: Sequence[Step], template_tools: bool = False
+                  ) -> list[Message]:
         out = [Message("user", f"Question: {question}")]
         for step in steps:
             out.append(Message("assistant", step.raw.strip()))
@@ -230,11 +227,7 @@ class NativeFormat:
                 "<tool_call></tool_call>:\n<tool_call>\n{\"name\": <function-name>, "
                 "\"arguments\": <args-json-object>}\n</tool_call>"
             )
-        out = [Message("system", intro.strip())]
-        for demo in demos:
-            out += self._exchange(demo.question, _demo_steps(self, demo), template_tools)
-            out.append(Message("assistant", self.write_final(demo.answer, demo.thought)))
-        return out + self._exchange(question, steps, template_tools)
+        return _dialogue(self, intro.strip(), question, steps, template_tools, demos)
 
     @staticmethod
     def _exchange(question: str, steps: Sequence[Step], template_tools: bool
@@ -269,7 +262,7 @@ class NativeFormat:
         # has one special token per tag; a grammar that spells the tag as text forbids the
         # very token the model learned to write, so the tags use the token where there is one.
         body = _args_alternatives(b, tools, '{"name": "', '", "arguments": ', "}")
-        open_tag, close_tag = (((special or _no_special)(tag) or literal(tag))
+        open_tag, close_tag = ((special(tag) if special else None) or literal(tag)
                                for tag in ("<tool_call>", "</tool_call>"))
         b.add("tagged", f'{open_tag} "\\n" {body} "\\n" {close_tag}')
         return b.render(f"tagged | {body} | answer")
@@ -288,13 +281,17 @@ class NativeFormat:
         return Action(str(call.get("name", "")), call["arguments"])
 
 
-def _no_special(tag: str) -> str | None:
-    return None
-
-
-def _demo_steps(fmt: ReactFormat | NativeFormat, demo: Demo) -> list[Step]:
-    return [Step(raw=fmt.write_action(action), action=action, observation=observation)
-            for action, observation in demo.calls]
+def _dialogue(fmt: ReactFormat | NativeFormat, intro: str, question: str,
+              steps: Sequence[Step], template_tools: bool, demos: Sequence[Demo]
+              ) -> list[Message]:
+    """System prompt, each demo as a finished exchange, then the question so far."""
+    out = [Message("system", intro)]
+    for demo in demos:
+        shown = [Step(raw=fmt.write_action(action), action=action, observation=observation)
+                 for action, observation in demo.calls]
+        out += fmt._exchange(demo.question, shown, template_tools)
+        out.append(Message("assistant", fmt.write_final(demo.answer, demo.thought)))
+    return out + fmt._exchange(question, steps, template_tools)
 
 
 FORMATS: dict[str, type[ReactFormat] | type[NativeFormat]] = {

@@ -132,24 +132,21 @@ def run_agent(
             repeated = last_action is not None and (last_action.tool, last_action.args) == (
                 parsed.tool, parsed.args)
             if repeated:
-                # The same call gives the same result: do not run it, show the earlier one,
-                # and leave the final answer as the only way out of the next step.
-                # Restating the question (not the result, which is in the step before)
-                # keeps small models from answering with a copy of the observation.
+                # The same call gives the same result: do not run it, and leave the final
+                # answer as the only way out of the next step. Restating the question (not
+                # the result, which is in the step before) keeps small models from
+                # answering with a copy of the observation.
                 observation, is_error, seconds = (
                     "You already ran this exact call; its result is above. Now answer the "
                     f"question with what you found: {question}", True, 0.0)
                 entry.update(kind="repeat")
-                yield Observation(tool_name, observation, is_error, seconds)
-                entry.update(observation=observation, is_error=is_error, tool_s=0.0)
-                run.record.append(entry)
-                run.steps.append(Step(raw=text, action=parsed, observation=observation))
                 answer_only = True
-                continue
-            outcome = run_tool(by_name[tool_name], parsed.args, ctx, timeout=config.tool_timeout)
-            observation, is_error, seconds = outcome.output, outcome.is_error, outcome.seconds
-            entry["refused"] = outcome.refused
-            last_action = parsed
+            else:
+                outcome = run_tool(by_name[tool_name], parsed.args, ctx,
+                                   timeout=config.tool_timeout)
+                observation, is_error, seconds = outcome.output, outcome.is_error, outcome.seconds
+                entry["refused"] = outcome.refused
+                last_action = parsed
             yield Observation(tool_name, observation, is_error, seconds)
         entry.update(observation=observation, is_error=is_error, tool_s=round(seconds, 4))
         run.record.append(entry)
