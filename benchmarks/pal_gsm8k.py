@@ -77,6 +77,10 @@ def main() -> None:
     ap.add_argument("--no-cot", action="store_true", help="skip the chain-of-thought baseline")
     ap.add_argument("--cot-max-tokens", type=int, default=400)
     ap.add_argument("--model", default="")
+    ap.add_argument("--samples", type=int, default=1,
+                    help="programs per item, voted (the first one greedy, so the summary also "
+                    "gives the one-program accuracy from the same run)")
+    ap.add_argument("--seed", type=int, default=1234, help="seed of the sampled programs")
     args = ap.parse_args()
 
     items = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
@@ -89,14 +93,15 @@ def main() -> None:
         model, prefix_cache=PrefixCache(Path(scratch.name)),
         model_sha256=partial(model_sha256, model, paths.cache_dir())))
     sandbox = Sandbox(timeout=10)
-    sampling = Sampling(temperature=0, max_tokens=400, repeat_penalty=1.0)
-    pal_ok = cot_ok = 0
+    sampling = Sampling(temperature=0, max_tokens=400, repeat_penalty=1.0, seed=args.seed)
+    pal_ok = cot_ok = first_ok = programs = 0
     failures: dict[str, int] = {"no code": 0, "exception": 0, "timeout": 0, "no value": 0,
                                 "wrong": 0}
     pal_secs, cot_secs, retries = [], [], 0
     for n, item in enumerate(items, 1):
         t = time.perf_counter()
-        final = next(e for e in solve(backend, item["question"], sandbox.run, sampling)
+        final = next(e for e in solve(backend, item["question"], sandbox.run, sampling,
+                                      samples=args.samples)
                      if isinstance(e, FinalAnswer))
         pal_secs.append(time.perf_counter() - t)
         outcome = final.steps[0]
@@ -104,6 +109,10 @@ def main() -> None:
         value = to_number(outcome["value"])
         pal_right = value is not None and abs(value - item["answer"]) < 1e-3
         pal_ok += pal_right
+        programs += outcome["programs"]
+        first = next((a["value"] for a in outcome["attempts"] if a["program"] == 1), None)
+        first_value = to_number(first)
+        first_ok += first_value is not None and abs(first_value - item["answer"]) < 1e-3
         if not pal_right:
             failures[outcome["failure"] or "wrong"] += 1
         cot_text, cot_right = "", False
@@ -116,6 +125,7 @@ def main() -> None:
             cot_ok += cot_right
         print(f"{n:>4} {item['id']:<14} gold {item['answer']:<12g} pal {outcome['value']!s:<14}"
               f"{'ok ' if pal_right else 'BAD'} {pal_secs[-1]:5.1f}s"
+              + (f" {outcome['programs']}p" if args.samples > 1 else "")
               + ("" if args.no_cot else
                  f" | cot {to_number(cot_text)!s:<14}{'ok ' if cot_right else 'BAD'} "
                  f"{cot_secs[-1]:5.1f}s"), flush=True)
@@ -124,6 +134,9 @@ def main() -> None:
     summary = {
         "data": str(args.data), "items": total,
         "pal_accuracy": pal_ok / total,
+        "pal_samples": args.samples,
+        "pal_first_program_accuracy": first_ok / total,
+        "pal_programs_per_item": programs / total,
         "cot_accuracy": None if args.no_cot else cot_ok / total,
         "pal_failures": failures,
         "pal_non_wrong_failure_rate": not_wrong / total,

@@ -25,6 +25,7 @@ else:  # pragma: no cover
 
 __all__ = ["BACKENDS", "Settings", "load_settings"]
 
+MAX_PAL_SAMPLES = 20
 BACKENDS = ("llama", "openai")  # in-process llama.cpp | an OpenAI-compatible server
 DEFAULT_SYSTEM = "You are lamp, a helpful assistant running locally. Answer clearly and concisely."
 
@@ -48,6 +49,7 @@ class Settings:
     backend: str = "llama"
     base_url: str = ""  # the OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1
     request_timeout: float = 120.0  # seconds of server silence before giving up
+    pal_samples: int = 1  # programs `lamp pal` draws and votes on (1: one greedy program)
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -146,6 +148,8 @@ def _validate(s: Settings) -> None:
         (s.backend in BACKENDS,
          f"backend must be one of {', '.join(BACKENDS)}, got {s.backend!r}"),
         (s.request_timeout > 0, "request_timeout must be > 0"),
+        (1 <= s.pal_samples <= MAX_PAL_SAMPLES,
+         f"pal_samples must be between 1 and {MAX_PAL_SAMPLES}"),
     ]
     for ok, message in checks:
         if not ok:

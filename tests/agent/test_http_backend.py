@@ -569,3 +569,39 @@ def test_real_cli_ask_then_server_stopped(llama_server: LlamaServer, run_lamp) -
     assert lines[0] == (f"lamp: error: cannot reach model server at {llama_server.url}: "
                         "connection refused (is the server running?)")
     assert failed.stdout == b""
+
+
+def test_cli_pal_runs_the_served_program_in_the_sandbox_and_votes(
+        fake: FakeServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    program = "```python\ndef solution():\n    # 6 boxes of 7\n    return 6 * 7\n```"
+    fake.routes[("POST", "/v1/chat/completions")] = reply(delta(program, "stop"), "[DONE]")
+    code, out, _err = _run_cli(monkeypatch, capsys, "pal", "--backend", "openai", "--base-url",
+                              fake.url, "--json", "--samples", "3", "six boxes of seven?")
+    payload = json.loads(out)
+    assert (code, payload["value"], payload["failure"]) == (0, "42", None)
+    # Two equal values out of three cannot be outvoted: the third is never asked for.
+    assert payload["programs"] == 2 and payload["votes"] == {"42": 2}
+    assert len(fake.chat_bodies()) == 2 and "L0" in payload["sandbox_layers"]
+    first, second = fake.chat_bodies()
+    assert first["temperature"] == 0 and second["temperature"] > 0
+
+
+def test_cli_pal_without_a_program_exits_1_with_one_line(
+        fake: FakeServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    fake.routes[("POST", "/v1/chat/completions")] = reply(delta("It is 42.", "stop"), "[DONE]")
+    code, out, err = _run_cli(monkeypatch, capsys, "pal", "--backend", "openai", "--base-url",
+                              fake.url, "six boxes of seven?")
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1 and "no runnable program" in err and "no code" in err
+
+
+@pytest.mark.parametrize("args, env", [(("--samples", "0"), {}), ((), {"LAMP_PAL_SAMPLES": "99"})])
+def test_cli_pal_bad_sample_counts_exit_2(monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str],
+                                          args: tuple[str, ...], env: dict[str, str]) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    code, out, err = _run_cli(monkeypatch, capsys, "pal", *args, "six boxes of seven?")
+    assert code == 2 and out == "" and "samples" in err

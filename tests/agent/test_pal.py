@@ -8,7 +8,7 @@ import pytest
 
 from lamp.agent.backend import Sampling
 from lamp.agent.events import CodeRun, FinalAnswer, Notice
-from lamp.agent.pal import HARNESS, extract_code, format_value, solve
+from lamp.agent.pal import HARNESS, extract_code, format_value, solve, vote_key
 from lamp.agent.testing import ScriptedBackend
 
 
@@ -103,3 +103,66 @@ def test_no_code_is_a_failure_without_running_anything() -> None:
     run, calls = fake_executor()
     outcome = finish(list(solve(backend, "q?", run, Sampling())))
     assert outcome["failure"] == "no code" and calls == []
+
+
+def program(value: int) -> str:
+    return f"```python\ndef solution():\n    return {value}\n```"
+
+
+def result(value: str) -> FakeRun:
+    return FakeRun(stdout=f"@@lamp-pal-result@@ {value}\n")
+
+
+def test_samples_vote_and_the_majority_program_is_reported() -> None:
+    backend = ScriptedBackend().enqueue(program(5), program(7), program(7))
+    run, _ = fake_executor(result("5"), result("7.0"), result("7"))
+    outcome = finish(list(solve(backend, "q?", run, Sampling(temperature=0, seed=10),
+                                samples=3)))
+    assert outcome["value"] == "7.0" and outcome["code"].endswith("return 7")
+    assert outcome["votes"] == {"5": 1, "7.0": 2} and outcome["programs"] == 3
+    first, second, third = (request[1] for request in backend.requests)
+    assert first.temperature == 0 and first.seed == 10
+    assert second.temperature > 0 and third.temperature > 0
+    assert len({first.seed, second.seed, third.seed}) == 3
+
+
+def test_drawing_stops_once_the_leader_cannot_be_caught() -> None:
+    backend = ScriptedBackend().enqueue(*(program(4) for _ in range(5)))
+    run, calls = fake_executor(*(result("4") for _ in range(5)))
+    outcome = finish(list(solve(backend, "q?", run, Sampling(temperature=0), samples=5)))
+    # After three equal values, two more programs cannot outvote them.
+    assert outcome["value"] == "4" and outcome["programs"] == 3 and len(calls) == 3
+
+
+def test_a_tie_goes_to_the_earliest_value() -> None:
+    backend = ScriptedBackend().enqueue(program(1), program(2))
+    run, _ = fake_executor(result("1"), result("2"))
+    outcome = finish(list(solve(backend, "q?", run, Sampling(temperature=0), samples=2)))
+    assert outcome["value"] == "1" and outcome["votes"] == {"1": 1, "2": 1}
+
+
+def test_failed_samples_do_not_vote_and_need_no_retry_when_another_answered() -> None:
+    backend = ScriptedBackend().enqueue("```python\nboom()\n```", program(9))
+    run, calls = fake_executor(FakeRun(stderr="NameError: boom", exit_code=1), result("9"))
+    outcome = finish(list(solve(backend, "q?", run, Sampling(temperature=0), samples=2)))
+    assert outcome["value"] == "9" and outcome["retries"] == 0 and len(calls) == 2
+    assert [a["value"] for a in outcome["attempts"]] == [None, "9"]
+
+
+def test_when_every_sample_fails_the_first_failure_is_retried_once() -> None:
+    backend = ScriptedBackend().enqueue("```python\nboom()\n```", "no code here",
+                                        program(3))
+    run, _ = fake_executor(FakeRun(stderr="NameError: boom", exit_code=1), result("3"))
+    outcome = finish(list(solve(backend, "q?", run, Sampling(temperature=0), samples=2)))
+    assert outcome["value"] == "3" and outcome["retries"] == 1 and outcome["programs"] == 3
+    assert "NameError: boom" in backend.requests[2][0][-1].content
+
+
+@pytest.mark.parametrize("a, b", [("1,200", "1200.0"), ("$5", "5"), ("0.1", "0.10000000001"),
+                                  ("Paris", "paris")])
+def test_values_that_mean_the_same_vote_together(a: str, b: str) -> None:
+    assert vote_key(a) == vote_key(b)
+
+
+def test_different_numbers_do_not_share_a_vote() -> None:
+    assert vote_key("74") != vote_key("62") and vote_key("0.5") != vote_key("0.6")

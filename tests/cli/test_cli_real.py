@@ -96,3 +96,14 @@ def test_templates_list_and_config_show(run_lamp, lamp_home: Path) -> None:
     assert shown["temperature"]["value"] == 0.3 and shown["temperature"]["source"].startswith(
         "file ")
     assert shown["top_k"] == {"value": 9, "source": "env LAMP_TOP_K"}
+
+
+def test_pal_prints_the_value_the_sandboxed_program_computed(run_lamp,
+                                                            default_model: Path) -> None:
+    proc = run_lamp("pal", "--json", "A box holds 12 eggs. How many eggs are in 7 boxes?")
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert payload["value"] == "84" and "def solution" in payload["code"]
+    assert payload["programs"] == 1 and {"L0", "L1"} <= set(payload["sandbox_layers"])
+    plain = run_lamp("pal", "A box holds 12 eggs. How many eggs are in 7 boxes?")
+    assert plain.returncode == 0 and plain.stdout == b"84\n", plain.stderr
