@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,12 @@ def test_chat_in_a_real_terminal(default_model: Path, lamp_home: Path) -> None:
 
         # Ctrl-C stops the answer but not the chat.
         child.sendline("Write a long story about a dragon who learns to bake bread.")
-        child.expect(r"[A-Za-z]{4,}")  # the story has started streaming
+        # Wait until lamp has taken the line and is working on it: the echo alone is not
+        # enough (a Ctrl-C that lands while the line editor still holds the line is the
+        # line editor's, not the answer's).
+        child.expect_exact("bake bread.")
+        child.expect_exact("thinking")
+        time.sleep(0.3)
         child.sendintr()
         child.expect_exact("(answer stopped)")
         child.expect_exact(PROMPT)
