@@ -228,35 +228,35 @@ def solve(
     code_sampling = replace(sampling, stop=(*sampling.stop, "\n```\n"))
     samples = max(1, samples)
     ballot = _Ballot()
-    first_failure: Attempt | None = None
+    failed: Attempt | None = None  # the failure to retry, then to report
     for index in range(samples):
         attempt = yield from _program(backend, messages, _nth_sampling(code_sampling, index),
                                       execute, outcome)
         if attempt is not None and attempt.value is not None:
             ballot.add(attempt.value, len(outcome.attempts) - 1)
-        elif attempt is not None and first_failure is None:
-            first_failure = attempt
+        elif attempt is not None and failed is None:
+            failed = attempt
         if ballot.settled(remaining=samples - index - 1):
             if index + 1 < samples:
                 yield Notice(f"decided after {index + 1} programs", level="debug")
             break
-    if not ballot and first_failure is not None:
-        yield Notice(f"program failed ({first_failure.failure}); retrying once", level="info")
+    if not ballot and failed is not None:
+        yield Notice(f"program failed ({failed.failure}); retrying once", level="info")
         outcome.retries = 1
-        retry = [*messages, Message("assistant", f"```python\n{first_failure.code}\n```"),
-                 Message("user", f"Running your program, {_problem(first_failure)}\n"
+        retry = [*messages, Message("assistant", f"```python\n{failed.code}\n```"),
+                 Message("user", f"Running your program, {_problem(failed)}\n"
                                  "Fix the program. Reply with the corrected ```python code "
                                  "block only.")]
         attempt = yield from _program(backend, retry, code_sampling, execute, outcome)
         if attempt is not None and attempt.value is not None:
             ballot.add(attempt.value, len(outcome.attempts) - 1)
-        first_failure = attempt or first_failure
+        failed = attempt or failed
     if ballot:
         outcome.chosen = ballot.winner()
         outcome.value = outcome.attempts[outcome.chosen].value
         outcome.votes = ballot.counts(outcome.attempts)
     else:
-        outcome.failure = first_failure.failure if first_failure is not None else "no code"
+        outcome.failure = failed.failure if failed is not None else "no code"
     if outcome.value is not None and explain:
         yield from _explain(backend, question, outcome.value, sampling)
     yield FinalAnswer(text=outcome.value or "", steps=[_outcome_dict(outcome)])
