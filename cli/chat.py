@@ -161,6 +161,7 @@ def run_chat(settings: Settings, choice: MemoryChoice, *, verbose: bool = False)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if interactive:
         _setup_readline()
+        _catch_ctrl_c()
     opening = start_memory(choice)
     backend = load_backend(settings, verbose=verbose)
     conversation = Conversation(backend=backend, sampling=sampling_from(settings),
@@ -174,6 +175,15 @@ def run_chat(settings: Settings, choice: MemoryChoice, *, verbose: bool = False)
     finally:
         if link is not None:
             link.close()
+
+
+def _catch_ctrl_c() -> None:
+    """On a terminal Ctrl-C stops the answer, even when lamp was started with SIGINT
+    ignored (a background job of a script inherits that, and Python then leaves it
+    ignored); a chat the user cannot interrupt would have to be killed."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _loop(conversation: Conversation, interactive: bool, verbose: bool, banner: str) -> None:
