@@ -47,6 +47,11 @@ def to_number(text: str | None) -> float | None:
         return None
 
 
+def is_right(text: str | None, gold: float) -> bool:
+    value = to_number(text)
+    return value is not None and abs(value - gold) < 1e-3
+
+
 def cot_answer(backend: LlamaCppBackend, question: str, max_tokens: int) -> str:
     messages = [Message("system", COT_SYSTEM), Message("user", question)]
     text = "".join(c.text for c in backend.stream_chat(
@@ -106,13 +111,11 @@ def main() -> None:
         pal_secs.append(time.perf_counter() - t)
         outcome = final.steps[0]
         retries += outcome["retries"]
-        value = to_number(outcome["value"])
-        pal_right = value is not None and abs(value - item["answer"]) < 1e-3
+        pal_right = is_right(outcome["value"], item["answer"])
         pal_ok += pal_right
         programs += outcome["programs"]
         first = next((a["value"] for a in outcome["attempts"] if a["program"] == 1), None)
-        first_value = to_number(first)
-        first_ok += first_value is not None and abs(first_value - item["answer"]) < 1e-3
+        first_ok += is_right(first, item["answer"])
         if not pal_right:
             failures[outcome["failure"] or "wrong"] += 1
         cot_text, cot_right = "", False
@@ -120,8 +123,7 @@ def main() -> None:
             t = time.perf_counter()
             cot_text = cot_answer(backend, item["question"], args.cot_max_tokens)
             cot_secs.append(time.perf_counter() - t)
-            cot_value = to_number(cot_text)
-            cot_right = cot_value is not None and abs(cot_value - item["answer"]) < 1e-3
+            cot_right = is_right(cot_text, item["answer"])
             cot_ok += cot_right
         print(f"{n:>4} {item['id']:<14} gold {item['answer']:<12g} pal {outcome['value']!s:<14}"
               f"{'ok ' if pal_right else 'BAD'} {pal_secs[-1]:5.1f}s"
