@@ -97,6 +97,7 @@ def run_agent(
                   "prefix_s": round(time.perf_counter() - started, 4)}
         yield Notice(f"prefix cache: {status}", level="debug")
     last_action: Action | None = None
+    notified = len(ctx.notices)
     for number in range(1, config.max_steps + 1):
         messages = _fit(backend, fmt, config, specs, question, run.steps,
                         step_sampling.max_tokens, tool_defs)
@@ -144,6 +145,9 @@ def run_agent(
             else:
                 outcome = run_tool(by_name[tool_name], parsed.args, ctx,
                                    timeout=config.tool_timeout)
+                for message in ctx.notices[notified:]:  # for the person, not the model
+                    yield Notice(message, level="warning")
+                notified = len(ctx.notices)
                 observation, is_error, seconds = outcome.output, outcome.is_error, outcome.seconds
                 entry["refused"] = outcome.refused
                 last_action = parsed

@@ -24,7 +24,7 @@ from lamp.agent.react import AgentConfig, run_agent
 from lamp.agent.tools import ToolContext, select_tools
 
 from .approval import make_approver
-from .render import warn
+from .render import warn, warn_once
 
 __all__ = ["AgentRequest", "check_request", "run_with_tools"]
 
@@ -77,17 +77,20 @@ def run_with_tools(req: AgentRequest, backend: Backend, sampling: Sampling, *, m
                          demos=demos_for((t.name for t in tools), fmt.name))
     events = run_agent(backend, req.question, tools, ctx, fmt, sampling, config)
     payload: dict[str, Any] = {"tools": [t.name for t in tools], "format": fmt.name}
+    warnings: list[str] = []
     try:
-        final, usage = _render(events, json_out=json_out, quiet=quiet, verbose=verbose)
+        final, usage = _render(events, warnings, json_out=json_out, quiet=quiet,
+                               verbose=verbose)
     except StepLimitReached as exc:
         if json_out:
             _emit({**payload, "answer": exc.partial_answer, "stopped": "step limit",
-                   "steps": exc.steps, "timings": {"total_s": time.perf_counter() - started}})
+                   "steps": exc.steps, "warnings": warnings,
+                   "timings": {"total_s": time.perf_counter() - started}})
         elif exc.partial_answer:
             sys.stdout.write(exc.partial_answer.rstrip() + "\n")
         raise
     if json_out:
-        _emit({**payload, "answer": final.text, "steps": final.steps,
+        _emit({**payload, "answer": final.text, "steps": final.steps, "warnings": warnings,
                "usage": {"prompt_tokens": usage.prompt_tokens if usage else 0,
                          "completion_tokens": usage.completion_tokens if usage else 0},
                "timings": {"total_s": round(time.perf_counter() - started, 4)}})
@@ -99,8 +102,9 @@ def _emit(payload: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def _render(events: Iterable[Event], *, json_out: bool, quiet: bool,
+def _render(events: Iterable[Event], warnings: list[str], *, json_out: bool, quiet: bool,
             verbose: bool) -> tuple[FinalAnswer, Usage | None]:
+    """Show the run; the warnings met on the way are added to ``warnings``."""
     rich = sys.stdout.isatty() and not json_out
     console = None
     if rich:
@@ -113,7 +117,11 @@ def _render(events: Iterable[Event], *, json_out: bool, quiet: bool,
             final = event
         elif isinstance(event, Usage):
             usage = event
-        elif isinstance(event, Notice) and (verbose or event.level == "warning") and not quiet:
+        elif isinstance(event, Notice) and event.level == "warning":
+            warnings.append(event.message)
+            if not quiet:
+                warn_once(event.message)
+        elif isinstance(event, Notice) and verbose and not quiet:
             warn(event.message)
         elif console is not None and not quiet:
             _show_step(console, event, verbose)

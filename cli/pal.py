@@ -50,7 +50,7 @@ def pal(
     from .config import settings_from_flags
     from .errors import remember_verbose
     from .inputs import read_user_input
-    from .render import warn
+    from .render import warn, warn_once
     from .runtime import greedy_unless_set, load_backend, sampling_from
 
     remember_verbose(verbose)
@@ -66,14 +66,14 @@ def pal(
         # Code repeats names by nature; penalising repeats makes programs worse.
         sampling = replace(sampling, repeat_penalty=1.0)
 
-    shown_warnings: set[str] = set()
+    sandbox_warnings: list[str] = []
 
     def run(code: str):
         result = sandbox.run(code)
         for w in result.warnings:
-            if w not in shown_warnings:
-                shown_warnings.add(w)
-                warn(w)
+            if w not in sandbox_warnings:
+                sandbox_warnings.append(w)
+            warn_once(w)
         return result
 
     final: FinalAnswer | None = None
@@ -95,7 +95,8 @@ def pal(
             final = event
     outcome = final.steps[0] if final else {}
     if json_out:
-        outcome = {**outcome, "explanation": "".join(explanation).strip() or None}
+        outcome = {**outcome, "explanation": "".join(explanation).strip() or None,
+                   "warnings": sandbox_warnings}
         typer.echo(json.dumps(outcome, ensure_ascii=False))
     if not final or not final.text:
         raise LampError(f"no runnable program after {1 + outcome.get('retries', 0)} attempt(s) "

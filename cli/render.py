@@ -15,12 +15,23 @@ from typing import IO, Any
 
 from lamp.agent.events import Event, FinalAnswer, Notice, TextDelta, Usage
 
-__all__ = ["JsonRenderer", "PlainRenderer", "RenderResult", "RichRenderer", "warn"]
+__all__ = ["JsonRenderer", "PlainRenderer", "RenderResult", "RichRenderer", "warn", "warn_once"]
 
 
 def warn(message: str) -> None:
     sys.stderr.write(f"lamp: warning: {message}\n")
     sys.stderr.flush()
+
+
+_warned: set[str] = set()
+
+
+def warn_once(message: str) -> None:
+    """A warning about the machine (a sandbox weaker than strict) is said once per process,
+    however many runs of a chat or programs of a PAL vote meet it."""
+    if message not in _warned:
+        _warned.add(message)
+        warn(message)
 
 
 @dataclass

@@ -22,6 +22,8 @@ __all__ = ["BwrapInfo", "bwrap_command", "find_bwrap"]
 _TMP_SIZE = 16 * 1024 * 1024
 _TOP_LEVEL = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32")
 _ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime")
+# LAMP_SANDBOX_BWRAP values that hide bubblewrap: the machine state of a user without it.
+_OFF = frozenset({"off", "none", "0", "no", "false"})
 _NAMESPACES = ("--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
                "--cap-drop", "ALL")
 
@@ -40,7 +42,10 @@ class BwrapInfo:
 def find_bwrap(drop_uid: bool) -> BwrapInfo:
     """Find a bwrap binary and check that namespaces work, as a sandbox uid when ``drop_uid``."""
     uid = sandbox_uid() if drop_uid else None
-    path = os.environ.get("LAMP_SANDBOX_BWRAP") or shutil.which("bwrap")
+    chosen = os.environ.get("LAMP_SANDBOX_BWRAP", "")
+    if chosen.lower() in _OFF:
+        return BwrapInfo(None, False, f"turned off by LAMP_SANDBOX_BWRAP={chosen}")
+    path = chosen or shutil.which("bwrap")
     if not path:
         return BwrapInfo(None, False, "no bwrap binary on PATH (Debian: apt install bubblewrap)")
     user = {"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}

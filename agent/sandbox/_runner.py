@@ -116,7 +116,6 @@ class Sandbox:
     def _run_in(self, workdir: str, code: str, uid: int | None, strict: bool,
                 collect: Sequence[str]) -> SandboxResult:
         interp = _host.interpreter()
-        warnings: list[str] = []
         # As root with the interpreter somewhere the sandbox uid cannot reach
         # (pyenv under /root), open it now and let the child run it through the
         # descriptor: /proc/self/fd/N resolves without walking /root.
@@ -149,8 +148,8 @@ class Sandbox:
         elif self.namespaces:
             why = bw.reason if bw else "not asked for"
             raise SandboxUnavailable(f"namespaces (L2) demanded but unavailable: {why}")
-        elif bw is not None:
-            warnings.append(f"L2 not active: {bw.reason}")
+        # Without namespaces=True, L2 is taken where the machine has it: its absence is
+        # what was asked for, not a weaker run (`lamp sandbox info` says why it is missing).
         user = {"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}
         fds = (status_w,) if prefix_fd is None else (status_w, prefix_fd)
         started = time.monotonic()
@@ -176,8 +175,8 @@ class Sandbox:
         if strict and (raw == _REFUSED or "L1" not in layers):
             raise SandboxUnavailable("strict sandbox refused to run: " + "; ".join(missing)
                                      + _tail(watch.err))
-        if "L1" not in layers:
-            warnings.insert(0, "SANDBOX WEAKER THAN STRICT: " + "; ".join(missing))
+        warnings = () if "L1" in layers else (
+            "SANDBOX WEAKER THAN STRICT: " + "; ".join(missing),)
         files = _collect(workdir, collect, uid, self.disk_mb * _MIB)
         return SandboxResult(
             stdout=watch.out.decode("utf-8", "replace"),
@@ -186,7 +185,7 @@ class Sandbox:
             timed_out=watch.killed_reason == "timeout",
             truncated=watch.truncated, seconds=seconds, layers=layers,
             killed_reason=watch.killed_reason or _signal_reason(raw, "L2" in layers_asked),
-            warnings=tuple(warnings), files=MappingProxyType(files))
+            warnings=warnings, files=MappingProxyType(files))
 
     def _rlimits(self, uid: int | None) -> dict[str, list[int]]:
         cpu = math.ceil(self.timeout) + 1

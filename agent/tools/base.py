@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -52,7 +52,9 @@ class ToolContext:
     ``approve`` is asked before every tool with ``needs_approval``; the CLI passes
     one that prompts on a terminal, or refuses on a pipe unless ``--approve all``.
     ``sandbox`` is created on first use by the python tool and then kept here, so
-    the steps of one run share its probe.
+    the steps of one run share its probe. ``notices`` collects what the person
+    should know but the model should not read (a sandbox weaker than strict): the
+    loop passes each new one on as a warning, never inside an observation.
     """
 
     cwd: Path
@@ -60,6 +62,12 @@ class ToolContext:
     sandbox: Any | None = None
     search_memory: Callable[[str, int], list[str]] | None = None
     approve: Callable[[Tool, dict[str, Any]], bool] = deny_all
+    notices: list[str] = field(default_factory=list)
+
+    def notify(self, message: str) -> None:
+        """Tell the person (once per run), not the model."""
+        if message not in self.notices:
+            self.notices.append(message)
 
     def __post_init__(self) -> None:
         self.cwd = Path(self.cwd)  # a str is accepted: callers often have os.getcwd()

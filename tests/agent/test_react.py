@@ -10,7 +10,7 @@ import pytest
 
 from lamp.agent.backend import Sampling
 from lamp.agent.errors import StepLimitReached
-from lamp.agent.events import FinalAnswer, Observation, ToolCall
+from lamp.agent.events import FinalAnswer, Notice, Observation, ToolCall
 from lamp.agent.formats import Action, Demo, NativeFormat, ReactFormat, ToolSpec
 from lamp.agent.react import AgentConfig, run_agent
 from lamp.agent.testing import ScriptedBackend
@@ -178,3 +178,24 @@ def test_demos_are_written_in_the_format_and_parse_back(fmt) -> None:
     # system, the demo's question, call, observation, answer, then the real question
     assert len(sent) == 6 and "six times seven" in sent[1] and "42" in sent[3]
     assert sent[4] == fmt.write_final("42") and "What is 3*4?" in sent[5]
+
+
+class Noisy(Tool):
+    name = "noisy"
+    description = "Works, and has something to tell the person."
+    input_schema: ClassVar[dict[str, Any]] = {"type": "object", "properties": {
+        "n": {"type": "integer"}}, "required": ["n"], "additionalProperties": False}
+
+    def run(self, args: dict[str, Any], ctx: ToolContext) -> str:
+        ctx.notify("this machine is weaker than asked")
+        return str(args["n"] * 2)
+
+
+def test_tool_notices_reach_the_person_once_and_never_the_model() -> None:
+    backend = ScriptedBackend().enqueue(react_step("noisy", {"n": 1}),
+                                        react_step("noisy", {"n": 2}), final("4"))
+    events = run(backend, [Noisy()])
+    warnings = [e.message for e in events if isinstance(e, Notice) and e.level == "warning"]
+    assert warnings == ["this machine is weaker than asked"]
+    assert [e.output for e in events if isinstance(e, Observation)] == ["2", "4"]
+    assert all("weaker" not in m.content for m in backend.requests[-1][0])

@@ -40,6 +40,8 @@ class PythonTool(Tool):
             ctx.sandbox = Sandbox()
         code, dropped = drop_json_spill(args["code"])
         result = ctx.sandbox.run(echo_last_expression(code))
+        for warning in result.warnings:  # about this machine, for the person only
+            ctx.notify(warning)
         note = f"\nnote: dropped a stray {dropped!r} after the code's end" if dropped else ""
         return describe_run(result) + note
 
@@ -98,7 +100,8 @@ def echo_last_expression(code: str) -> str:
 
 def describe_run(result: Any) -> str:
     """A SandboxResult as the model should read it: what was printed, then, on failure,
-    why and the end of stderr (the traceback's last lines say what went wrong)."""
+    why and the end of stderr (the traceback's last lines say what went wrong). Which
+    isolation layers ran is for the person (``ToolContext.notify``), not the model."""
     parts: list[str] = []
     stdout = result.stdout.rstrip("\n")
     if stdout:
@@ -119,5 +122,4 @@ def describe_run(result: Any) -> str:
         parts.append(f"stderr:\n{stderr}")
     if not parts:
         parts.append("(the program printed nothing: print() the result)")
-    parts += [f"note: {w}" for w in result.warnings]
     return "\n".join(parts)

@@ -53,8 +53,7 @@ def _result(**overrides: object) -> SandboxResult:
      "error: the program was stopped after 10.0 s (time limit)"),
     ({"exit_code": 137, "killed_reason": "memory limit"},
      "error: the program was stopped (memory limit)"),
-    ({"stdout": "ok", "warnings": ("no Landlock on this kernel",)},
-     "ok\nnote: no Landlock on this kernel"),
+    ({"stdout": "ok", "warnings": ("no Landlock on this kernel",)}, "ok"),
     ({"stdout": "x" * 10, "truncated": True},
      "xxxxxxxxxx\n[output was cut by the sandbox's output limit]"),
 ])
@@ -82,3 +81,19 @@ def test_shell_is_off_by_default_asks_and_previews_the_command() -> None:
 ])
 def test_json_spill_after_the_code_is_dropped(code: str, fixed: str, dropped: str) -> None:
     assert drop_json_spill(code) == (fixed, dropped)
+
+
+class _WeakSandbox:
+    """Stands in for a sandbox on a machine without L1: every run carries a warning."""
+
+    def run(self, code: str) -> SandboxResult:
+        return _result(stdout="42\n", warnings=("SANDBOX WEAKER THAN STRICT: no Landlock",))
+
+
+def test_sandbox_warnings_go_to_the_person_once_not_into_the_observation(
+        tmp_path: Path) -> None:
+    ctx = ToolContext(cwd=tmp_path, sandbox=_WeakSandbox())
+    first = run_tool(PythonTool(), {"code": "print(42)"}, ctx)
+    second = run_tool(PythonTool(), {"code": "print(42)"}, ctx)
+    assert first.output == second.output == "42"
+    assert ctx.notices == ["SANDBOX WEAKER THAN STRICT: no Landlock"]
