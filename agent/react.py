@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .backend import Backend, Sampling, complete
+from .backend import Backend, Message, Sampling, complete
+from .conversation import ASSISTANT_SYSTEM
 from .errors import StepLimitReached
 from .events import Event, FinalAnswer, Notice, Observation, ToolCall, Usage
 from .formats import Action, Demo, Final, Step, StepFormat, ToolSpec
@@ -34,6 +35,10 @@ class AgentConfig:
     system: str = DEFAULT_SYSTEM
     observation_chars: int = 2000  # older observations are shortened to fit the context
     demos: tuple[Demo, ...] = ()  # worked examples, written in the step format's syntax
+    # When no tool call worked (or the answer repeats a tool's error), answer the question
+    # without tools instead, as plain `lamp ask` would.
+    direct_fallback: bool = True
+    direct_system: str = ASSISTANT_SYSTEM
 
 
 def specs_for(tools: list[Tool]) -> list[ToolSpec]:
@@ -116,7 +121,12 @@ def run_agent(
             if answer_only:
                 entry["forced"] = True  # only an answer was allowed after a repeated call
             run.record.append(entry)
-            yield from _finish(run, started, FinalAnswer(parsed.answer, run.record))
+            answer = parsed.answer
+            why = _ungrounded(run.record, answer) if config.direct_fallback else None
+            if why:
+                yield Notice(f"{why}: answering without tools", level="info")
+                answer = _answer_directly(backend, question, run, sampling, config, why)
+            yield from _finish(run, started, FinalAnswer(answer, run.record))
             return
         if parsed is None:  # only when generation was cut off (max_tokens)
             observation, is_error, tool_name, seconds = (
@@ -162,6 +172,50 @@ def run_agent(
         partial_answer=_partial(run),
         steps=run.record,
     )
+
+
+def _ungrounded(record: list[dict[str, Any]], answer: str) -> str | None:
+    """Why an answer must not stand as it is, or None.
+
+    An answer after tool calls of which none worked rests on nothing but error text,
+    and a small model then tends to hand that text back as the answer. Likewise an
+    answer that repeats an error observation is not an answer.
+    """
+    tried = [e for e in record if e["kind"] in ("action", "malformed", "repeat")]
+    failed = [e for e in tried if e.get("is_error")]
+    if tried and len(failed) == len(tried):
+        return "every tool call failed"
+    if any(_echoes(answer, e["observation"]) for e in failed):
+        return "the answer repeated a tool error"
+    return None
+
+
+def _echoes(answer: str, error: str) -> bool:
+    """Whether ``answer`` is, or quotes, the first line of an error observation."""
+    answer, head = answer.strip(), error.strip().splitlines()[0].strip() if error.strip() else ""
+    if len(head) < 8 or not answer:
+        return False
+    return head in answer or (len(answer) >= 8 and answer in head)
+
+
+def _answer_directly(backend: Backend, question: str, run: _Run, sampling: Sampling,
+                     config: AgentConfig, why: str) -> str:
+    """Answer the question the way plain ``lamp ask`` does, told which tools failed, so the
+    reply is the model's own answer, or says what could not be done, never an error echo."""
+    failures = [f"- {e.get('tool') or 'a step'}: {e['observation'].strip().splitlines()[0]}"
+                for e in run.record if e.get("is_error") and e["observation"].strip()]
+    note = ("\n\n(Tools were tried for this and did not help:\n" + "\n".join(failures[-3:])
+            + "\nAnswer without them. If the question needs something they could not "
+            "give, say briefly what could not be done.)") if failures else ""
+    messages = [Message("system", config.direct_system), Message("user", question + note)]
+    text, usage = complete(backend, messages, sampling)
+    run.prompt_tokens += usage.prompt_tokens
+    run.completion_tokens += usage.completion_tokens
+    answer = text.strip()
+    run.record.append({"step": len(run.record) + 1, "kind": "direct", "reason": why,
+                       "answer": answer, "first_token_s": round(usage.seconds_to_first_token, 4),
+                       "model_s": round(usage.seconds_total, 4)})
+    return answer
 
 
 def _finish(run: _Run, started: float, final: FinalAnswer) -> Iterator[Event]:

@@ -13,9 +13,10 @@ nothing that needs approval runs), and checks every answer mechanically.
 
 Prints one line per question and mode to stderr and a JSON summary on stdout:
 accuracy per mode (overall, per language, per kind), answers that echo a tool
-error or copy a tool observation, mean steps, tool calls and seconds, and the
-questions plain answered right and tools wrong. Target: tools within 5 points
-of plain, and no answer echoing a tool error.
+error (wrong even when the check passes) or copy a tool observation, mean steps,
+tool calls and seconds, and the questions plain answered right and tools wrong.
+Target: tools within 5 points of plain, and no answer echoing a tool error.
+--out keeps every result with its steps.
 
 Each call is a fresh `lamp ask --no-memory --json --temperature 0 --max-tokens 160`
 under a throwaway LAMP_HOME (so no user config changes the result; the models
@@ -147,14 +148,15 @@ def echoes_tool_error(answer: str, steps: Iterable[dict[str, Any]], question: st
 
 
 def copies_observation(answer: str, steps: Iterable[dict[str, Any]]) -> bool:
-    """Whether the answer is (in) a tool observation, or holds a whole observation of 20+
-    characters (the step-limit answer is the last observation plus where it came from)."""
+    """Whether the answer is (in) a tool observation, starts with one (the step-limit answer
+    is the last observation plus where it came from), or holds one of 20+ characters."""
     ans = _norm(answer)
     if not ans:
         return False
     for step in steps:
         obs = _norm(str(step.get("observation") or ""))
-        if obs and (ans in obs or (len(obs) >= ECHO_MIN_CHARS and obs in ans)):
+        if obs and (ans in obs or ans.startswith(obs)
+                    or (len(obs) >= ECHO_MIN_CHARS and obs in ans)):
             return True
     return False
 
@@ -165,10 +167,11 @@ class Result:
     lang: str
     kind: str
     mode: str
-    correct: bool
+    correct: bool  # exit 0, check passed, and not an echoed tool error
     answer: str
     exit_code: int | None  # None: timed out
     seconds: float
+    check_passed: bool = False
     steps: int = 0
     tool_calls: int = 0
     tools_used: list[str] = field(default_factory=list)
@@ -177,6 +180,15 @@ class Result:
     copied_observation: bool = False
     stopped: str | None = None
     problem: str = ""  # timeout, exit code, unreadable output
+    step_log: list[dict[str, Any]] = field(default_factory=list)  # tools mode, for --out
+
+
+def _step_summary(step: dict[str, Any]) -> dict[str, Any]:
+    keep = ("step", "kind", "tool", "input", "is_error", "refused", "model_s", "tool_s")
+    out = {k: step[k] for k in keep if k in step}
+    if "observation" in step:
+        out["observation"] = str(step["observation"])[:300]
+    return out
 
 
 def lamp_command() -> list[str]:
@@ -233,13 +245,17 @@ def run_one(item: dict[str, Any], mode: str, lamp: list[str], env: dict[str, str
         result.tools_used = [str(s.get("tool")) for s in calls]
         result.error_observations = sum(1 for s in steps if s.get("is_error"))
         result.echoed_tool_error = echoes_tool_error(result.answer, steps, item["question"])
+        result.step_log = [_step_summary(s) for s in steps]
     else:
         result.steps = 1
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or [""])[-1]
         result.problem = f"exit {proc.returncode}: {tail[:200]}"
-    result.correct = proc.returncode == 0 and check_answer(result.answer, item["check"])
-    if mode == "tools" and not result.correct:
+    result.check_passed = check_answer(result.answer, item["check"])
+    # "ToolError: unknown name 'Paris'" contains Paris, but an error message is no answer.
+    result.correct = (proc.returncode == 0 and result.check_passed
+                      and not result.echoed_tool_error)
+    if mode == "tools" and not result.check_passed:
         result.copied_observation = copies_observation(result.answer, steps)
     return result
 
@@ -264,6 +280,7 @@ def summarize(results: list[Result], modes: list[str]) -> dict[str, Any]:
             **_accuracy(rows),
             "by_lang": {k: _accuracy([r for r in rows if r.lang == k]) for k in by_lang},
             "by_kind": {k: _accuracy([r for r in rows if r.kind == k]) for k in by_kind},
+            "check_passed": sum(r.check_passed for r in rows),
             "echoed_tool_error": sum(r.echoed_tool_error for r in rows),
             "echoed_tool_error_ids": [r.id for r in rows if r.echoed_tool_error],
             "copied_observation": sum(r.copied_observation for r in rows),
