@@ -181,7 +181,7 @@ def _ungrounded(record: list[dict[str, Any]], answer: str) -> str | None:
     and a small model then tends to hand that text back as the answer. Likewise an
     answer that repeats an error observation is not an answer.
     """
-    tried = [e for e in record if e["kind"] in ("action", "malformed", "repeat")]
+    tried = [e for e in record if e["kind"] in ("action", "repeat")]  # not lamp's own notes
     failed = [e for e in tried if e.get("is_error")]
     if tried and len(failed) == len(tried):
         return "every tool call failed"

@@ -65,18 +65,59 @@ def test_action_observation_final() -> None:
 
 def test_tool_error_becomes_an_observation(tmp_path: Path) -> None:
     backend = ScriptedBackend().enqueue(react_step("read_file", {"path": "missing.txt"}),
-                                        final("no such file"))
+                                        final("no such file"),
+                                        "There is no file missing.txt to read.")
     events = run(backend, select_tools(["read_file"]), ctx=ToolContext(cwd=tmp_path))
     obs = next(e for e in events if isinstance(e, Observation))
     assert obs.is_error and "missing.txt" in obs.output
-    assert next(e for e in events if isinstance(e, FinalAnswer)).text == "no such file"
+    # No call worked, so the answer comes from a plain request that says what failed.
+    answer = next(e for e in events if isinstance(e, FinalAnswer))
+    assert answer.text == "There is no file missing.txt to read."
+    direct, _, grammar = backend.requests[-1]
+    assert grammar is None and [m.role for m in direct] == ["system", "user"]
+    assert direct[1].content.startswith("q?\n\n(Tools were tried")
+    assert "- read_file: " in direct[1].content and "missing.txt" in direct[1].content
+    assert [s["kind"] for s in answer.steps] == ["action", "final", "direct"]
+    assert answer.steps[-1]["reason"] == "every tool call failed"
+
+
+def test_an_answer_that_repeats_a_tool_error_is_replaced() -> None:
+    # One call fails, one works, and the model still answers with the error text.
+    backend = ScriptedBackend().enqueue(
+        react_step("calculator", {"expression": "Paris"}),
+        react_step("calculator", {"expression": "2 + 2"}),
+        final("ToolError: unknown name 'Paris' (only numbers, pi and e)"),
+        "Paris.")
+    events = run(backend, select_tools(["calculator"]))
+    answer = next(e for e in events if isinstance(e, FinalAnswer))
+    assert answer.text == "Paris."
+    assert answer.steps[-1]["reason"] == "the answer repeated a tool error"
+
+
+def test_an_answer_after_a_working_call_stands() -> None:
+    backend = ScriptedBackend().enqueue(
+        react_step("calculator", {"expression": "Paris"}),
+        react_step("calculator", {"expression": "2 + 2"}), final("4"))
+    events = run(backend, select_tools(["calculator"]))
+    answer = next(e for e in events if isinstance(e, FinalAnswer))
+    assert answer.text == "4" and [s["kind"] for s in answer.steps][-1] == "final"
+    assert not backend.replies and len(backend.requests) == 3  # no extra request
+
+
+def test_a_direct_answer_without_any_call_stands() -> None:
+    backend = ScriptedBackend().enqueue(final("Paris"))
+    events = run(backend, select_tools(["calculator"]))
+    assert next(e for e in events if isinstance(e, FinalAnswer)).text == "Paris"
+    assert len(backend.requests) == 1
 
 
 def test_hanging_tool_is_cut_off() -> None:
-    backend = ScriptedBackend().enqueue(react_step("slow", {}), final("gave up"))
+    backend = ScriptedBackend().enqueue(react_step("slow", {}), final("gave up"),
+                                        "The slow tool did not finish.")
     events = run(backend, [Slow()])
     obs = next(e for e in events if isinstance(e, Observation))
     assert obs.is_error and "timed out" in obs.output
+    assert "- slow: tool slow timed out" in backend.requests[-1][0][-1].content
 
 
 def test_step_limit_raises_with_partial_answer_and_steps() -> None:
@@ -137,7 +178,7 @@ def test_repeat_at_the_last_step_ends_at_the_step_limit() -> None:
 
 def test_refused_approval_is_an_observation(tmp_path: Path) -> None:
     backend = ScriptedBackend().enqueue(react_step("shell", {"command": "touch marker"}),
-                                        final("not allowed"))
+                                        final("not allowed"), "The command was not approved.")
     ctx = ToolContext(cwd=tmp_path, approve=lambda tool, args: False)
     events = run(backend, select_tools(["calculator"], allow=["shell"]), ctx=ctx)
     obs = next(e for e in events if isinstance(e, Observation))
