@@ -19,7 +19,7 @@ from pathlib import Path
 from bfcl_common import score_call, to_json_schema
 
 from lamp.agent.backend import Sampling
-from lamp.agent.formats import Action, Final, ToolSpec, get_format
+from lamp.agent.formats import Action, Final, NativeFormat, ToolSpec, get_format
 from lamp.agent.llama_backend import LlamaCppBackend, LlamaOptions
 from lamp.agent.model_store import ensure_default_model
 from lamp.agent.react import DEFAULT_SYSTEM
@@ -35,16 +35,20 @@ def main() -> None:
     ap.add_argument("--formats", default="react,native")
     ap.add_argument("--categories", default=",".join(CATEGORIES))
     ap.add_argument("--model", default="")
+    ap.add_argument("--no-respond", action="store_true",
+                    help="native format without the `respond` function (as before issue 11)")
     args = ap.parse_args()
 
     model = Path(args.model) if args.model else ensure_default_model(paths.models_dir())
     backend = LlamaCppBackend(LlamaOptions(model, n_ctx=4096))
+    print(f"model {model.name}, respond {'off' if args.no_respond else 'on'}", flush=True)
     sampling = Sampling(temperature=0, max_tokens=384, repeat_penalty=1.0)
     results: dict[str, dict[str, list[bool]]] = {}
     malformed: dict[str, int] = {}
     seconds: dict[str, list[float]] = {}
     for fmt_name in args.formats.split(","):
-        fmt = get_format(fmt_name)
+        fmt = NativeFormat(respond=False) if fmt_name == "native" and args.no_respond else (
+            get_format(fmt_name))
         results[fmt_name], malformed[fmt_name], seconds[fmt_name] = {}, 0, []
         for category in args.categories.split(","):
             lines = (args.data / f"{category}.jsonl").read_text().splitlines()
