@@ -20,6 +20,7 @@ from .conversation import ASSISTANT_SYSTEM
 from .errors import StepLimitReached
 from .events import Event, FinalAnswer, Notice, Observation, ToolCall, Usage
 from .formats import Action, Demo, Final, Step, StepFormat, ToolSpec
+from .route import needs_tool, route_messages
 from .tools import Tool, ToolContext, run_tool
 
 __all__ = ["AgentConfig", "run_agent", "specs_for"]
@@ -39,6 +40,9 @@ class AgentConfig:
     # without tools instead, as plain `lamp ask` would.
     direct_fallback: bool = True
     direct_system: str = ASSISTANT_SYSTEM
+    # Ask first whether the question needs a tool at all (agent/route.py); plain questions
+    # are then answered directly, as plain `lamp ask` would.
+    route: bool = True
 
 
 def specs_for(tools: list[Tool]) -> list[ToolSpec]:
@@ -93,6 +97,18 @@ def run_agent(
     run = _Run()
     started = time.perf_counter()
     warm = getattr(backend, "warm_prefix", None)
+    if config.route:
+        if warm is not None:  # the router's instructions and examples are fixed too
+            yield Notice(f"prefix cache (router): {warm(route_messages('', specs)[:-1])}",
+                         level="debug")
+        decision = needs_tool(backend, question, specs, sampling)
+        run.prompt_tokens += decision.prompt_tokens
+        if not decision.tool:
+            yield Notice("the question needs no tool: answering directly", level="info")
+            answer = _answer_directly(backend, question, run, sampling, config,
+                                      "no tool needed", route_s=decision.seconds)
+            yield from _finish(run, started, FinalAnswer(answer, run.record))
+            return
     prefix: dict[str, Any] = {}
     if warm is not None:  # the system prompt and tool list are the same every run
         fixed = fmt.messages(config.system, specs, question, [], tool_defs is not None,
@@ -182,10 +198,9 @@ def _ungrounded(record: list[dict[str, Any]], answer: str) -> str | None:
     answer that repeats an error observation is not an answer.
     """
     tried = [e for e in record if e["kind"] in ("action", "repeat")]  # not lamp's own notes
-    failed = [e for e in tried if e.get("is_error")]
-    if tried and len(failed) == len(tried):
+    if tried and all(e.get("is_error") for e in tried):
         return "every tool call failed"
-    if any(_echoes(answer, e["observation"]) for e in failed):
+    if any(_echoes(answer, e["observation"]) for e in record if e.get("is_error")):
         return "the answer repeated a tool error"
     return None
 
@@ -199,7 +214,7 @@ def _echoes(answer: str, error: str) -> bool:
 
 
 def _answer_directly(backend: Backend, question: str, run: _Run, sampling: Sampling,
-                     config: AgentConfig, why: str) -> str:
+                     config: AgentConfig, why: str, route_s: float | None = None) -> str:
     """Answer the question the way plain ``lamp ask`` does, told which tools failed, so the
     reply is the model's own answer, or says what could not be done, never an error echo."""
     failures = [f"- {e.get('tool') or 'a step'}: {e['observation'].strip().splitlines()[0]}"
@@ -212,9 +227,12 @@ def _answer_directly(backend: Backend, question: str, run: _Run, sampling: Sampl
     run.prompt_tokens += usage.prompt_tokens
     run.completion_tokens += usage.completion_tokens
     answer = text.strip()
-    run.record.append({"step": len(run.record) + 1, "kind": "direct", "reason": why,
-                       "answer": answer, "first_token_s": round(usage.seconds_to_first_token, 4),
-                       "model_s": round(usage.seconds_total, 4)})
+    entry = {"step": len(run.record) + 1, "kind": "direct", "reason": why, "answer": answer,
+             "first_token_s": round(usage.seconds_to_first_token, 4),
+             "model_s": round(usage.seconds_total, 4)}
+    if route_s is not None:
+        entry["route_s"] = round(route_s, 4)
+    run.record.append(entry)
     return answer
 
 

@@ -40,10 +40,11 @@ def final(answer: str) -> str:
 
 
 def run(backend: ScriptedBackend, tools: list[Tool], fmt=None, max_steps: int = 6,
-        ctx: ToolContext | None = None) -> list:
+        ctx: ToolContext | None = None, route: bool = False) -> list:
+    """The loop's own steps; with ``route`` the first reply queued is the router's."""
     return list(run_agent(backend, "q?", tools, ctx or ToolContext(cwd=Path.cwd()),
                           fmt or ReactFormat(), Sampling(temperature=0),
-                          AgentConfig(max_steps=max_steps)))
+                          AgentConfig(max_steps=max_steps, route=route)))
 
 
 def test_action_observation_final() -> None:
@@ -213,7 +214,7 @@ def test_demos_are_written_in_the_format_and_parse_back(fmt) -> None:
     backend = ScriptedBackend().enqueue(fmt.write_final("12"))
     events = list(run_agent(backend, "What is 3*4?", select_tools(["calculator"]),
                             ToolContext(cwd=Path.cwd()), fmt, Sampling(temperature=0),
-                            AgentConfig(demos=(demo,))))
+                            AgentConfig(demos=(demo,), route=False)))
     assert next(e for e in events if isinstance(e, FinalAnswer)).text == "12"
     sent = [m.content for m in backend.requests[0][0]]
     # system, the demo's question, call, observation, answer, then the real question
@@ -271,3 +272,24 @@ def test_respond_call_ends_the_run_without_running_a_tool() -> None:
     events = run(backend, select_tools(["calculator"]), fmt=NativeFormat())
     assert not any(isinstance(e, (ToolCall, Observation)) for e in events)
     assert next(e for e in events if isinstance(e, FinalAnswer)).text == "Paris"
+
+
+def test_a_question_routed_direct_is_answered_without_the_tool_loop() -> None:
+    backend = ScriptedBackend().enqueue("direct", "Paris is the capital of France.")
+    events = run(backend, select_tools(["calculator"]), fmt=NativeFormat(), route=True)
+    answer = next(e for e in events if isinstance(e, FinalAnswer))
+    assert answer.text == "Paris is the capital of France."
+    assert [(s["kind"], s["reason"]) for s in answer.steps] == [("direct", "no tool needed")]
+    router, plain = backend.requests
+    assert router[2] == 'root ::= "tool" | "direct"' and router[1].max_tokens <= 3
+    assert "- calculator: " in router[0][0].content and router[0][-1].content == "q?"
+    assert plain[2] is None and [m.content for m in plain[0]][1] == "q?"
+    assert not any(isinstance(e, ToolCall) for e in events)
+
+
+def test_a_question_routed_to_tools_runs_the_loop() -> None:
+    call = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "6*7"}}\n</tool_call>'
+    backend = ScriptedBackend().enqueue("tool", call, "42")
+    events = run(backend, select_tools(["calculator"]), fmt=NativeFormat(), route=True)
+    assert next(e for e in events if isinstance(e, FinalAnswer)).text == "42"
+    assert [e.output for e in events if isinstance(e, Observation)] == ["42"]
