@@ -20,11 +20,12 @@ from .formats import ToolSpec
 __all__ = ["ROUTE_EXAMPLES", "Route", "needs_tool", "route_messages"]
 
 _SYSTEM = (
-    "You decide how a question should be answered. Available tools:\n{tools}\n\n"
-    "Reply `tool` when a correct answer needs one of these tools: exact arithmetic on "
-    "the numbers given, running code, reading or listing files, or information that "
-    "only a tool can provide. Reply `direct` when general knowledge, explanation, "
-    "writing, rewriting or translation is enough, or when no listed tool fits."
+    "Available tools:\n{tools}\n\n"
+    "Decide whether one of these tools should be called to answer the user's question. "
+    "Reply `tool` only when a listed tool can do what the question asks and its result "
+    "is needed for a correct answer (exact arithmetic on given numbers, running code, "
+    "reading files). Reply `direct` when general knowledge, explanation, writing, "
+    "rewriting or translation is enough, or when none of the listed tools fits."
 )
 
 # Worked cases shown as earlier turns: (question, needs a tool). Written for this
