@@ -57,6 +57,34 @@ def _explain_load_failure(path: Path) -> str:
     return f"llama.cpp could not load {path} (architecture {info.architecture!r})"
 
 
+def _llama_class(llama_cpp: Any) -> type:
+    """``Llama``, or on a build compiled with AMX a subclass that loads the weights without
+    llama.cpp's extra buffer types (AMX tiles, repacking).
+
+    Builds from source use ``-march=native``; on a CPU that advertises AMX, ggml then
+    multiplies through AMX tiles, and in virtual machines that expose AMX without
+    supporting it the first batched decode dies with SIGSEGV in
+    ``ggml_backend_amx_mul_mat`` (seen on this project's 2-core VMs, llama-cpp-python
+    0.3.36). ``Llama`` does not expose ``use_extra_bufts``; it builds its
+    ``model_params`` struct in ``__init__`` and loads the model from it, so a property
+    on the subclass clears the flag when the struct is stored.
+    """
+    if b"AMX_INT8 = 1" not in llama_cpp.llama_print_system_info():
+        return llama_cpp.Llama
+
+    class _LlamaWithoutAmx(llama_cpp.Llama):  # type: ignore[misc, name-defined]
+        @property
+        def model_params(self) -> Any:
+            return self.__dict__["model_params"]
+
+        @model_params.setter
+        def model_params(self, params: Any) -> None:
+            params.use_extra_bufts = False
+            self.__dict__["model_params"] = params
+
+    return _LlamaWithoutAmx
+
+
 class LlamaCppBackend:
     name = "llama.cpp"
     supports_grammar = True
@@ -75,7 +103,7 @@ class LlamaCppBackend:
         threads = options.threads()
         try:
             with _quiet(not options.verbose):
-                self._llm = llama_cpp.Llama(
+                self._llm = _llama_class(llama_cpp)(
                     model_path=str(options.model_path),
                     n_ctx=options.n_ctx,
                     n_threads=threads,
