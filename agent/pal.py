@@ -13,8 +13,8 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from .backend import Backend, Message, Sampling, complete
 from .events import CodeRun, Event, FinalAnswer, Notice, TextDelta
+from .models import Backend, Message, Sampling, complete
 
 __all__ = ["PalOutcome", "extract_code", "format_value", "solve", "vote_key"]
 
@@ -222,9 +222,8 @@ def solve(
     """
     outcome = PalOutcome(question=question)
     messages = pal_messages(question)
-    warm = getattr(backend, "warm_prefix", None)
-    if warm is not None:  # instructions and worked examples are the same every time
-        yield Notice(f"prefix cache: {warm(messages[:-1])}", level="debug")
+    if backend.capabilities.warm_prefix:  # instructions and examples are the same every time
+        yield Notice(f"prefix cache: {backend.warm_prefix(messages[:-1])}", level="debug")
     code_sampling = replace(sampling, stop=(*sampling.stop, "\n```\n"))
     samples = max(1, samples)
     ballot = _Ballot()

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .backend import Backend, Sampling, complete
 from .errors import StepLimitReached
 from .events import Event, FinalAnswer, Notice, Observation, ToolCall, Usage
 from .formats import Action, Demo, Final, Step, StepFormat, ToolSpec
+from .models import Backend, Sampling, complete
 from .tools import Tool, ToolContext, run_tool
 
 __all__ = ["AgentConfig", "run_agent", "specs_for"]
@@ -79,20 +79,20 @@ def run_agent(
     config = config or AgentConfig()
     specs = specs_for(tools)
     by_name = {t.name: t for t in tools}
-    special = getattr(backend, "special_token_rule", None)
+    caps = backend.capabilities
+    special = backend.special_token_rule if caps.special_tokens else None
     grammar = fmt.grammar(specs, special=special)
     answer_grammar = fmt.grammar(specs, answer_only=True, special=special)
     answer_only = False  # set once the model repeats a call: it must answer next
-    tool_defs = fmt.template_tools(specs) if getattr(backend, "renders_tools", False) else None
+    tool_defs = fmt.template_tools(specs) if caps.template_tools else None
     step_sampling = replace(sampling, max_tokens=min(sampling.max_tokens, config.step_max_tokens))
     run = _Run()
     started = time.perf_counter()
-    warm = getattr(backend, "warm_prefix", None)
     prefix: dict[str, Any] = {}
-    if warm is not None:  # the system prompt and tool list are the same every run
+    if caps.warm_prefix:  # the system prompt and tool list are the same every run
         fixed = fmt.messages(config.system, specs, question, [], tool_defs is not None,
                              config.demos)[:-1]
-        status = warm(fixed, tool_defs)
+        status = backend.warm_prefix(fixed, tool_defs)
         prefix = {"prefix_cache": status,
                   "prefix_s": round(time.perf_counter() - started, 4)}
         yield Notice(f"prefix cache: {status}", level="debug")

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lamp.agent.backend import Backend, Sampling
 from lamp.agent.demos import demos_for
 from lamp.agent.errors import StepLimitReached
 from lamp.agent.events import Event, FinalAnswer, Notice, Observation, ToolCall, Usage
 from lamp.agent.formats import get_format
+from lamp.agent.models import Backend, Sampling
 from lamp.agent.react import AgentConfig, run_agent
 from lamp.agent.tools import ToolContext, select_tools
 

@@ -97,7 +97,7 @@ def ask(
         truncate=truncate,
     )
     link = attach_memory(prepared.conversation, opening, choice,
-                         count_text=getattr(model_backend, "count_text", None),
+                         count_text=model_backend.count_text,
                          model=model_name(model_backend), load_history=tools is None)
     if request is not None:
         from dataclasses import replace
@@ -132,7 +132,7 @@ def ask(
                     "finish_reason": usage.finish_reason if usage else "",
                 },
                 "timings": {
-                    "load_s": round(getattr(model_backend, "load_seconds", 0.0), 4),
+                    "load_s": round(model_backend.load_seconds, 4),
                     "first_token_s": round(usage.seconds_to_first_token, 4) if usage else None,
                     "generation_s": round(usage.seconds_total, 4) if usage else None,
                     "tokens_per_s": round(usage.tokens_per_second, 2) if usage else None,

@@ -14,7 +14,7 @@ app = typer.Typer(help="The prompt-prefix cache: saved KV states of fixed prompt
 
 
 def _cache():
-    from lamp.agent.prefix_cache import PrefixCache
+    from lamp.agent.models.prefix_cache import PrefixCache
 
     from . import paths
     from .config import load_settings

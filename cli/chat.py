@@ -167,7 +167,7 @@ def run_chat(settings: Settings, choice: MemoryChoice, *, verbose: bool = False)
     conversation = Conversation(backend=backend, sampling=sampling_from(settings),
                                 system=settings.system, truncate=False)
     link = attach_memory(conversation, opening, choice,
-                         count_text=getattr(backend, "count_text", None),
+                         count_text=backend.count_text,
                          model=model_name(backend), load_history=True)
     try:
         _loop(conversation, interactive, verbose,
@@ -234,7 +234,7 @@ def _agent_turn(conversation: Conversation, tools: str, text: str, verbose: bool
     import time
     from dataclasses import replace
 
-    from lamp.agent.backend import Message
+    from lamp.agent.models import Message
 
     from .agent_run import AgentRequest, run_with_tools
 

@@ -71,8 +71,6 @@ def attach_memory(conversation: Conversation, opening: Future[Any] | None,
     unless the user named a session (then it is an error)."""
     if opening is None:
         return None
-    if count_text is None:  # a backend without a tokenizer of its own
-        from lamp.memory import approx_tokens as count_text
     try:
         store = opening.result()
         info = store.session(choice.session, continue_last=choice.continue_last)

@@ -39,8 +39,8 @@ def info(
                                             help="Compute the file's SHA-256.")] = True,
 ) -> None:
     """File, size, SHA-256, architecture, context length, chat template, GPU offload."""
-    from lamp.agent.gguf import read_gguf
-    from lamp.agent.model_store import DEFAULT_MODEL, sha256_file
+    from lamp.agent.models.gguf import read_gguf
+    from lamp.agent.models.model_store import DEFAULT_MODEL, sha256_file
 
     target = _target(model)
     gguf = read_gguf(target)

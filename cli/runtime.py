@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from lamp.agent.backend import Backend, Sampling
 from lamp.agent.errors import UsageError
-from lamp.agent.model_store import ensure_default_model
+from lamp.agent.models import Backend, Sampling
+from lamp.agent.models.model_store import ensure_default_model
 
 from . import paths
 from .config import Settings
@@ -89,15 +89,15 @@ def load_backend(settings: Settings, *, verbose: bool = False, quiet: bool = Fal
     """Load the configured backend (imported lazily: `lamp --help` never loads llama.cpp)."""
     if settings.backend == "openai":
         return _http_backend(settings)
-    from lamp.agent.llama_backend import LlamaCppBackend, LlamaOptions
+    from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
 
     model_path = resolve_model(settings, quiet=quiet)
     cache, sha = None, None
     if settings.prefix_cache:
         from functools import partial
 
-        from lamp.agent.model_store import model_sha256
-        from lamp.agent.prefix_cache import PrefixCache
+        from lamp.agent.models.model_store import model_sha256
+        from lamp.agent.models.prefix_cache import PrefixCache
 
         sha = partial(model_sha256, model_path, paths.cache_dir())
         cache = PrefixCache(paths.cache_dir() / "prefix", settings.cache_max_mb * 1024 * 1024)
@@ -121,7 +121,7 @@ def load_backend(settings: Settings, *, verbose: bool = False, quiet: bool = Fal
 
 def _http_backend(settings: Settings) -> Backend:
     """An OpenAI-compatible server; ``--model`` names the server's model instead of a file."""
-    from lamp.agent.http_backend import HttpOptions, OpenAIBackend
+    from lamp.agent.models.http_backend import HttpOptions, OpenAIBackend
 
     if not settings.base_url:
         raise UsageError("--backend openai needs --base-url (or LAMP_BASE_URL), "

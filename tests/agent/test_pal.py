@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from lamp.agent.backend import Sampling
 from lamp.agent.events import CodeRun, FinalAnswer, Notice
+from lamp.agent.models import Sampling, ScriptedBackend
 from lamp.agent.pal import HARNESS, extract_code, format_value, solve, vote_key
-from lamp.agent.testing import ScriptedBackend
 
 
 @dataclass

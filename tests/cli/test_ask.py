@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from lamp.agent.testing import ScriptedBackend
+from lamp.agent.models import ScriptedBackend
 from lamp.cli import main as cli_main
 
 

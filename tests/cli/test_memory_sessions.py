@@ -26,7 +26,7 @@ FILLER = [
 def test_no_memory_never_imports_chromadb() -> None:
     probe = (
         "import sys\n"
-        "from lamp.agent.testing import ScriptedBackend\n"
+        "from lamp.agent.models import ScriptedBackend\n"
         "import lamp.cli.runtime as rt\n"
         "rt.load_backend = lambda *a, **k: ScriptedBackend().enqueue('ok')\n"
         "sys.argv = ['lamp', 'ask', '--no-memory', 'hi']\n"
