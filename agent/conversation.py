@@ -16,7 +16,11 @@ from .events import Event, FinalAnswer, Notice, TextDelta, Usage
 from .memory_link import MemoryHook
 from .models import Backend, Message, Sampling
 
-__all__ = ["Conversation", "compose_user_message"]
+__all__ = ["ASSISTANT_SYSTEM", "Conversation", "compose_user_message"]
+
+ASSISTANT_SYSTEM = ("You are lamp, a helpful assistant running locally. "
+                    "Answer clearly and concisely.")
+"""The system prompt of a plain answer (``lamp ask``, ``chat``) unless the user sets one."""
 
 
 def compose_user_message(prompt: str, material: str | None) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from lamp.agent.conversation import ASSISTANT_SYSTEM
 from lamp.agent.errors import UsageError
 
 from . import paths
@@ -27,7 +28,7 @@ __all__ = ["BACKENDS", "Settings", "load_settings"]
 
 MAX_PAL_SAMPLES = 20
 BACKENDS = ("llama", "openai")  # in-process llama.cpp | an OpenAI-compatible server
-DEFAULT_SYSTEM = "You are lamp, a helpful assistant running locally. Answer clearly and concisely."
+DEFAULT_SYSTEM = ASSISTANT_SYSTEM
 
 
 @dataclass
