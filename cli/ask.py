@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from .common import with_model_options
 from .memory_session import Continue, MemoryChoice, MemoryUrl, NoMemory, SessionName
+from .runtime import Runtime
 
 __all__ = ["ask"]
 
@@ -51,23 +52,18 @@ def ask(
         "--sandbox", help="Sandbox policy for the python tool: auto, strict or best.",
         rich_help_panel="Tools")] = "auto",
     *,
-    flags: dict[str, Any],
-    verbose: bool,
+    rt: Runtime,
 ) -> None:
     """Ask one question and stream the answer (stdin in, stdout out)."""
     from lamp.agent.ask import prepare_ask
     from lamp.agent.templates import find_template
 
     from . import paths
-    from .config import settings_from_flags
-    from .errors import remember_verbose
     from .inputs import read_user_input
-    from .memory_session import attach_memory, model_name, start_memory
     from .render import JsonRenderer, PlainRenderer, RichRenderer, warn
-    from .runtime import greedy_unless_set, load_backend, sampling_from
+    from .runtime import greedy_unless_set
 
-    remember_verbose(verbose)
-    settings = settings_from_flags(flags)
+    settings = rt.settings
     tmpl = find_template(template, paths.config_dir() / "templates") if template else None
     given = read_user_input(prompt)
     for message in given.warnings:
@@ -81,13 +77,12 @@ def ask(
                                sandbox_policy=sandbox_policy)
         check_request(request)
     started = time.perf_counter()
-    choice = MemoryChoice(session=session, continue_last=continue_last, disabled=no_memory,
-                          url=memory_url)
-    opening = start_memory(choice)  # in a thread, behind the model load
-    model_backend = load_backend(settings, verbose=verbose, quiet=quiet or json_out)
+    rt.open_memory(MemoryChoice(session=session, continue_last=continue_last,
+                                disabled=no_memory, url=memory_url))  # behind the model load
+    model_backend = rt.model(quiet=quiet or json_out)
     prepared = prepare_ask(
         model_backend,
-        sampling_from(settings),
+        rt.sampling(),
         prompt=given.prompt,
         material=given.material,
         system=settings.system,
@@ -96,9 +91,7 @@ def ask(
         temperature_from_user=settings.sources["temperature"] != "default",
         truncate=truncate,
     )
-    link = attach_memory(prepared.conversation, opening, choice,
-                         count_text=model_backend.count_text,
-                         model=model_name(model_backend), load_history=tools is None)
+    link = rt.attach_memory(prepared.conversation, load_history=tools is None)
     if request is not None:
         from dataclasses import replace
 
@@ -107,43 +100,35 @@ def ask(
         system = settings.system if settings.sources["system"] != "default" else ""
         request = replace(request, question=prepared.user_text, system=system)
         sampling = greedy_unless_set(prepared.conversation.sampling, settings)
-        try:
-            run_with_tools(request, model_backend, sampling, memory=link, json_out=json_out,
-                           quiet=quiet, verbose=verbose, started=started)
-        finally:
-            if link is not None:
-                link.close()
+        run_with_tools(request, model_backend, sampling, memory=link, json_out=json_out,
+                       quiet=quiet, verbose=rt.verbose, started=started)
         return
-    try:
-        events = prepared.conversation.send(prepared.user_text)
-        if json_out:
-            renderer = JsonRenderer()
-            result = renderer.render(events)
-            usage = result.usage
-            renderer.emit({
-                "answer": result.answer,
-                "model": model_backend.describe(),
-                "session": link.session if link else None,
-                "template": tmpl.name if tmpl else None,
-                "sampling": prepared.conversation.sampling.as_dict(),
-                "usage": {
-                    "prompt_tokens": usage.prompt_tokens if usage else 0,
-                    "completion_tokens": usage.completion_tokens if usage else 0,
-                    "finish_reason": usage.finish_reason if usage else "",
-                },
-                "timings": {
-                    "load_s": round(model_backend.load_seconds, 4),
-                    "first_token_s": round(usage.seconds_to_first_token, 4) if usage else None,
-                    "generation_s": round(usage.seconds_total, 4) if usage else None,
-                    "tokens_per_s": round(usage.tokens_per_second, 2) if usage else None,
-                    "total_s": round(time.perf_counter() - started, 4),
-                },
-                "warnings": list(given.warnings) + result.notices,
-            })
-        elif sys.stdout.isatty():
-            RichRenderer(quiet=quiet).render(events)
-        else:
-            PlainRenderer(quiet=quiet).render(events)
-    finally:
-        if link is not None:
-            link.close()  # deferred writes finish after the answer is out
+    events = prepared.conversation.send(prepared.user_text)
+    if json_out:
+        renderer = JsonRenderer()
+        result = renderer.render(events)
+        usage = result.usage
+        renderer.emit({
+            "answer": result.answer,
+            "model": model_backend.describe(),
+            "session": link.session if link else None,
+            "template": tmpl.name if tmpl else None,
+            "sampling": prepared.conversation.sampling.as_dict(),
+            "usage": {
+                "prompt_tokens": usage.prompt_tokens if usage else 0,
+                "completion_tokens": usage.completion_tokens if usage else 0,
+                "finish_reason": usage.finish_reason if usage else "",
+            },
+            "timings": {
+                "load_s": round(model_backend.load_seconds, 4),
+                "first_token_s": round(usage.seconds_to_first_token, 4) if usage else None,
+                "generation_s": round(usage.seconds_total, 4) if usage else None,
+                "tokens_per_s": round(usage.tokens_per_second, 2) if usage else None,
+                "total_s": round(time.perf_counter() - started, 4),
+            },
+            "warnings": list(given.warnings) + result.notices,
+        })
+    elif sys.stdout.isatty():
+        RichRenderer(quiet=quiet).render(events)
+    else:
+        PlainRenderer(quiet=quiet).render(events)

@@ -13,27 +13,16 @@ import contextlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from lamp.agent.conversation import Conversation
 from lamp.agent.errors import LampError
 
 from . import paths
 from .common import with_model_options
-from .config import Settings, settings_from_flags
 from .errors import report
-from .memory_session import (
-    Continue,
-    MemoryChoice,
-    MemoryUrl,
-    NoMemory,
-    SessionName,
-    attach_memory,
-    model_name,
-    start_memory,
-)
+from .memory_session import Continue, MemoryChoice, MemoryUrl, NoMemory, SessionName
 from .render import PlainRenderer, RichRenderer
-from .runtime import load_backend, sampling_from
+from .runtime import Runtime
 
 __all__ = ["ChatSession", "chat", "run_chat"]
 
@@ -145,36 +134,27 @@ def chat(
     no_memory: NoMemory = False,
     memory_url: MemoryUrl = None,
     *,
-    flags: dict[str, Any],
-    verbose: bool,
+    rt: Runtime,
 ) -> None:
     """Interactive chat: streaming Markdown, history, multi-line input, /help for commands."""
-    from .errors import remember_verbose
-
-    remember_verbose(verbose)
     choice = MemoryChoice(session=session, continue_last=continue_last, disabled=no_memory,
                           url=memory_url)
-    run_chat(settings_from_flags(flags), choice, verbose=verbose)
+    run_chat(rt, choice)
 
 
-def run_chat(settings: Settings, choice: MemoryChoice, *, verbose: bool = False) -> None:
+def run_chat(rt: Runtime, choice: MemoryChoice) -> None:
+    settings = rt.settings  # a bad setting fails before the terminal is touched
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if interactive:
         _setup_readline()
         _catch_ctrl_c()
-    opening = start_memory(choice)
-    backend = load_backend(settings, verbose=verbose)
-    conversation = Conversation(backend=backend, sampling=sampling_from(settings),
+    rt.open_memory(choice)
+    backend = rt.model()
+    conversation = Conversation(backend=backend, sampling=rt.sampling(),
                                 system=settings.system, truncate=False)
-    link = attach_memory(conversation, opening, choice,
-                         count_text=backend.count_text,
-                         model=model_name(backend), load_history=True)
-    try:
-        _loop(conversation, interactive, verbose,
-              banner=f"session {link.session}" if link else "memory off")
-    finally:
-        if link is not None:
-            link.close()
+    link = rt.attach_memory(conversation, load_history=True)
+    _loop(conversation, interactive, rt.verbose,
+          banner=f"session {link.session}" if link else "memory off")
 
 
 def _catch_ctrl_c() -> None:

@@ -6,21 +6,9 @@ import sys
 import traceback
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_MODEL", "EXIT_OK", "EXIT_STEP_LIMIT", "EXIT_USAGE",
-           "exit_code_for", "remember_verbose", "report", "verbose_requested"]
+           "exit_code_for", "report"]
 
 EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_STEP_LIMIT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-
-_state = {"verbose": False}
-
-
-def remember_verbose(verbose: bool) -> None:
-    """Commands record --verbose so the entry point knows whether to print tracebacks."""
-    _state["verbose"] = verbose
-
-
-def verbose_requested() -> bool:
-    return _state["verbose"]
 
 
 def exit_code_for(exc: BaseException) -> int:

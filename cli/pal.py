@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from .common import with_model_options
 from .config import MAX_PAL_SAMPLES
+from .runtime import Runtime
 
 __all__ = ["pal"]
 
@@ -33,8 +34,7 @@ def pal(
         "Slower, usually more accurate; 5 measured best here. [default: pal_samples "
         "setting, 1]")] = None,
     *,
-    flags: dict[str, Any],
-    verbose: bool,
+    rt: Runtime,
 ) -> None:
     """Program-aided answer: the model writes Python, a sandbox runs it, its value is the answer.
 
@@ -45,23 +45,20 @@ def pal(
     from lamp.agent.errors import LampError
     from lamp.agent.events import CodeRun, FinalAnswer, Notice, TextDelta
     from lamp.agent.pal import solve
-    from lamp.agent.sandbox import Sandbox
 
-    from .config import settings_from_flags
-    from .errors import remember_verbose
     from .inputs import read_user_input
     from .render import warn, warn_once
-    from .runtime import greedy_unless_set, load_backend, sampling_from
+    from .runtime import greedy_unless_set
 
-    remember_verbose(verbose)
-    settings = settings_from_flags(flags)
+    settings = rt.settings
+    verbose = rt.verbose
     given = read_user_input(question)
     for message in given.warnings:
         warn(message)
     text = "\n\n".join(part for part in (given.prompt, given.material) if part)
-    sandbox = Sandbox(policy=sandbox_policy, timeout=timeout)  # type: ignore[arg-type]
-    backend = load_backend(settings, verbose=verbose, quiet=json_out)
-    sampling = greedy_unless_set(sampling_from(settings), settings)
+    sandbox = rt.sandbox(sandbox_policy, timeout)
+    backend = rt.model(quiet=json_out)
+    sampling = greedy_unless_set(rt.sampling(), settings)
     if settings.sources["repeat_penalty"] == "default":
         # Code repeats names by nature; penalising repeats makes programs worse.
         sampling = replace(sampling, repeat_penalty=1.0)

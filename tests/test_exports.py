@@ -14,7 +14,8 @@ import pytest
                                     "lamp.agent.templates", "lamp.agent.models.model_store",
                                     "lamp.agent.models.http_backend", "lamp.agent.pal",
                                     "lamp.agent.sandbox", "lamp.memory",
-                                    "lamp.cli.config", "lamp.cli.render", "lamp.cli.main"])
+                                    "lamp.cli.config", "lamp.cli.render", "lamp.cli.main",
+                                    "lamp.cli.runtime", "lamp.cli.options", "lamp.cli.common"])
 def test_all_is_accurate(module: str) -> None:
     mod = importlib.import_module(module)
     exported = getattr(mod, "__all__", None)
