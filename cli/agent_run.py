@@ -1,4 +1,4 @@
-"""`lamp ask --tools`: run the ReAct agent and show its work the way the output calls for.
+"""`lamp ask --tools`: start the tool agent (lamp.agent.tool_agent) and show its work.
 
 Terminal: each step as it happens (thought dimmed, action and observation in
 panels, observations collapsed unless --verbose). Pipe: only the final answer.
@@ -11,76 +11,42 @@ import json
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lamp.agent.demos import demos_for
-from lamp.agent.errors import StepLimitReached
+from lamp.agent.errors import StepLimitReached, UsageError
 from lamp.agent.events import Event, FinalAnswer, Notice, Observation, ToolCall, Usage
-from lamp.agent.formats import get_format
 from lamp.agent.models import Backend, Sampling
-from lamp.agent.react import AgentConfig, run_agent
-from lamp.agent.tools import ToolContext, select_tools
+from lamp.agent.tool_agent import ToolsRequest, run_with_tools
 
 from .approval import make_approver
 from .render import warn, warn_once
 
-__all__ = ["AgentRequest", "check_request", "run_with_tools"]
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+__all__ = ["check_approve", "run_tools"]
 
 
-@dataclass
-class AgentRequest:
-    question: str
-    tools: str  # "default" or a comma-separated list
-    allow: list[str]
-    approve: str
-    max_steps: int
-    tool_format: str = "native"
-    sandbox_policy: str = "auto"
-    system: str = ""  # empty: the agent's own system prompt
+def check_approve(approve: str) -> None:
+    """``--approve`` is ``ask`` (the terminal) or ``all``; checked before anything slow."""
+    if approve not in ("ask", "all"):
+        raise UsageError(f"--approve must be 'ask' or 'all', not {approve!r}")
 
 
-def _tool_names(spec: str) -> list[str] | None:
-    names = [n.strip() for n in spec.split(",") if n.strip()]
-    return None if names in ([], ["default"]) else names
-
-
-def check_request(req: AgentRequest) -> None:
-    """Reject bad tool flags before anything slow (model, memory) is loaded."""
-    from lamp.agent.errors import UsageError
-
-    if req.approve not in ("ask", "all"):
-        raise UsageError(f"--approve must be 'ask' or 'all', not {req.approve!r}")
-    get_format(req.tool_format)
-    select_tools(_tool_names(req.tools), allow=req.allow)
-
-
-def run_with_tools(req: AgentRequest, backend: Backend, sampling: Sampling, *, memory: Any,
-                   json_out: bool, quiet: bool, verbose: bool, started: float) -> str:
+def run_tools(rt: Runtime, backend: Backend, question: str, request: ToolsRequest,
+              sampling: Sampling, *, approve: str = "ask", sandbox_policy: str = "auto",
+              json_out: bool = False, quiet: bool = False, started: float) -> str:
     """Run the agent, render it, and return the final answer text."""
-    from lamp.agent.sandbox import Sandbox
-
-    fmt = get_format(req.tool_format)
-    names = _tool_names(req.tools)
-    tools = select_tools(names, allow=req.allow)
-    if names is None and memory is None:
-        tools = [t for t in tools if t.name != "search_memory"]  # nothing to search
-    search = None
-    if memory is not None:
-        from lamp.agent.tools.builtins import store_searcher
-
-        search = store_searcher(memory.store)
-    ctx = ToolContext(cwd=Path.cwd(), sandbox=Sandbox(policy=req.sandbox_policy),  # type: ignore[arg-type]
-                      search_memory=search, approve=make_approver(req.approve))
-    config = AgentConfig(max_steps=req.max_steps, system=req.system or AgentConfig.system,
-                         demos=demos_for((t.name for t in tools), fmt.name))
-    events = run_agent(backend, req.question, tools, ctx, fmt, sampling, config)
-    payload: dict[str, Any] = {"tools": [t.name for t in tools], "format": fmt.name}
+    memory = rt.memory
+    run = run_with_tools(backend, question, request, sampling, chosen=rt.chosen,
+                         sandbox=rt.sandbox(sandbox_policy),
+                         memory_store=memory.store if memory is not None else None,
+                         approve=make_approver(approve))
+    payload: dict[str, Any] = {"tools": [t.name for t in run.tools], "format": run.fmt.name}
     warnings: list[str] = []
     try:
-        final, usage = _render(events, warnings, json_out=json_out, quiet=quiet,
-                               verbose=verbose)
+        final, usage = _render(run.events, warnings, json_out=json_out, quiet=quiet,
+                               verbose=rt.verbose)
     except StepLimitReached as exc:
         if json_out:
             _emit({**payload, "answer": exc.partial_answer, "stopped": "step limit",

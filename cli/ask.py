@@ -61,7 +61,6 @@ def ask(
     from . import paths
     from .inputs import read_user_input
     from .render import JsonRenderer, PlainRenderer, RichRenderer, warn
-    from .runtime import greedy_unless_set
 
     settings = rt.settings
     tmpl = find_template(template, paths.config_dir() / "templates") if template else None
@@ -70,12 +69,15 @@ def ask(
         warn(message)
     request = None
     if tools is not None:
-        from .agent_run import AgentRequest, check_request
+        from lamp.agent.tool_agent import ToolsRequest
 
-        request = AgentRequest(question="", tools=tools, allow=allow or [], approve=approve,
-                               max_steps=max_steps, tool_format=tool_format,
-                               sandbox_policy=sandbox_policy)
-        check_request(request)
+        from .agent_run import check_approve
+
+        check_approve(approve)
+        request = ToolsRequest(tools=tools, allow=tuple(allow or ()), max_steps=max_steps,
+                               tool_format=tool_format,
+                               system=settings.system if "system" in rt.chosen else "")
+        request.check()
     started = time.perf_counter()
     rt.open_memory(MemoryChoice(session=session, continue_last=continue_last,
                                 disabled=no_memory, url=memory_url))  # behind the model load
@@ -87,21 +89,18 @@ def ask(
         material=given.material,
         system=settings.system,
         template=tmpl,
-        system_from_user=settings.sources["system"] != "default",
-        temperature_from_user=settings.sources["temperature"] != "default",
+        system_from_user="system" in rt.chosen,
+        temperature_from_user="temperature" in rt.chosen,
         truncate=truncate,
     )
     link = rt.attach_memory(prepared.conversation, load_history=tools is None)
     if request is not None:
-        from dataclasses import replace
+        from .agent_run import run_tools
 
-        from .agent_run import run_with_tools
-
-        system = settings.system if settings.sources["system"] != "default" else ""
-        request = replace(request, question=prepared.user_text, system=system)
-        sampling = greedy_unless_set(prepared.conversation.sampling, settings)
-        run_with_tools(request, model_backend, sampling, memory=link, json_out=json_out,
-                       quiet=quiet, verbose=rt.verbose, started=started)
+        run_tools(rt, model_backend, prepared.user_text, request,
+                  prepared.conversation.sampling, approve=approve,
+                  sandbox_policy=sandbox_policy, json_out=json_out, quiet=quiet,
+                  started=started)
         return
     events = prepared.conversation.send(prepared.user_text)
     if json_out:

@@ -71,9 +71,8 @@ class ChatSession:
         return True
 
     def _tools(self, arg: str) -> None:
+        from lamp.agent.tool_agent import ToolsRequest
         from lamp.agent.tools import load_tools
-
-        from .agent_run import AgentRequest, check_request
 
         if not arg:
             known = ", ".join(load_tools())
@@ -83,8 +82,7 @@ class ChatSession:
             self.say("(tools off)")
         else:
             try:
-                check_request(AgentRequest(question="", tools=arg, allow=[], approve="ask",
-                                           max_steps=6))
+                ToolsRequest(tools=arg).check()
             except LampError as exc:
                 self.say(str(exc))
                 return
@@ -153,7 +151,7 @@ def run_chat(rt: Runtime, choice: MemoryChoice) -> None:
     conversation = Conversation(backend=backend, sampling=rt.sampling(),
                                 system=settings.system, truncate=False)
     link = rt.attach_memory(conversation, load_history=True)
-    _loop(conversation, interactive, rt.verbose,
+    _loop(rt, conversation, interactive,
           banner=f"session {link.session}" if link else "memory off")
 
 
@@ -166,7 +164,8 @@ def _catch_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def _loop(conversation: Conversation, interactive: bool, verbose: bool, banner: str) -> None:
+def _loop(rt: Runtime, conversation: Conversation, interactive: bool, banner: str) -> None:
+    verbose = rt.verbose
     if interactive:
         from rich.console import Console
 
@@ -197,7 +196,7 @@ def _loop(conversation: Conversation, interactive: bool, verbose: bool, banner: 
                 return
             continue
         if session.tools:
-            _agent_turn(conversation, session.tools, text, verbose)
+            _agent_turn(rt, conversation, session.tools, text)
             continue
         events = conversation.send(text)
         try:
@@ -209,24 +208,21 @@ def _loop(conversation: Conversation, interactive: bool, verbose: bool, banner: 
             report(exc, verbose)
 
 
-def _agent_turn(conversation: Conversation, tools: str, text: str, verbose: bool) -> None:
-    """One message answered by the ReAct agent; the exchange joins the chat history."""
+def _agent_turn(rt: Runtime, conversation: Conversation, tools: str, text: str) -> None:
+    """One message answered by the tool agent; the exchange joins the chat history."""
     import time
-    from dataclasses import replace
 
     from lamp.agent.models import Message
+    from lamp.agent.tool_agent import ToolsRequest
 
-    from .agent_run import AgentRequest, run_with_tools
+    from .agent_run import run_tools
 
-    request = AgentRequest(question=text, tools=tools, allow=[], approve="ask", max_steps=6)
     answer = ""
     try:
-        answer = run_with_tools(request, conversation.backend,
-                                replace(conversation.sampling, temperature=0.0),
-                                memory=conversation.memory, json_out=False, quiet=False,
-                                verbose=verbose, started=time.perf_counter())
+        answer = run_tools(rt, conversation.backend, text, ToolsRequest(tools=tools),
+                           conversation.sampling, started=time.perf_counter())
     except KeyboardInterrupt:
         print("(answer stopped)")
     except LampError as exc:
-        report(exc, verbose)
+        report(exc, rt.verbose)
     conversation.record_exchange(Message("user", text), answer)

@@ -40,44 +40,33 @@ def pal(
 
     Exit 0 with the answer; 1 when no runnable program came out after one retry.
     """
-    from dataclasses import replace
-
     from lamp.agent.errors import LampError
     from lamp.agent.events import CodeRun, FinalAnswer, Notice, TextDelta
-    from lamp.agent.pal import solve
+    from lamp.agent.pal import pal_question, program_sampling, solve_in_sandbox
 
     from .inputs import read_user_input
     from .render import warn, warn_once
-    from .runtime import greedy_unless_set
 
     settings = rt.settings
     verbose = rt.verbose
     given = read_user_input(question)
     for message in given.warnings:
         warn(message)
-    text = "\n\n".join(part for part in (given.prompt, given.material) if part)
+    text = pal_question(given.prompt, given.material)
     sandbox = rt.sandbox(sandbox_policy, timeout)
     backend = rt.model(quiet=json_out)
-    sampling = greedy_unless_set(rt.sampling(), settings)
-    if settings.sources["repeat_penalty"] == "default":
-        # Code repeats names by nature; penalising repeats makes programs worse.
-        sampling = replace(sampling, repeat_penalty=1.0)
-
+    sampling = program_sampling(rt.sampling(), rt.chosen)
     sandbox_warnings: list[str] = []
-
-    def run(code: str):
-        result = sandbox.run(code)
-        for w in result.warnings:
-            if w not in sandbox_warnings:
-                sandbox_warnings.append(w)
-            warn_once(w)
-        return result
 
     final: FinalAnswer | None = None
     explanation: list[str] = []
-    for event in solve(backend, text, run, sampling, explain=explain,
-                       samples=samples or settings.pal_samples):
-        if isinstance(event, CodeRun) and show_code and not json_out:
+    for event in solve_in_sandbox(backend, text, sandbox, sampling, explain=explain,
+                                  samples=samples or settings.pal_samples):
+        if isinstance(event, Notice) and event.level == "warning":  # about this machine
+            if event.message not in sandbox_warnings:
+                sandbox_warnings.append(event.message)
+            warn_once(event.message)
+        elif isinstance(event, CodeRun) and show_code and not json_out:
             sys.stderr.write(f"--- program ({'ok' if event.exit_code == 0 else 'failed'}) ---\n"
                              f"{event.code}\n")
             if event.stdout:

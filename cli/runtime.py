@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
     from .memory_session import MemoryChoice
 
-__all__ = ["Invocation", "ModelSource", "Preloaded", "Runtime", "greedy_unless_set",
-           "load_backend", "resolve_model", "sampling_from"]
+__all__ = ["Invocation", "ModelSource", "Preloaded", "Runtime", "load_backend",
+           "resolve_model", "sampling_from"]
 
 ModelSource = Callable[[Settings], Backend]
 """Hands over a model someone already holds, for a command's settings (or raises)."""
@@ -141,16 +141,6 @@ def sampling_from(settings: Settings, temperature: float | None = None) -> Sampl
         seed=settings.seed if settings.seed >= 0 else None,
         repeat_penalty=settings.repeat_penalty,
     )
-
-
-def greedy_unless_set(sampling: Sampling, settings: Settings) -> Sampling:
-    """Tool steps and programs want the likeliest tokens; chat's default temperature is for
-    prose. A temperature the user chose (flag, env or config) is kept."""
-    if settings.sources["temperature"] != "default":
-        return sampling
-    from dataclasses import replace
-
-    return replace(sampling, temperature=0.0)
 
 
 @contextmanager
