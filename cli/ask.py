@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Annotated
 
@@ -60,7 +59,7 @@ def ask(
 
     from . import paths
     from .inputs import read_user_input
-    from .render import JsonRenderer, PlainRenderer, RichRenderer, warn
+    from .render import renderer_for, warn
 
     settings = rt.settings
     tmpl = find_template(template, paths.config_dir() / "templates") if template else None
@@ -103,31 +102,29 @@ def ask(
                   started=started)
         return
     events = prepared.conversation.send(prepared.user_text)
-    if json_out:
-        renderer = JsonRenderer()
-        result = renderer.render(events)
-        usage = result.usage
-        renderer.emit({
-            "answer": result.answer,
-            "model": model_backend.describe(),
-            "session": link.session if link else None,
-            "template": tmpl.name if tmpl else None,
-            "sampling": prepared.conversation.sampling.as_dict(),
-            "usage": {
-                "prompt_tokens": usage.prompt_tokens if usage else 0,
-                "completion_tokens": usage.completion_tokens if usage else 0,
-                "finish_reason": usage.finish_reason if usage else "",
-            },
-            "timings": {
-                "load_s": round(model_backend.load_seconds, 4),
-                "first_token_s": round(usage.seconds_to_first_token, 4) if usage else None,
-                "generation_s": round(usage.seconds_total, 4) if usage else None,
-                "tokens_per_s": round(usage.tokens_per_second, 2) if usage else None,
-                "total_s": round(time.perf_counter() - started, 4),
-            },
-            "warnings": list(given.warnings) + result.notices,
-        })
-    elif sys.stdout.isatty():
-        RichRenderer(quiet=quiet).render(events)
-    else:
-        PlainRenderer(quiet=quiet).render(events)
+    if not json_out:
+        renderer_for(quiet=quiet, verbose=rt.verbose, said=rt.said).render(events)
+        return
+    renderer = renderer_for(json_out=True, verbose=rt.verbose, said=rt.said)
+    result = renderer.render(events)
+    usage = result.usage
+    renderer.emit({
+        "answer": result.answer,
+        "model": model_backend.describe(),
+        "session": link.session if link else None,
+        "template": tmpl.name if tmpl else None,
+        "sampling": prepared.conversation.sampling.as_dict(),
+        "usage": {
+            "prompt_tokens": usage.prompt_tokens if usage else 0,
+            "completion_tokens": usage.completion_tokens if usage else 0,
+            "finish_reason": usage.finish_reason if usage else "",
+        },
+        "timings": {
+            "load_s": round(model_backend.load_seconds, 4),
+            "first_token_s": round(usage.seconds_to_first_token, 4) if usage else None,
+            "generation_s": round(usage.seconds_total, 4) if usage else None,
+            "tokens_per_s": round(usage.tokens_per_second, 2) if usage else None,
+            "total_s": round(time.perf_counter() - started, 4),
+        },
+        "warnings": list(given.warnings) + result.notices,
+    })

@@ -21,7 +21,7 @@ from . import paths
 from .common import with_model_options
 from .errors import report
 from .memory_session import Continue, MemoryChoice, MemoryUrl, NoMemory, SessionName
-from .render import PlainRenderer, RichRenderer
+from .render import PlainRenderer, Renderer, RichRenderer
 from .runtime import Runtime
 
 __all__ = ["ChatSession", "chat", "run_chat"]
@@ -174,10 +174,10 @@ def _loop(rt: Runtime, conversation: Conversation, interactive: bool, banner: st
             s, style="dim", markup=False, highlight=False))
         console.print(f"lamp chat ({banner}) — /help for commands, Ctrl-D to leave",
                       style="dim", highlight=False)
-        renderer: RichRenderer | PlainRenderer = RichRenderer(console=console)
+        renderer: Renderer = RichRenderer(console=console, verbose=verbose, said=rt.said)
     else:
         session = ChatSession(conversation, say=lambda s: print(s, flush=True))
-        renderer = PlainRenderer()
+        renderer = PlainRenderer(verbose=verbose, said=rt.said)
 
     while True:
         try:

@@ -88,7 +88,7 @@ def execute(argv: list[str] | None = None, *, model_source: ModelSource | None =
     except typer.TyperException as exc:  # usage errors from argument parsing
         message = exc.format_message().strip()
         if message:  # empty for "no arguments: help shown"
-            sys.stderr.write(f"lamp: error: {message} (see --help)\n")
+            errors.error_line(f"{message} (see --help)")
         code = errors.EXIT_USAGE
     except KeyboardInterrupt as exc:
         code = errors.report(exc)

@@ -16,6 +16,7 @@ import typer
 from lamp.agent.conversation import Conversation
 from lamp.agent.memory_link import StoreMemory
 
+from .errors import is_reported
 from .render import warn
 
 __all__ = ["Continue", "MemoryChoice", "MemoryUrl", "NoMemory", "SessionName", "attach_memory",
@@ -79,7 +80,7 @@ def attach_memory(conversation: Conversation, opening: Future[Any] | None,
         if load_history and (choice.explicit):
             conversation.load(link.load_history())
     except Exception as exc:
-        if choice.explicit or not hasattr(exc, "exit_code"):
+        if choice.explicit or not is_reported(exc):  # a bug is not "memory unavailable"
             raise
         warn(f"memory unavailable, answering without it: {exc}")
         return None

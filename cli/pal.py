@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Annotated
 
 import typer
@@ -41,14 +39,12 @@ def pal(
     Exit 0 with the answer; 1 when no runnable program came out after one retry.
     """
     from lamp.agent.errors import LampError
-    from lamp.agent.events import CodeRun, FinalAnswer, Notice, TextDelta
     from lamp.agent.pal import pal_question, program_sampling, solve_in_sandbox
 
     from .inputs import read_user_input
-    from .render import warn, warn_once
+    from .render import JsonRenderer, PlainRenderer, Renderer, warn
 
     settings = rt.settings
-    verbose = rt.verbose
     given = read_user_input(question)
     for message in given.warnings:
         warn(message)
@@ -56,36 +52,18 @@ def pal(
     sandbox = rt.sandbox(sandbox_policy, timeout)
     backend = rt.model(quiet=json_out)
     sampling = program_sampling(rt.sampling(), rt.chosen)
-    sandbox_warnings: list[str] = []
-
-    final: FinalAnswer | None = None
-    explanation: list[str] = []
-    for event in solve_in_sandbox(backend, text, sandbox, sampling, explain=explain,
-                                  samples=samples or settings.pal_samples):
-        if isinstance(event, Notice) and event.level == "warning":  # about this machine
-            if event.message not in sandbox_warnings:
-                sandbox_warnings.append(event.message)
-            warn_once(event.message)
-        elif isinstance(event, CodeRun) and show_code and not json_out:
-            sys.stderr.write(f"--- program ({'ok' if event.exit_code == 0 else 'failed'}) ---\n"
-                             f"{event.code}\n")
-            if event.stdout:
-                sys.stderr.write(f"--- output ---\n{event.stdout}\n")
-            if event.exit_code != 0:
-                sys.stderr.write(f"--- error ---\n{event.stderr.strip()[-800:]}\n")
-        elif isinstance(event, Notice) and verbose:
-            warn(event.message)
-        elif isinstance(event, TextDelta):
-            explanation.append(event.text)
-        elif isinstance(event, FinalAnswer):
-            final = event
-    outcome = final.steps[0] if final else {}
+    # Plain text even on a terminal: the answer is a value (or one sentence around it).
+    renderer: Renderer = (JsonRenderer(verbose=rt.verbose, said=rt.said) if json_out else
+                          PlainRenderer(verbose=rt.verbose, stream=False, show_code=show_code,
+                                        said=rt.said))
+    result = renderer.render(solve_in_sandbox(backend, text, sandbox, sampling, explain=explain,
+                                              samples=samples or settings.pal_samples))
+    outcome = result.final.steps[0] if result.final else {}
     if json_out:
-        outcome = {**outcome, "explanation": "".join(explanation).strip() or None,
-                   "warnings": sandbox_warnings}
-        typer.echo(json.dumps(outcome, ensure_ascii=False))
-    if not final or not final.text:
+        renderer.emit({**outcome, "explanation": result.text.strip() or None,
+                       "warnings": result.notices})
+    if not result.answer:
         raise LampError(f"no runnable program after {1 + outcome.get('retries', 0)} attempt(s) "
                         f"({outcome.get('failure') or 'no answer'})")
-    if not json_out:
-        typer.echo("".join(explanation).strip() if explain and explanation else final.text)
+    # With --explain the model's sentence is the answer; without, the computed value.
+    renderer.finish(result.text.strip() if result.text else result.answer)

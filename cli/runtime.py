@@ -69,6 +69,8 @@ class Runtime:
     verbose: bool = False
     model_source: ModelSource | None = None  # None: load the model the settings name
     memory: StoreMemory | None = field(default=None, init=False)
+    # Warnings already said on stderr: each once per command, however many runs meet it.
+    said: set[str] = field(default_factory=set, init=False)
     _model: Backend | None = field(default=None, init=False, repr=False)
     _opening: Any = field(default=None, init=False, repr=False)
     _choice: MemoryChoice | None = field(default=None, init=False, repr=False)

@@ -21,9 +21,11 @@ def list_tools(
     """Every tool lamp knows: built-ins and those registered by installed plugin packages."""
     from lamp.agent.tools import load_tools
 
+    from .render import warn
+
     registry = load_tools()
     for warning in registry.warnings:
-        typer.echo(f"lamp: warning: {warning}", err=True)
+        warn(warning)
     rows = [_row(registry.origin(name), cls) for name, cls in registry.items()]
     if json_out:
         typer.echo(json.dumps({"tools": rows, "warnings": list(registry.warnings)},

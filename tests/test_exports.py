@@ -17,7 +17,8 @@ import pytest
                                     "lamp.agent.sampling",
                                     "lamp.agent.sandbox", "lamp.memory",
                                     "lamp.cli.config", "lamp.cli.render", "lamp.cli.main",
-                                    "lamp.cli.runtime", "lamp.cli.options", "lamp.cli.common"])
+                                    "lamp.cli.runtime", "lamp.cli.options", "lamp.cli.common",
+                                    "lamp.cli.errors"])
 def test_all_is_accurate(module: str) -> None:
     mod = importlib.import_module(module)
     exported = getattr(mod, "__all__", None)
