@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from .events import CodeRun, Event, FinalAnswer, Notice, TextDelta
 from .models import Backend, Message, Sampling, complete
 from .pal_prompt import HARNESS, MARKER, pal_messages, pal_question
+from .records import PalAttemptRecord, PalRecord
 from .sampling import greedy_unless_set
 
 __all__ = ["HARNESS", "PalOutcome", "extract_code", "format_value", "pal_messages",
@@ -153,7 +154,7 @@ def solve(
     going to the earliest: self-consistency, which the PAL paper found worth several
     points. Drawing stops once the leader cannot be caught. A failed program is retried
     once, with its error shown, only when no program produced a value. The final
-    ``FinalAnswer.steps`` carries a dict form of the ``PalOutcome``.
+    ``FinalAnswer.steps`` holds one ``PalRecord`` of how the answer was made.
     """
     outcome = PalOutcome(question=question)
     messages = pal_messages(question)
@@ -193,7 +194,7 @@ def solve(
         outcome.failure = failed.failure if failed is not None else "no code"
     if outcome.value is not None and explain:
         yield from _explain(backend, question, outcome.value, sampling)
-    yield FinalAnswer(text=outcome.value or "", steps=[_outcome_dict(outcome)])
+    yield FinalAnswer(text=outcome.value or "", steps=[_record(outcome)])
 
 
 def _nth_sampling(sampling: Sampling, index: int) -> Sampling:
@@ -293,23 +294,23 @@ def _chosen_or_last(outcome: PalOutcome) -> Attempt:
     return outcome.attempts[-1 if outcome.chosen is None else outcome.chosen]
 
 
-def _outcome_dict(outcome: PalOutcome) -> dict[str, Any]:
-    return {
-        "question": outcome.question,
-        "value": outcome.value,
-        "code": outcome.code,
-        "stdout": _chosen_or_last(outcome).stdout if outcome.attempts else "",
-        "retries": outcome.retries,
-        "failure": outcome.failure,
-        "programs": outcome.programs,
-        "votes": outcome.votes,
-        "sandbox_layers": list(outcome.layers),
-        "attempts": [
-            {"program": a.program, "code": a.code, "value": a.value, "stdout": a.stdout,
-             "stderr": _tail(a.stderr), "exit_code": a.exit_code, "timed_out": a.timed_out,
-             "seconds": round(a.seconds, 4)}
-            for a in outcome.attempts
-        ],
-        "timings": {"model_s": round(outcome.model_seconds, 4),
-                    "sandbox_s": round(outcome.sandbox_seconds, 4)},
-    }
+def _record(outcome: PalOutcome) -> PalRecord:
+    """The published, frozen account of ``outcome`` (``FinalAnswer.steps[0]``)."""
+    return PalRecord(
+        question=outcome.question,
+        value=outcome.value,
+        code=outcome.code,
+        stdout=_chosen_or_last(outcome).stdout if outcome.attempts else "",
+        retries=outcome.retries,
+        failure=outcome.failure,
+        programs=outcome.programs,
+        votes=dict(outcome.votes),
+        sandbox_layers=tuple(outcome.layers),
+        attempts=tuple(
+            PalAttemptRecord(program=a.program, code=a.code, value=a.value, stdout=a.stdout,
+                             stderr=_tail(a.stderr), exit_code=a.exit_code,
+                             timed_out=a.timed_out, seconds=round(a.seconds, 4))
+            for a in outcome.attempts),
+        model_s=round(outcome.model_seconds, 4),
+        sandbox_s=round(outcome.sandbox_seconds, 4),
+    )

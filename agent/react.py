@@ -19,6 +19,7 @@ from .errors import StepLimitReached
 from .events import Event, FinalAnswer, Notice, Observation, ToolCall, Usage
 from .formats import Action, Demo, Final, Step, StepFormat, ToolSpec
 from .models import Backend, Sampling, complete
+from .records import StepRecord
 from .tools import Tool, ToolContext, run_tool
 
 __all__ = ["AgentConfig", "run_agent", "specs_for"]
@@ -43,7 +44,7 @@ def specs_for(tools: list[Tool]) -> list[ToolSpec]:
 @dataclass
 class _Run:
     steps: list[Step] = field(default_factory=list)
-    record: list[dict[str, Any]] = field(default_factory=list)
+    record: list[StepRecord] = field(default_factory=list)
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
@@ -106,29 +107,28 @@ def run_agent(
         run.prompt_tokens += usage.prompt_tokens
         run.completion_tokens += usage.completion_tokens
         parsed = fmt.parse(text)
-        entry: dict[str, Any] = {"step": number, "raw": text,
-                                 "first_token_s": round(usage.seconds_to_first_token, 4),
-                                 "model_s": round(usage.seconds_total, 4)}
-        if number == 1:
-            entry.update(prefix)  # what the fixed prefix cost before this step
+        entry = StepRecord(step=number, kind="", raw=text,  # the kind is known below
+                           first_token_s=round(usage.seconds_to_first_token, 4),
+                           model_s=round(usage.seconds_total, 4),
+                           **(prefix if number == 1 else {}))  # what the fixed prefix cost
         if isinstance(parsed, Final):
-            entry.update(kind="final", thought=parsed.thought, answer=parsed.answer)
-            if answer_only:
-                entry["forced"] = True  # only an answer was allowed after a repeated call
-            run.record.append(entry)
+            # forced: only an answer was allowed after a repeated call
+            run.record.append(replace(entry, kind="final", thought=parsed.thought,
+                                      answer=parsed.answer, forced=answer_only))
             yield from _finish(run, started, FinalAnswer(parsed.answer, run.record))
             return
+        refused: bool | None = None
         if parsed is None:  # only when generation was cut off (max_tokens)
             observation, is_error, tool_name, seconds = (
                 "Your reply was cut off or malformed. Reply with one complete step.", True,
                 "", 0.0)
-            entry.update(kind="malformed")
+            entry = replace(entry, kind="malformed")
             yield Notice(f"step {number}: malformed step ({usage.finish_reason})", level="info")
             yield Observation(tool_name, observation, is_error, seconds)
         else:
             tool_name = parsed.tool
-            entry.update(kind="action", thought=parsed.thought, tool=tool_name,
-                         input=parsed.args)
+            entry = replace(entry, kind="action", thought=parsed.thought, tool=tool_name,
+                            input=parsed.args)
             yield ToolCall(tool_name, parsed.args, parsed.thought)
             repeated = last_action is not None and (last_action.tool, last_action.args) == (
                 parsed.tool, parsed.args)
@@ -140,7 +140,7 @@ def run_agent(
                 observation, is_error, seconds = (
                     "You already ran this exact call; its result is above. Now answer the "
                     f"question with what you found: {question}", True, 0.0)
-                entry.update(kind="repeat")
+                entry = replace(entry, kind="repeat")
                 answer_only = True
             else:
                 outcome = run_tool(by_name[tool_name], parsed.args, ctx,
@@ -149,11 +149,11 @@ def run_agent(
                     yield Notice(message, level="warning")
                 notified = len(ctx.notices)
                 observation, is_error, seconds = outcome.output, outcome.is_error, outcome.seconds
-                entry["refused"] = outcome.refused
+                refused = outcome.refused
                 last_action = parsed
             yield Observation(tool_name, observation, is_error, seconds)
-        entry.update(observation=observation, is_error=is_error, tool_s=round(seconds, 4))
-        run.record.append(entry)
+        run.record.append(replace(entry, refused=refused, observation=observation,
+                                  is_error=is_error, tool_s=round(seconds, 4)))
         run.steps.append(Step(raw=text, action=parsed if isinstance(parsed, Action) else None,
                               observation=_clip(observation, config.observation_chars)))
     yield _usage(run, started)
@@ -181,7 +181,7 @@ def _clip(text: str, limit: int) -> str:
 def _partial(run: _Run) -> str:
     """The best we have: the last successful observation, with what produced it."""
     for entry in reversed(run.record):
-        if entry.get("kind") == "action" and not entry.get("is_error"):
-            call = json.dumps(entry.get("input", {}), ensure_ascii=False)
-            return f"{entry['observation']}\n(from {entry['tool']} {call})"
+        if entry.kind == "action" and not entry.is_error:
+            call = json.dumps(entry.input, ensure_ascii=False)
+            return f"{entry.observation}\n(from {entry.tool} {call})"
     return ""

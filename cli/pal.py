@@ -40,6 +40,7 @@ def pal(
     """
     from lamp.agent.errors import LampError
     from lamp.agent.pal import pal_question, program_sampling, solve_in_sandbox
+    from lamp.agent.records import PalRecord
 
     from .inputs import read_user_input
     from .render import JsonRenderer, PlainRenderer, Renderer, warn
@@ -58,12 +59,14 @@ def pal(
                                         said=rt.said))
     result = renderer.render(solve_in_sandbox(backend, text, sandbox, sampling, explain=explain,
                                               samples=samples or settings.pal_samples))
-    outcome = result.final.steps[0] if result.final else {}
+    record = result.final.steps[0] if result.final else None
+    assert record is None or isinstance(record, PalRecord)
     if json_out:
-        renderer.emit({**outcome, "explanation": result.text.strip() or None,
-                       "warnings": result.notices})
+        renderer.emit({**(record.to_dict() if record else {}),
+                       "explanation": result.text.strip() or None, "warnings": result.notices})
     if not result.answer:
-        raise LampError(f"no runnable program after {1 + outcome.get('retries', 0)} attempt(s) "
-                        f"({outcome.get('failure') or 'no answer'})")
+        tries, failure = (record.attempt_count, record.failure) if record else (1, None)
+        raise LampError(f"no runnable program after {tries} attempt(s) "
+                        f"({failure or 'no answer'})")
     # With --explain the model's sentence is the answer; without, the computed value.
     renderer.finish(result.text.strip() if result.text else result.answer)

@@ -14,7 +14,7 @@ import pytest
                                     "lamp.agent.templates", "lamp.agent.models.model_store",
                                     "lamp.agent.models.http_backend", "lamp.agent.pal",
                                     "lamp.agent.pal_prompt", "lamp.agent.tool_agent",
-                                    "lamp.agent.sampling",
+                                    "lamp.agent.sampling", "lamp.agent.records",
                                     "lamp.agent.sandbox", "lamp.memory",
                                     "lamp.cli.config", "lamp.cli.render", "lamp.cli.main",
                                     "lamp.cli.runtime", "lamp.cli.options", "lamp.cli.common",

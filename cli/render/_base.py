@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from lamp.agent.events import Event, FinalAnswer, Notice, TextDelta, Usage
+from lamp.agent.records import Record
 
 __all__ = ["RenderResult", "Renderer", "jsonable", "warn"]
 
@@ -28,8 +29,7 @@ def warn(message: str) -> None:
 
 def jsonable(value: Any) -> Any:
     """``json.dumps``'s fallback: typed records become their JSON dicts, the rest text."""
-    to_dict = getattr(type(value), "to_dict", None)
-    return to_dict(value) if callable(to_dict) else str(value)
+    return value.to_dict() if isinstance(value, Record) else str(value)
 
 
 @dataclass
