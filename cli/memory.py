@@ -8,7 +8,6 @@ chromadb is imported only when a command actually opens the store.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -20,6 +19,7 @@ import typer
 from lamp.memory.errors import MemoryStoreError
 
 from . import errors
+from .render import print_json
 
 if TYPE_CHECKING:
     from lamp.memory import MemoryStore
@@ -79,7 +79,7 @@ def _store(ctx: typer.Context) -> Iterator[MemoryStore]:
 
 def _emit(as_json: bool, payload: dict[str, Any], lines: list[str]) -> None:
     if as_json:
-        typer.echo(json.dumps(payload, ensure_ascii=False))
+        print_json(payload)
     else:
         for line in lines:
             typer.echo(line)

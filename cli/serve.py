@@ -250,13 +250,17 @@ def serve(
 ) -> None:
     """Keep the model loaded; `lamp ask` uses this server when it runs (falls back if not)."""
     from . import paths
+    from .render import print_json
 
     if stop or status:
         reply = _ask_server("stop" if stop else "status")
         if reply is None:
             typer.echo("no lamp server is running", err=True)
             raise typer.Exit(1)
-        typer.echo("stopped" if stop else json.dumps(reply, indent=2))
+        if stop:
+            typer.echo("stopped")
+        else:
+            print_json(reply, indent=2, ensure_ascii=True)
         return
     if detach:
         _detach(sys.argv[2:] if len(sys.argv) > 2 else [])

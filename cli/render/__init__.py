@@ -6,21 +6,21 @@
 
 Each consumes the agent's typed events (lamp.agent.events) and returns a
 ``RenderResult``; renderers only render, the agent never prints. Shared rules
-(notices, warnings, JSON encoding) live in ``_base.py``; error lines and exit
-codes in cli/errors.py.
+(notices, warnings, ``print_json`` for every --json object) live in ``_base.py``;
+error lines and exit codes in cli/errors.py.
 """
 
 from __future__ import annotations
 
 import sys
 
-from ._base import Renderer, RenderResult, warn
+from ._base import Renderer, RenderResult, print_json, warn
 from .plain import PlainRenderer
 from .structured import JsonRenderer
 from .terminal import RichRenderer
 
 __all__ = ["JsonRenderer", "PlainRenderer", "RenderResult", "Renderer", "RichRenderer",
-           "renderer_for", "warn"]
+           "print_json", "renderer_for", "warn"]
 
 
 def renderer_for(*, json_out: bool = False, quiet: bool = False, verbose: bool = False,

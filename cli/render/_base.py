@@ -27,6 +27,15 @@ def warn(message: str) -> None:
     sys.stderr.flush()
 
 
+def print_json(payload: Any, *, indent: int | None = None, ensure_ascii: bool = False,
+               out: IO[str] | None = None) -> None:
+    """Every ``--json`` object lamp prints goes through here (typed records as dicts)."""
+    out = out if out is not None else sys.stdout
+    out.write(json.dumps(payload, ensure_ascii=ensure_ascii, indent=indent, default=jsonable)
+              + "\n")
+    out.flush()
+
+
 def jsonable(value: Any) -> Any:
     """``json.dumps``'s fallback: typed records become their JSON dicts, the rest text."""
     return value.to_dict() if isinstance(value, Record) else str(value)
@@ -94,5 +103,4 @@ class Renderer:
 
     def emit(self, payload: dict[str, Any]) -> None:
         """Print one JSON object (``--json``), typed records as their dicts."""
-        self.out.write(json.dumps(payload, ensure_ascii=False, default=jsonable) + "\n")
-        self.out.flush()
+        print_json(payload, out=self.out)
