@@ -101,7 +101,7 @@ def execute(argv: list[str] | None = None, *, model_source: ModelSource | None =
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         code = 0
-    except Exception as exc:  # memory/sandbox errors carry exit_code; anything else is 1
+    except Exception as exc:  # memory errors: their row of errors.EXIT_CODES; a bug: 1
         code = errors.report(exc, invocation.verbose)
     return code if isinstance(code, int) else 0
 
