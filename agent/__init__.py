@@ -1,8 +1,10 @@
-"""lamp's agent layer: conversation loop, backends, model store (never imports Typer or Rich)."""
+"""lamp's agent layer: the loops (conversation, ReAct, PAL), their policies, tools, sandbox.
+
+Models sit below, in ``lamp.agent.models``; the CLI above. Never imports Typer or Rich.
+"""
 
 from __future__ import annotations
 
-from .backend import Backend, Chunk, Message, Sampling
 from .errors import (
     BackendUnavailable,
     ContextOverflow,
@@ -13,10 +15,12 @@ from .errors import (
     StepLimitReached,
     UsageError,
 )
+from .models import Backend, Capabilities, Chunk, Message, Sampling
 
 __all__ = [
     "Backend",
     "BackendUnavailable",
+    "Capabilities",
     "Chunk",
     "ContextOverflow",
     "InputError",

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .backend import Backend, Message, Sampling
 from .conversation import Conversation, compose_user_message
 from .errors import InputError
+from .models import Backend, Message, Sampling
 from .templates import PromptTemplate
 
 __all__ = ["PreparedAsk", "prepare_ask"]

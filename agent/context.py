@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .backend import Message
 from .errors import ContextOverflow
+from .models import Message
 
 __all__ = ["FitResult", "fit_messages"]
 

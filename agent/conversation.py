@@ -11,10 +11,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .backend import Backend, Message, Sampling
 from .context import FitResult, fit_messages
 from .events import Event, FinalAnswer, Notice, TextDelta, Usage
 from .memory_link import MemoryHook
+from .models import Backend, Message, Sampling
 
 __all__ = ["ASSISTANT_SYSTEM", "Conversation", "compose_user_message"]
 

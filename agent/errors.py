@@ -18,6 +18,12 @@ wrapping third-party errors with ``raise ... from`` so ``--verbose`` shows the c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .records import Record
+
 __all__ = [
     "BackendUnavailable",
     "ContextOverflow",
@@ -82,10 +88,12 @@ class ContextOverflow(UsageError):
 
 
 class StepLimitReached(LampError):
+    """``steps`` are the run's ``StepRecord``s (lamp.agent.records), for ``--json``."""
+
     exit_code = 3
 
     def __init__(self, message: str, partial_answer: str = "",
-                 steps: list[dict[str, object]] | None = None) -> None:
+                 steps: Sequence[Record] | None = None) -> None:
         super().__init__(message)
         self.partial_answer = partial_answer
-        self.steps = steps or []
+        self.steps = list(steps or [])

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .records import Record
+
 __all__ = [
     "CodeRun",
     "Event",
@@ -81,8 +83,11 @@ class Usage:
 
 @dataclass(frozen=True)
 class FinalAnswer:
+    """The answer, with typed records of how it was made: one ``StepRecord`` per ReAct
+    step, or one ``PalRecord`` (lamp.agent.records); none for a plain conversation."""
+
     text: str
-    steps: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[Record] = field(default_factory=list)
 
 
 Event = TextDelta | Notice | ToolCall | Observation | CodeRun | Usage | FinalAnswer

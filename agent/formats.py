@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .backend import Message
 from .grammar import GrammarBuilder, literal
+from .models import Message
 
 __all__ = ["FORMATS", "Action", "Demo", "Final", "NativeFormat", "ReactFormat", "Step",
            "StepFormat", "ToolSpec", "get_format"]

@@ -13,7 +13,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .backend import Message
+from .models import Message
 
 __all__ = ["MemoryHook", "StoreMemory"]
 

@@ -4,110 +4,24 @@ Small models slip on arithmetic far more than on setting a problem up, so we
 ask for code instead of a number. The code never runs in lamp's process: it
 goes to an executor (the sandbox) that returns what the program printed. A
 failing program gets exactly one retry with its error shown to the model.
+The prompt (instructions, worked examples, the harness) is in pal_prompt.py.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Collection, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from .backend import Backend, Message, Sampling, complete
 from .events import CodeRun, Event, FinalAnswer, Notice, TextDelta
+from .models import Backend, Message, Sampling, complete
+from .pal_prompt import HARNESS, MARKER, pal_messages, pal_question
+from .records import PalAttemptRecord, PalRecord
+from .sampling import greedy_unless_set
 
-__all__ = ["PalOutcome", "extract_code", "format_value", "solve", "vote_key"]
-
-MARKER = "@@lamp-pal-result@@ "
-
-SYSTEM = (
-    "You solve word problems by writing Python. Write a function solution() that computes "
-    "the answer step by step, with short comments for the reasoning, and returns the final "
-    "number. Use only the standard library. Reply with one ```python code block and nothing "
-    "else."
-)
-
-# Our own worked examples, one per common shape: counts that go up and down (including
-# things that come back), rates and percentages, unit changes, parts of a group,
-# comparisons, money and change, ages, and growth over repeated periods. Each step's
-# comment quotes the words of the problem it uses, which ties every number in the code
-# to its place in the text (GSM8K dev, first 100, greedy: 0.25 with quoting comments,
-# 0.23 with free-form ones). The examples sit in the cached prompt prefix, so their
-# length costs prompt time once.
-_EXAMPLES: tuple[tuple[str, str], ...] = (
-    ("A library has 3 shelves with 42 books each. It lends out 17 books and then receives "
-     "a donation of 25 books. How many books does it have now?",
-     '    # "3 shelves with 42 books each"\n    books = 3 * 42\n'
-     '    # "lends out 17 books": they leave the library\n    books -= 17\n'
-     '    # "receives a donation of 25 books": they come in\n    books += 25\n'
-     "    return books"),
-    ("Maria earns $18 an hour and works 7.5 hours a day, 4 days a week. She saves 20% of "
-     "what she earns. How many dollars does she save in a week?",
-     '    # "$18 an hour", "7.5 hours a day, 4 days a week"\n    weekly_pay = 18 * 7.5 * 4\n'
-     '    # "saves 20% of what she earns"\n    savings = weekly_pay * 20 / 100\n'
-     "    return savings"),
-    ("A train covers 150 km in 2 hours. At the same speed, how many minutes does it need "
-     "for 45 km?",
-     '    # "150 km in 2 hours"\n    speed_km_per_hour = 150 / 2\n'
-     '    # "how many minutes ... for 45 km"\n    hours = 45 / speed_km_per_hour\n'
-     "    return hours * 60"),
-    ("A shop had 120 umbrellas. It sold 45 on Monday and 38 on Tuesday, and customers "
-     "returned 7 of the umbrellas they had bought. How many umbrellas does the shop have now?",
-     '    # "had 120 umbrellas"\n    umbrellas = 120\n'
-     '    # "sold 45 on Monday and 38 on Tuesday": they leave the shop\n'
-     "    umbrellas -= 45 + 38\n"
-     '    # "customers returned 7": they are back in the shop\n    umbrellas += 7\n'
-     "    return umbrellas"),
-    ("In a class of 30 students, two fifths walk to school and a third of the others take the "
-     "bus. The rest are driven. How many students are driven?",
-     '    # "two fifths walk"\n    walkers = 30 * 2 / 5\n    others = 30 - walkers\n'
-     '    # "a third of the others take the bus"\n    bus = others / 3\n'
-     '    # "the rest are driven"\n    return others - bus'),
-    ("Tom has 3 times as many marbles as Ana, who has 14. Tom gives 9 marbles away. How many "
-     "more marbles than Ana does Tom have now?",
-     '    # "Ana, who has 14"\n    ana = 14\n'
-     '    # "3 times as many as Ana", "gives 9 away"\n    tom = 3 * ana - 9\n'
-     '    # "how many more than Ana": a difference\n    return tom - ana'),
-    ("Ella buys 4 notebooks at $2.50 each and a pen for $1.75. She pays with a $20 bill. How "
-     "much change does she get?",
-     '    # "4 notebooks at $2.50 each and a pen for $1.75"\n    cost = 4 * 2.50 + 1.75\n'
-     '    # "pays with a $20 bill": change is paid minus cost\n    return 20 - cost'),
-    ("Sam is 4 years older than twice his sister's age. His sister is 9. How old will Sam be "
-     "in 5 years?",
-     '    # "4 years older than twice his sister\'s age", "sister is 9"\n'
-     "    sam_now = 2 * 9 + 4\n"
-     '    # "in 5 years"\n    return sam_now + 5'),
-    ("A plant is 40 cm tall and grows 15% taller every month. How tall is it after 2 months?",
-     '    # "40 cm tall"\n    height = 40\n'
-     '    # "15% taller every month", "after 2 months"\n'
-     "    for month in range(2):\n        height = height * 1.15\n    return height"),
-)
-EXAMPLES: tuple[tuple[str, str], ...] = tuple(
-    (question, f"```python\ndef solution():\n{body}\n```") for question, body in _EXAMPLES)
-
-# Appended to the model's program inside the sandbox: call solution() and print its
-# value after a marker, normalised so 74.0 prints as 74 and 0.1 + 0.2 as 0.3.
-HARNESS = f"""
-
-def __lamp_report():
-    from decimal import Decimal
-    from fractions import Fraction
-    if "solution" not in globals():
-        return
-    value = solution()
-    if isinstance(value, (Fraction, Decimal)):
-        value = float(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            pass
-        elif value.is_integer() and abs(value) < 1e16:
-            value = int(value)
-        else:
-            value = float(format(value, ".12g"))
-    print({MARKER!r} + str(value))
-
-__lamp_report()
-"""
+__all__ = ["HARNESS", "PalOutcome", "extract_code", "format_value", "pal_messages",
+           "pal_question", "program_sampling", "solve", "solve_in_sandbox", "vote_key"]
 
 
 class RunResult(Protocol):
@@ -191,15 +105,37 @@ def format_value(stdout: str) -> tuple[str, str | None]:
     return printed, value
 
 
-def pal_messages(question: str) -> list[Message]:
-    messages = [Message("system", SYSTEM)]
-    for q, a in EXAMPLES:
-        messages += [Message("user", q), Message("assistant", a)]
-    messages.append(Message("user", question.strip()))
-    return messages
-
-
 SAMPLE_TEMPERATURE = 0.7
+
+
+def program_sampling(sampling: Sampling, chosen: Collection[str] = ()) -> Sampling:
+    """Programs are decoded greedily and without a repeat penalty (code repeats names by
+    nature; penalising that makes programs worse), unless the user chose those settings."""
+    sampling = greedy_unless_set(sampling, chosen)
+    if "repeat_penalty" not in chosen:
+        sampling = replace(sampling, repeat_penalty=1.0)
+    return sampling
+
+
+def solve_in_sandbox(backend: Backend, question: str, sandbox: Any, sampling: Sampling, *,
+                     explain: bool = False, samples: int = 1) -> Iterator[Event]:
+    """``solve`` with every program run in ``sandbox`` (a ``lamp.agent.sandbox.Sandbox``).
+
+    What the sandbox says about this machine (a layer it lacks) is for the person, not
+    the model: it comes as a warning ``Notice`` just before the ``CodeRun`` it concerns.
+    """
+    heard: list[str] = []
+
+    def execute(code: str) -> RunResult:
+        result = sandbox.run(code)
+        heard.extend(result.warnings)
+        return result
+
+    for event in solve(backend, question, execute, sampling, explain=explain, samples=samples):
+        if isinstance(event, CodeRun):
+            yield from (Notice(message, level="warning") for message in heard)
+            heard.clear()
+        yield event
 
 
 def solve(
@@ -218,13 +154,12 @@ def solve(
     going to the earliest: self-consistency, which the PAL paper found worth several
     points. Drawing stops once the leader cannot be caught. A failed program is retried
     once, with its error shown, only when no program produced a value. The final
-    ``FinalAnswer.steps`` carries a dict form of the ``PalOutcome``.
+    ``FinalAnswer.steps`` holds one ``PalRecord`` of how the answer was made.
     """
     outcome = PalOutcome(question=question)
     messages = pal_messages(question)
-    warm = getattr(backend, "warm_prefix", None)
-    if warm is not None:  # instructions and worked examples are the same every time
-        yield Notice(f"prefix cache: {warm(messages[:-1])}", level="debug")
+    if backend.capabilities.warm_prefix:  # instructions and examples are the same every time
+        yield Notice(f"prefix cache: {backend.warm_prefix(messages[:-1])}", level="debug")
     code_sampling = replace(sampling, stop=(*sampling.stop, "\n```\n"))
     samples = max(1, samples)
     ballot = _Ballot()
@@ -259,7 +194,7 @@ def solve(
         outcome.failure = failed.failure if failed is not None else "no code"
     if outcome.value is not None and explain:
         yield from _explain(backend, question, outcome.value, sampling)
-    yield FinalAnswer(text=outcome.value or "", steps=[_outcome_dict(outcome)])
+    yield FinalAnswer(text=outcome.value or "", steps=[_record(outcome)])
 
 
 def _nth_sampling(sampling: Sampling, index: int) -> Sampling:
@@ -359,23 +294,23 @@ def _chosen_or_last(outcome: PalOutcome) -> Attempt:
     return outcome.attempts[-1 if outcome.chosen is None else outcome.chosen]
 
 
-def _outcome_dict(outcome: PalOutcome) -> dict[str, Any]:
-    return {
-        "question": outcome.question,
-        "value": outcome.value,
-        "code": outcome.code,
-        "stdout": _chosen_or_last(outcome).stdout if outcome.attempts else "",
-        "retries": outcome.retries,
-        "failure": outcome.failure,
-        "programs": outcome.programs,
-        "votes": outcome.votes,
-        "sandbox_layers": list(outcome.layers),
-        "attempts": [
-            {"program": a.program, "code": a.code, "value": a.value, "stdout": a.stdout,
-             "stderr": _tail(a.stderr), "exit_code": a.exit_code, "timed_out": a.timed_out,
-             "seconds": round(a.seconds, 4)}
-            for a in outcome.attempts
-        ],
-        "timings": {"model_s": round(outcome.model_seconds, 4),
-                    "sandbox_s": round(outcome.sandbox_seconds, 4)},
-    }
+def _record(outcome: PalOutcome) -> PalRecord:
+    """The published, frozen account of ``outcome`` (``FinalAnswer.steps[0]``)."""
+    return PalRecord(
+        question=outcome.question,
+        value=outcome.value,
+        code=outcome.code,
+        stdout=_chosen_or_last(outcome).stdout if outcome.attempts else "",
+        retries=outcome.retries,
+        failure=outcome.failure,
+        programs=outcome.programs,
+        votes=dict(outcome.votes),
+        sandbox_layers=tuple(outcome.layers),
+        attempts=tuple(
+            PalAttemptRecord(program=a.program, code=a.code, value=a.value, stdout=a.stdout,
+                             stderr=_tail(a.stderr), exit_code=a.exit_code,
+                             timed_out=a.timed_out, seconds=round(a.seconds, 4))
+            for a in outcome.attempts),
+        model_s=round(outcome.model_seconds, 4),
+        sandbox_s=round(outcome.sandbox_seconds, 4),
+    )

@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .backend import Backend, Message, Sampling, complete
 from .conversation import ASSISTANT_SYSTEM
 from .errors import StepLimitReached
 from .events import Event, FinalAnswer, Notice, Observation, ToolCall, Usage
 from .formats import Action, Demo, Final, Step, StepFormat, ToolSpec
+from .models import Backend, Message, Sampling, complete
+from .records import StepRecord
 from .route import needs_tool, route_messages
 from .tools import Tool, ToolContext, run_tool
 
@@ -52,7 +53,7 @@ def specs_for(tools: list[Tool]) -> list[ToolSpec]:
 @dataclass
 class _Run:
     steps: list[Step] = field(default_factory=list)
-    record: list[dict[str, Any]] = field(default_factory=list)
+    record: list[StepRecord] = field(default_factory=list)
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
@@ -88,18 +89,19 @@ def run_agent(
     config = config or AgentConfig()
     specs = specs_for(tools)
     by_name = {t.name: t for t in tools}
-    special = getattr(backend, "special_token_rule", None)
+    caps = backend.capabilities
+    special = backend.special_token_rule if caps.special_tokens else None
     grammar = fmt.grammar(specs, special=special)
     answer_grammar = fmt.grammar(specs, answer_only=True, special=special)
     answer_only = False  # set once the model repeats a call: it must answer next
-    tool_defs = fmt.template_tools(specs) if getattr(backend, "renders_tools", False) else None
+    tool_defs = fmt.template_tools(specs) if caps.template_tools else None
     step_sampling = replace(sampling, max_tokens=min(sampling.max_tokens, config.step_max_tokens))
     run = _Run()
     started = time.perf_counter()
-    warm = getattr(backend, "warm_prefix", None)
     if config.route:
-        if warm is not None:  # the router's instructions and examples are fixed too
-            yield Notice(f"prefix cache (router): {warm(route_messages('', specs)[:-1])}",
+        if caps.warm_prefix:  # the router's instructions and examples are fixed too
+            status = backend.warm_prefix(route_messages('', specs)[:-1])
+            yield Notice(f"prefix cache (router): {status}",
                          level="debug")
         decision = needs_tool(backend, question, specs, sampling)
         run.prompt_tokens += decision.prompt_tokens
@@ -110,10 +112,10 @@ def run_agent(
             yield from _finish(run, started, FinalAnswer(answer, run.record))
             return
     prefix: dict[str, Any] = {}
-    if warm is not None:  # the system prompt and tool list are the same every run
+    if caps.warm_prefix:  # the system prompt and tool list are the same every run
         fixed = fmt.messages(config.system, specs, question, [], tool_defs is not None,
                              config.demos)[:-1]
-        status = warm(fixed, tool_defs)
+        status = backend.warm_prefix(fixed, tool_defs)
         prefix = {"prefix_cache": status,
                   "prefix_s": round(time.perf_counter() - started, 4)}
         yield Notice(f"prefix cache: {status}", level="debug")
@@ -127,16 +129,14 @@ def run_agent(
         run.prompt_tokens += usage.prompt_tokens
         run.completion_tokens += usage.completion_tokens
         parsed = fmt.parse(text)
-        entry: dict[str, Any] = {"step": number, "raw": text,
-                                 "first_token_s": round(usage.seconds_to_first_token, 4),
-                                 "model_s": round(usage.seconds_total, 4)}
-        if number == 1:
-            entry.update(prefix)  # what the fixed prefix cost before this step
+        entry = StepRecord(step=number, kind="", raw=text,  # the kind is known below
+                           first_token_s=round(usage.seconds_to_first_token, 4),
+                           model_s=round(usage.seconds_total, 4),
+                           **(prefix if number == 1 else {}))  # what the fixed prefix cost
         if isinstance(parsed, Final):
-            entry.update(kind="final", thought=parsed.thought, answer=parsed.answer)
-            if answer_only:
-                entry["forced"] = True  # only an answer was allowed after a repeated call
-            run.record.append(entry)
+            # forced: only an answer was allowed after a repeated call
+            run.record.append(replace(entry, kind="final", thought=parsed.thought,
+                                      answer=parsed.answer, forced=answer_only))
             answer = parsed.answer
             why = _ungrounded(run.record, answer) if config.direct_fallback else None
             if why:
@@ -144,17 +144,18 @@ def run_agent(
                 answer = _answer_directly(backend, question, run, sampling, config, why)
             yield from _finish(run, started, FinalAnswer(answer, run.record))
             return
+        refused: bool | None = None
         if parsed is None:  # only when generation was cut off (max_tokens)
             observation, is_error, tool_name, seconds = (
                 "Your reply was cut off or malformed. Reply with one complete step.", True,
                 "", 0.0)
-            entry.update(kind="malformed")
+            entry = replace(entry, kind="malformed")
             yield Notice(f"step {number}: malformed step ({usage.finish_reason})", level="info")
             yield Observation(tool_name, observation, is_error, seconds)
         else:
             tool_name = parsed.tool
-            entry.update(kind="action", thought=parsed.thought, tool=tool_name,
-                         input=parsed.args)
+            entry = replace(entry, kind="action", thought=parsed.thought, tool=tool_name,
+                            input=parsed.args)
             yield ToolCall(tool_name, parsed.args, parsed.thought)
             repeated = last_action is not None and (last_action.tool, last_action.args) == (
                 parsed.tool, parsed.args)
@@ -166,7 +167,7 @@ def run_agent(
                 observation, is_error, seconds = (
                     "You already ran this exact call; its result is above. Now answer the "
                     f"question with what you found: {question}", True, 0.0)
-                entry.update(kind="repeat")
+                entry = replace(entry, kind="repeat")
                 answer_only = True
             else:
                 outcome = run_tool(by_name[tool_name], parsed.args, ctx,
@@ -175,11 +176,11 @@ def run_agent(
                     yield Notice(message, level="warning")
                 notified = len(ctx.notices)
                 observation, is_error, seconds = outcome.output, outcome.is_error, outcome.seconds
-                entry["refused"] = outcome.refused
+                refused = outcome.refused
                 last_action = parsed
             yield Observation(tool_name, observation, is_error, seconds)
-        entry.update(observation=observation, is_error=is_error, tool_s=round(seconds, 4))
-        run.record.append(entry)
+        run.record.append(replace(entry, refused=refused, observation=observation,
+                                  is_error=is_error, tool_s=round(seconds, 4)))
         run.steps.append(Step(raw=text, action=parsed if isinstance(parsed, Action) else None,
                               observation=_clip(observation, config.observation_chars)))
     yield _usage(run, started)
@@ -190,17 +191,17 @@ def run_agent(
     )
 
 
-def _ungrounded(record: list[dict[str, Any]], answer: str) -> str | None:
+def _ungrounded(record: list[StepRecord], answer: str) -> str | None:
     """Why an answer must not stand as it is, or None.
 
     An answer after tool calls of which none worked rests on nothing but error text,
     and a small model then tends to hand that text back as the answer. Likewise an
     answer that repeats an error observation is not an answer.
     """
-    tried = [e for e in record if e["kind"] in ("action", "repeat")]  # not lamp's own notes
-    if tried and all(e.get("is_error") for e in tried):
+    tried = [e for e in record if e.kind in ("action", "repeat")]  # not lamp's own notes
+    if tried and all(e.is_error for e in tried):
         return "every tool call failed"
-    if any(_echoes(answer, e["observation"]) for e in record if e.get("is_error")):
+    if any(_echoes(answer, e.observation) for e in record if e.is_error):
         return "the answer repeated a tool error"
     return None
 
@@ -217,8 +218,8 @@ def _answer_directly(backend: Backend, question: str, run: _Run, sampling: Sampl
                      config: AgentConfig, why: str, route_s: float | None = None) -> str:
     """Answer the question the way plain ``lamp ask`` does, told which tools failed, so the
     reply is the model's own answer, or says what could not be done, never an error echo."""
-    failures = [f"- {e.get('tool') or 'a step'}: {e['observation'].strip().splitlines()[0]}"
-                for e in run.record if e.get("is_error") and e["observation"].strip()]
+    failures = [f"- {e.tool or 'a step'}: {e.observation.strip().splitlines()[0]}"
+                for e in run.record if e.is_error and e.observation.strip()]
     note = ("\n\n(Tools were tried for this and did not help:\n" + "\n".join(failures[-3:])
             + "\nAnswer without them. If the question needs something they could not "
             "give, say briefly what could not be done.)") if failures else ""
@@ -227,12 +228,11 @@ def _answer_directly(backend: Backend, question: str, run: _Run, sampling: Sampl
     run.prompt_tokens += usage.prompt_tokens
     run.completion_tokens += usage.completion_tokens
     answer = text.strip()
-    entry = {"step": len(run.record) + 1, "kind": "direct", "reason": why, "answer": answer,
-             "first_token_s": round(usage.seconds_to_first_token, 4),
-             "model_s": round(usage.seconds_total, 4)}
-    if route_s is not None:
-        entry["route_s"] = round(route_s, 4)
-    run.record.append(entry)
+    run.record.append(StepRecord(
+        step=len(run.record) + 1, kind="direct", raw=text, reason=why, answer=answer,
+        first_token_s=round(usage.seconds_to_first_token, 4),
+        model_s=round(usage.seconds_total, 4),
+        route_s=None if route_s is None else round(route_s, 4)))
     return answer
 
 
@@ -253,7 +253,7 @@ def _clip(text: str, limit: int) -> str:
 def _partial(run: _Run) -> str:
     """The best we have: the last successful observation, with what produced it."""
     for entry in reversed(run.record):
-        if entry.get("kind") == "action" and not entry.get("is_error"):
-            call = json.dumps(entry.get("input", {}), ensure_ascii=False)
-            return f"{entry['observation']}\n(from {entry['tool']} {call})"
+        if entry.kind == "action" and not entry.is_error:
+            call = json.dumps(entry.input, ensure_ascii=False)
+            return f"{entry.observation}\n(from {entry.tool} {call})"
     return ""

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from .backend import Backend, Message, Sampling, complete
 from .formats import ToolSpec
+from .models import Backend, Message, Sampling, complete
 
 __all__ = ["ROUTE_EXAMPLES", "Route", "needs_tool", "route_messages"]
 
@@ -68,7 +68,7 @@ def needs_tool(backend: Backend, question: str, tools: Sequence[ToolSpec],
     """Whether answering ``question`` needs one of ``tools`` (greedy, two tokens at most).
     A backend without grammar support cannot be held to the two words: it routes to the
     tool loop, as lamp did before there was a router."""
-    if not tools or not backend.supports_grammar:
+    if not tools or not backend.capabilities.grammar:
         return Route(bool(tools), 0, 0.0)
     pick = replace(sampling, temperature=0.0, max_tokens=3, stop=())
     text, usage = complete(backend, route_messages(question, tools), pick, _GRAMMAR)

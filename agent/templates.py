@@ -14,8 +14,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .backend import Message
 from .errors import InputError, UsageError
+from .models import Message
 
 if sys.version_info >= (3, 11):
     import tomllib

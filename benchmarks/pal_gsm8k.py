@@ -21,12 +21,12 @@ import time
 from functools import partial
 from pathlib import Path
 
-from lamp.agent.backend import Message, Sampling
 from lamp.agent.events import FinalAnswer
-from lamp.agent.llama_backend import LlamaCppBackend, LlamaOptions
-from lamp.agent.model_store import ensure_default_model, model_sha256
+from lamp.agent.models import Message, Sampling
+from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
+from lamp.agent.models.model_store import ensure_default_model, model_sha256
+from lamp.agent.models.prefix_cache import PrefixCache
 from lamp.agent.pal import solve
-from lamp.agent.prefix_cache import PrefixCache
 from lamp.agent.sandbox import Sandbox
 from lamp.cli import paths
 

@@ -23,12 +23,12 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-from lamp.agent.backend import Message, Sampling
 from lamp.agent.errors import StepLimitReached
 from lamp.agent.events import FinalAnswer
 from lamp.agent.formats import Action, Demo, get_format
-from lamp.agent.llama_backend import LlamaCppBackend, LlamaOptions
-from lamp.agent.model_store import ensure_default_model
+from lamp.agent.models import Message, Sampling
+from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
+from lamp.agent.models.model_store import ensure_default_model
 from lamp.agent.react import AgentConfig, run_agent
 from lamp.agent.tools import Tool, ToolContext
 from lamp.cli import paths

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from bfcl_common import score_call, to_json_schema
 
-from lamp.agent.backend import Sampling
 from lamp.agent.formats import Action, Final, NativeFormat, ToolSpec, get_format
-from lamp.agent.llama_backend import LlamaCppBackend, LlamaOptions
-from lamp.agent.model_store import ensure_default_model
+from lamp.agent.models import Sampling
+from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
+from lamp.agent.models.model_store import ensure_default_model
 from lamp.agent.react import DEFAULT_SYSTEM
 from lamp.cli import paths
 
@@ -60,7 +60,8 @@ def main() -> None:
                                   to_json_schema(f["parameters"])) for f in item["function"]]
                 question = "\n".join(m["content"] for m in item["question"][0]
                                      if m["role"] == "user")
-                tool_defs = fmt.template_tools(specs) if backend.renders_tools else None
+                tool_defs = (fmt.template_tools(specs) if backend.capabilities.template_tools
+                             else None)
                 messages = fmt.messages(DEFAULT_SYSTEM, specs, question, [], tool_defs is not None)
                 started = time.perf_counter()
                 text = "".join(c.text for c in backend.stream_chat(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from .common import with_model_options
 from .memory_session import Continue, MemoryChoice, MemoryUrl, NoMemory, SessionName
+from .runtime import Runtime
 
 __all__ = ["ask"]
 
@@ -51,99 +51,80 @@ def ask(
         "--sandbox", help="Sandbox policy for the python tool: auto, strict or best.",
         rich_help_panel="Tools")] = "auto",
     *,
-    flags: dict[str, Any],
-    verbose: bool,
+    rt: Runtime,
 ) -> None:
     """Ask one question and stream the answer (stdin in, stdout out)."""
     from lamp.agent.ask import prepare_ask
     from lamp.agent.templates import find_template
 
     from . import paths
-    from .config import settings_from_flags
-    from .errors import remember_verbose
     from .inputs import read_user_input
-    from .memory_session import attach_memory, model_name, start_memory
-    from .render import JsonRenderer, PlainRenderer, RichRenderer, warn
-    from .runtime import greedy_unless_set, load_backend, sampling_from
+    from .render import renderer_for, warn
 
-    remember_verbose(verbose)
-    settings = settings_from_flags(flags)
+    settings = rt.settings
     tmpl = find_template(template, paths.config_dir() / "templates") if template else None
     given = read_user_input(prompt)
     for message in given.warnings:
         warn(message)
     request = None
     if tools is not None:
-        from .agent_run import AgentRequest, check_request
+        from lamp.agent.tool_agent import ToolsRequest
 
-        request = AgentRequest(question="", tools=tools, allow=allow or [], approve=approve,
-                               max_steps=max_steps, tool_format=tool_format,
-                               sandbox_policy=sandbox_policy)
-        check_request(request)
+        from .agent_run import check_approve
+
+        check_approve(approve)
+        request = ToolsRequest(tools=tools, allow=tuple(allow or ()), max_steps=max_steps,
+                               tool_format=tool_format,
+                               system=settings.system if "system" in rt.chosen else "")
+        request.check()
     started = time.perf_counter()
-    choice = MemoryChoice(session=session, continue_last=continue_last, disabled=no_memory,
-                          url=memory_url)
-    opening = start_memory(choice)  # in a thread, behind the model load
-    model_backend = load_backend(settings, verbose=verbose, quiet=quiet or json_out)
+    rt.open_memory(MemoryChoice(session=session, continue_last=continue_last,
+                                disabled=no_memory, url=memory_url))  # behind the model load
+    model_backend = rt.model(quiet=quiet or json_out)
     prepared = prepare_ask(
         model_backend,
-        sampling_from(settings),
+        rt.sampling(),
         prompt=given.prompt,
         material=given.material,
         system=settings.system,
         template=tmpl,
-        system_from_user=settings.sources["system"] != "default",
-        temperature_from_user=settings.sources["temperature"] != "default",
+        system_from_user="system" in rt.chosen,
+        temperature_from_user="temperature" in rt.chosen,
         truncate=truncate,
     )
-    link = attach_memory(prepared.conversation, opening, choice,
-                         count_text=getattr(model_backend, "count_text", None),
-                         model=model_name(model_backend), load_history=tools is None)
+    link = rt.attach_memory(prepared.conversation, load_history=tools is None)
     if request is not None:
-        from dataclasses import replace
+        from .agent_run import run_tools
 
-        from .agent_run import run_with_tools
-
-        system = settings.system if settings.sources["system"] != "default" else ""
-        request = replace(request, question=prepared.user_text, system=system)
-        sampling = greedy_unless_set(prepared.conversation.sampling, settings)
-        try:
-            run_with_tools(request, model_backend, sampling, memory=link, json_out=json_out,
-                           quiet=quiet, verbose=verbose, started=started)
-        finally:
-            if link is not None:
-                link.close()
+        run_tools(rt, model_backend, prepared.user_text, request,
+                  prepared.conversation.sampling, approve=approve,
+                  sandbox_policy=sandbox_policy, json_out=json_out, quiet=quiet,
+                  started=started)
         return
-    try:
-        events = prepared.conversation.send(prepared.user_text)
-        if json_out:
-            renderer = JsonRenderer()
-            result = renderer.render(events)
-            usage = result.usage
-            renderer.emit({
-                "answer": result.answer,
-                "model": model_backend.describe(),
-                "session": link.session if link else None,
-                "template": tmpl.name if tmpl else None,
-                "sampling": prepared.conversation.sampling.as_dict(),
-                "usage": {
-                    "prompt_tokens": usage.prompt_tokens if usage else 0,
-                    "completion_tokens": usage.completion_tokens if usage else 0,
-                    "finish_reason": usage.finish_reason if usage else "",
-                },
-                "timings": {
-                    "load_s": round(getattr(model_backend, "load_seconds", 0.0), 4),
-                    "first_token_s": round(usage.seconds_to_first_token, 4) if usage else None,
-                    "generation_s": round(usage.seconds_total, 4) if usage else None,
-                    "tokens_per_s": round(usage.tokens_per_second, 2) if usage else None,
-                    "total_s": round(time.perf_counter() - started, 4),
-                },
-                "warnings": list(given.warnings) + result.notices,
-            })
-        elif sys.stdout.isatty():
-            RichRenderer(quiet=quiet).render(events)
-        else:
-            PlainRenderer(quiet=quiet).render(events)
-    finally:
-        if link is not None:
-            link.close()  # deferred writes finish after the answer is out
+    events = prepared.conversation.send(prepared.user_text)
+    if not json_out:
+        renderer_for(quiet=quiet, verbose=rt.verbose, said=rt.said).render(events)
+        return
+    renderer = renderer_for(json_out=True, verbose=rt.verbose, said=rt.said)
+    result = renderer.render(events)
+    usage = result.usage
+    renderer.emit({
+        "answer": result.answer,
+        "model": model_backend.describe(),
+        "session": link.session if link else None,
+        "template": tmpl.name if tmpl else None,
+        "sampling": prepared.conversation.sampling.as_dict(),
+        "usage": {
+            "prompt_tokens": usage.prompt_tokens if usage else 0,
+            "completion_tokens": usage.completion_tokens if usage else 0,
+            "finish_reason": usage.finish_reason if usage else "",
+        },
+        "timings": {
+            "load_s": round(model_backend.load_seconds, 4),
+            "first_token_s": round(usage.seconds_to_first_token, 4) if usage else None,
+            "generation_s": round(usage.seconds_total, 4) if usage else None,
+            "tokens_per_s": round(usage.tokens_per_second, 2) if usage else None,
+            "total_s": round(time.perf_counter() - started, 4),
+        },
+        "warnings": list(given.warnings) + result.notices,
+    })

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
+
+from .render import print_json
 
 __all__ = ["app"]
 
@@ -14,7 +15,7 @@ app = typer.Typer(help="The prompt-prefix cache: saved KV states of fixed prompt
 
 
 def _cache():
-    from lamp.agent.prefix_cache import PrefixCache
+    from lamp.agent.models.prefix_cache import PrefixCache
 
     from . import paths
     from .config import load_settings
@@ -30,7 +31,7 @@ def info(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     facts = {"directory": str(cache.directory), "entries": len(entries),
              "bytes": sum(e.size for e in entries), "max_bytes": cache.max_bytes}
     if json_out:
-        typer.echo(json.dumps(facts, indent=2))
+        print_json(facts, indent=2, ensure_ascii=True)
         return
     typer.echo(f"directory  {facts['directory']}\nentries    {facts['entries']}\n"
                f"size       {facts['bytes'] / 1e6:.1f} MB of {facts['max_bytes'] / 1e6:.0f} MB")

@@ -13,27 +13,16 @@ import contextlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from lamp.agent.conversation import Conversation
 from lamp.agent.errors import LampError
 
 from . import paths
 from .common import with_model_options
-from .config import Settings, settings_from_flags
 from .errors import report
-from .memory_session import (
-    Continue,
-    MemoryChoice,
-    MemoryUrl,
-    NoMemory,
-    SessionName,
-    attach_memory,
-    model_name,
-    start_memory,
-)
-from .render import PlainRenderer, RichRenderer
-from .runtime import load_backend, sampling_from
+from .memory_session import Continue, MemoryChoice, MemoryUrl, NoMemory, SessionName
+from .render import PlainRenderer, Renderer, RichRenderer
+from .runtime import Runtime
 
 __all__ = ["ChatSession", "chat", "run_chat"]
 
@@ -82,9 +71,8 @@ class ChatSession:
         return True
 
     def _tools(self, arg: str) -> None:
+        from lamp.agent.tool_agent import ToolsRequest
         from lamp.agent.tools import load_tools
-
-        from .agent_run import AgentRequest, check_request
 
         if not arg:
             known = ", ".join(load_tools())
@@ -94,8 +82,7 @@ class ChatSession:
             self.say("(tools off)")
         else:
             try:
-                check_request(AgentRequest(question="", tools=arg, allow=[], approve="ask",
-                                           max_steps=6))
+                ToolsRequest(tools=arg).check()
             except LampError as exc:
                 self.say(str(exc))
                 return
@@ -145,36 +132,27 @@ def chat(
     no_memory: NoMemory = False,
     memory_url: MemoryUrl = None,
     *,
-    flags: dict[str, Any],
-    verbose: bool,
+    rt: Runtime,
 ) -> None:
     """Interactive chat: streaming Markdown, history, multi-line input, /help for commands."""
-    from .errors import remember_verbose
-
-    remember_verbose(verbose)
     choice = MemoryChoice(session=session, continue_last=continue_last, disabled=no_memory,
                           url=memory_url)
-    run_chat(settings_from_flags(flags), choice, verbose=verbose)
+    run_chat(rt, choice)
 
 
-def run_chat(settings: Settings, choice: MemoryChoice, *, verbose: bool = False) -> None:
+def run_chat(rt: Runtime, choice: MemoryChoice) -> None:
+    settings = rt.settings  # a bad setting fails before the terminal is touched
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if interactive:
         _setup_readline()
         _catch_ctrl_c()
-    opening = start_memory(choice)
-    backend = load_backend(settings, verbose=verbose)
-    conversation = Conversation(backend=backend, sampling=sampling_from(settings),
+    rt.open_memory(choice)
+    backend = rt.model()
+    conversation = Conversation(backend=backend, sampling=rt.sampling(),
                                 system=settings.system, truncate=False)
-    link = attach_memory(conversation, opening, choice,
-                         count_text=getattr(backend, "count_text", None),
-                         model=model_name(backend), load_history=True)
-    try:
-        _loop(conversation, interactive, verbose,
-              banner=f"session {link.session}" if link else "memory off")
-    finally:
-        if link is not None:
-            link.close()
+    link = rt.attach_memory(conversation, load_history=True)
+    _loop(rt, conversation, interactive,
+          banner=f"session {link.session}" if link else "memory off")
 
 
 def _catch_ctrl_c() -> None:
@@ -186,7 +164,8 @@ def _catch_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def _loop(conversation: Conversation, interactive: bool, verbose: bool, banner: str) -> None:
+def _loop(rt: Runtime, conversation: Conversation, interactive: bool, banner: str) -> None:
+    verbose = rt.verbose
     if interactive:
         from rich.console import Console
 
@@ -195,10 +174,10 @@ def _loop(conversation: Conversation, interactive: bool, verbose: bool, banner: 
             s, style="dim", markup=False, highlight=False))
         console.print(f"lamp chat ({banner}) — /help for commands, Ctrl-D to leave",
                       style="dim", highlight=False)
-        renderer: RichRenderer | PlainRenderer = RichRenderer(console=console)
+        renderer: Renderer = RichRenderer(console=console, verbose=verbose, said=rt.said)
     else:
         session = ChatSession(conversation, say=lambda s: print(s, flush=True))
-        renderer = PlainRenderer()
+        renderer = PlainRenderer(verbose=verbose, said=rt.said)
 
     while True:
         try:
@@ -217,7 +196,7 @@ def _loop(conversation: Conversation, interactive: bool, verbose: bool, banner: 
                 return
             continue
         if session.tools:
-            _agent_turn(conversation, session.tools, text, verbose)
+            _agent_turn(rt, conversation, session.tools, text)
             continue
         events = conversation.send(text)
         try:
@@ -229,24 +208,21 @@ def _loop(conversation: Conversation, interactive: bool, verbose: bool, banner: 
             report(exc, verbose)
 
 
-def _agent_turn(conversation: Conversation, tools: str, text: str, verbose: bool) -> None:
-    """One message answered by the ReAct agent; the exchange joins the chat history."""
+def _agent_turn(rt: Runtime, conversation: Conversation, tools: str, text: str) -> None:
+    """One message answered by the tool agent; the exchange joins the chat history."""
     import time
-    from dataclasses import replace
 
-    from lamp.agent.backend import Message
+    from lamp.agent.models import Message
+    from lamp.agent.tool_agent import ToolsRequest
 
-    from .agent_run import AgentRequest, run_with_tools
+    from .agent_run import run_tools
 
-    request = AgentRequest(question=text, tools=tools, allow=[], approve="ask", max_steps=6)
     answer = ""
     try:
-        answer = run_with_tools(request, conversation.backend,
-                                replace(conversation.sampling, temperature=0.0),
-                                memory=conversation.memory, json_out=False, quiet=False,
-                                verbose=verbose, started=time.perf_counter())
+        answer = run_tools(rt, conversation.backend, text, ToolsRequest(tools=tools),
+                           conversation.sampling, started=time.perf_counter())
     except KeyboardInterrupt:
         print("(answer stopped)")
     except LampError as exc:
-        report(exc, verbose)
+        report(exc, rt.verbose)
     conversation.record_exchange(Message("user", text), answer)

@@ -1,9 +1,11 @@
 """Shared option plumbing: one decorator gives a command every model/sampling option.
 
-`ask`, `chat` and `pal` take the same dozen model options. Repeating them in
-each signature invites drift, so commands declare only their own parameters
-and receive the shared ones as a ``flags`` dict (only options the user gave
-are non-None) plus ``verbose``.
+`ask`, `chat`, `pal` and `serve` take the same dozen model options. Repeating
+them in each signature invites drift, so commands declare only their own
+parameters and receive a ``Runtime`` (cli/runtime.py) built from the shared
+ones: typed options, ``--verbose``, and a model handed in by whoever runs the
+command line (``lamp serve``, tests). The Runtime is closed when the command
+ends, which finishes deferred memory writes after the answer is out.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from . import options
+import typer
 
-__all__ = ["with_model_options"]
+from . import options
+from .runtime import Invocation, Runtime
+
+__all__ = ["SHARED_OPTIONS", "with_model_options"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_SHARED: dict[str, Any] = {
+SHARED_OPTIONS: dict[str, Any] = {
     "model": options.ModelPath, "system": options.System, "temperature": options.Temperature,
     "top_k": options.TopK, "top_p": options.TopP, "max_tokens": options.MaxTokens,
     "seed": options.Seed, "repeat_penalty": options.RepeatPenalty, "ctx": options.Ctx,
@@ -29,22 +34,36 @@ _SHARED: dict[str, Any] = {
 }
 
 
+def _invocation(ctx: typer.Context | None) -> Invocation:
+    """The Invocation ``execute()`` passed down as the context object (a fresh one when a
+    command runs without it, e.g. under Typer's test runner)."""
+    found = ctx.find_object(Invocation) if ctx is not None else None
+    return found if found is not None else Invocation()
+
+
 def with_model_options(fn: F) -> F:
     hints = typing.get_type_hints(fn, include_extras=True)
     own = [p.replace(annotation=hints.get(p.name, p.annotation))
-           for p in inspect.signature(fn).parameters.values()
-           if p.name not in {"flags", "verbose"}]
+           for p in inspect.signature(fn).parameters.values() if p.name != "rt"]
     shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ann)
-              for name, ann in _SHARED.items()]
+              for name, ann in SHARED_OPTIONS.items()]
     shared.append(inspect.Parameter("verbose", inspect.Parameter.KEYWORD_ONLY, default=False,
                                     annotation=options.Verbose))
+    # Typer fills a parameter annotated typer.Context with the command's context.
+    shared.append(inspect.Parameter("typer_ctx", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                    annotation=typer.Context))
     own_positional = [p.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in own]
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        flags = {name: kwargs.pop(name, None) for name in _SHARED}
-        verbose = bool(kwargs.pop("verbose", False))
-        return fn(*args, flags=flags, verbose=verbose, **kwargs)
+        given = options.ModelOptions(**{name: kwargs.pop(name, None) for name in SHARED_OPTIONS})
+        invocation = _invocation(kwargs.pop("typer_ctx", None))
+        invocation.verbose = bool(kwargs.pop("verbose", False))
+        rt = Runtime(given, verbose=invocation.verbose, model_source=invocation.model_source)
+        try:
+            return fn(*args, rt=rt, **kwargs)
+        finally:
+            rt.close()
 
     params = own_positional + shared
     wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]

@@ -157,9 +157,3 @@ def _validate(s: Settings) -> None:
             raise UsageError(message)
     if s.max_tokens >= s.ctx:
         raise UsageError(f"max_tokens ({s.max_tokens}) must be smaller than ctx ({s.ctx})")
-
-
-def settings_from_flags(flags: dict[str, Any]) -> Settings:
-    """Settings for a command given its shared model flags (Paths become strings)."""
-    return load_settings({k: (str(v) if k == "model" and v is not None else v)
-                          for k, v in flags.items()})

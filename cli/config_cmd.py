@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from .render import print_json
+
 __all__ = ["app"]
 
 app = typer.Typer(help="Settings: TOML file, LAMP_* env vars, flags (flags win).",
@@ -23,7 +25,7 @@ def show(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     rows = {k: {"value": v, "source": settings.sources[k]} for k, v in settings.as_dict().items()}
     if json_out:
         payload = {"config_file": str(paths.config_file()), "settings": rows}
-        typer.echo(json.dumps(payload, indent=2))
+        print_json(payload, indent=2, ensure_ascii=True)
         return
     typer.echo(f"config file: {paths.config_file()}")
     width = max(len(k) for k in rows)

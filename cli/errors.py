@@ -1,33 +1,59 @@
-"""The one place where exceptions become a stderr line and an exit code."""
+"""The one place where exceptions become a stderr line and an exit code.
+
+``EXIT_CODES`` is the table the README's exit codes describe: lamp's own errors
+(lamp.agent.errors, which include the sandbox's), the memory store's (which
+never import the agent) and an interrupt. The first row an exception matches
+decides; anything else is a failure (1). Every ``lamp: error:`` line is
+written by ``error_line``.
+"""
 
 from __future__ import annotations
 
 import sys
 import traceback
 
-__all__ = ["EXIT_INTERRUPTED", "EXIT_MODEL", "EXIT_OK", "EXIT_STEP_LIMIT", "EXIT_USAGE",
-           "exit_code_for", "remember_verbose", "report", "verbose_requested"]
+import typer
+
+from lamp.agent.errors import LampError, SandboxUnavailable, StepLimitReached, UsageError
+from lamp.memory.errors import MemoryInputError, MemoryStoreError
+
+__all__ = ["EXIT_CODES", "EXIT_INTERRUPTED", "EXIT_MODEL", "EXIT_OK", "EXIT_STEP_LIMIT",
+           "EXIT_USAGE", "error_line", "exit_code_for", "is_reported", "report", "usage_exit"]
 
 EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_STEP_LIMIT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
-
-_state = {"verbose": False}
-
-
-def remember_verbose(verbose: bool) -> None:
-    """Commands record --verbose so the entry point knows whether to print tracebacks."""
-    _state["verbose"] = verbose
-
-
-def verbose_requested() -> bool:
-    return _state["verbose"]
+EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (KeyboardInterrupt, EXIT_INTERRUPTED),
+    (StepLimitReached, EXIT_STEP_LIMIT),  # the agent used all its steps (partial answer shown)
+    (UsageError, EXIT_USAGE),  # bad flags, config, input, model file, sandbox policy
+    (MemoryInputError, EXIT_USAGE),  # unknown memory id, bad store URL or path
+    (SandboxUnavailable, EXIT_MODEL),  # strict isolation impossible here
+    (MemoryStoreError, EXIT_MODEL),  # the store or its server failed
+    (LampError, EXIT_MODEL),  # the model, its server, a tool run
+)
 
 
 def exit_code_for(exc: BaseException) -> int:
-    if isinstance(exc, KeyboardInterrupt):
-        return EXIT_INTERRUPTED
-    code = getattr(exc, "exit_code", None)
-    return code if isinstance(code, int) else EXIT_MODEL
+    for kind, code in EXIT_CODES:
+        if isinstance(exc, kind):
+            return code
+    return EXIT_MODEL
+
+
+def is_reported(exc: BaseException) -> bool:
+    """One of lamp's own errors (a row of the table), as opposed to a bug."""
+    return any(isinstance(exc, kind) for kind, _ in EXIT_CODES)
+
+
+def error_line(message: str) -> None:
+    sys.stderr.write(f"lamp: error: {message}\n")
+    sys.stderr.flush()
+
+
+def usage_exit(message: str) -> typer.Exit:
+    """Say a usage error and return the Exit to raise (for commands outside ``execute``)."""
+    error_line(message)
+    return typer.Exit(EXIT_USAGE)
 
 
 def report(exc: BaseException, verbose: bool = False) -> int:
@@ -37,6 +63,5 @@ def report(exc: BaseException, verbose: bool = False) -> int:
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, KeyboardInterrupt):
         message = "interrupted"
-    sys.stderr.write(f"lamp: error: {message}\n")
-    sys.stderr.flush()
+    error_line(message)
     return exit_code_for(exc)

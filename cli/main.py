@@ -21,6 +21,7 @@ from .config_cmd import app as config_app
 from .memory import app as memory_app
 from .models import app as models_app
 from .pal import pal
+from .runtime import Invocation, ModelSource
 from .sandbox import app as sandbox_app
 from .serve import serve
 from .templates_cmd import app as templates_app
@@ -68,13 +69,16 @@ def main(
     """
 
 
-def execute(argv: list[str] | None = None) -> int:
+def execute(argv: list[str] | None = None, *, model_source: ModelSource | None = None) -> int:
     """Run one command line and return its exit code; every failure becomes one stderr line.
 
-    `lamp serve` calls this too, so a forwarded call behaves exactly like a local one.
+    ``model_source`` hands the command a model its caller already holds (the command's
+    Runtime asks it instead of loading one). `lamp serve` calls this with its warm model,
+    so a forwarded call behaves exactly like a local one; tests hand in a scripted model.
     """
+    invocation = Invocation(model_source=model_source)
     try:
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False, obj=invocation)
         if code == errors.EXIT_INTERRUPTED:  # Typer turns Ctrl-C into a silent exit 130
             errors.report(KeyboardInterrupt())
     except typer.Exit as exc:
@@ -84,12 +88,12 @@ def execute(argv: list[str] | None = None) -> int:
     except typer.TyperException as exc:  # usage errors from argument parsing
         message = exc.format_message().strip()
         if message:  # empty for "no arguments: help shown"
-            sys.stderr.write(f"lamp: error: {message} (see --help)\n")
+            errors.error_line(f"{message} (see --help)")
         code = errors.EXIT_USAGE
     except KeyboardInterrupt as exc:
         code = errors.report(exc)
     except LampError as exc:
-        code = errors.report(exc, errors.verbose_requested())
+        code = errors.report(exc, invocation.verbose)
     except BrokenPipeError:
         # Reader went away (`lamp ask ... | head -1`): not an error worth a traceback.
         import os
@@ -97,14 +101,15 @@ def execute(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         code = 0
-    except Exception as exc:  # memory/sandbox errors carry exit_code; anything else is 1
-        code = errors.report(exc, errors.verbose_requested())
+    except Exception as exc:  # memory errors: their row of errors.EXIT_CODES; a bug: 1
+        code = errors.report(exc, invocation.verbose)
     return code if isinstance(code, int) else 0
 
 
-def run() -> None:
-    """Console entry point: a warm `lamp serve` answers `ask` when one is running."""
+def run(*, model_source: ModelSource | None = None) -> None:
+    """Console entry point: a warm `lamp serve` answers `ask` when one is running (unless
+    the caller hands in a model of its own)."""
     from .serve_client import try_forward
 
-    forwarded = try_forward(sys.argv[1:])
-    sys.exit(forwarded if forwarded is not None else execute())
+    forwarded = try_forward(sys.argv[1:]) if model_source is None else None
+    sys.exit(forwarded if forwarded is not None else execute(model_source=model_source))

@@ -8,7 +8,6 @@ chromadb is imported only when a command actually opens the store.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -18,6 +17,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lamp.memory.errors import MemoryStoreError
+
+from . import errors
+from .render import print_json
 
 if TYPE_CHECKING:
     from lamp.memory import MemoryStore
@@ -68,8 +70,8 @@ def _store(ctx: typer.Context) -> Iterator[MemoryStore]:
         store = open_store(memory_location(ctx.obj))
         yield store
     except MemoryStoreError as exc:
-        typer.echo(f"lamp: error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
+        errors.error_line(str(exc))
+        raise typer.Exit(errors.exit_code_for(exc)) from None
     finally:
         if store is not None:
             store.close()
@@ -77,7 +79,7 @@ def _store(ctx: typer.Context) -> Iterator[MemoryStore]:
 
 def _emit(as_json: bool, payload: dict[str, Any], lines: list[str]) -> None:
     if as_json:
-        typer.echo(json.dumps(payload, ensure_ascii=False))
+        print_json(payload)
     else:
         for line in lines:
             typer.echo(line)
@@ -115,8 +117,7 @@ def list_(
         if session is not None:
             turns = store.history(session)
             if not turns and store.get_session(session) is None:
-                typer.echo(f"lamp: error: unknown session {session!r}", err=True)
-                raise typer.Exit(2)
+                raise errors.usage_exit(f"unknown session {session!r}")
             _emit(
                 as_json,
                 {"session": session, "turns": [asdict(t) | {"id": t.id} for t in turns]},
@@ -164,8 +165,7 @@ def show(
         info = store.get_session(session)
         turns = store.history(session)
     if info is None and not turns:
-        typer.echo(f"lamp: error: unknown session {session!r}", err=True)
-        raise typer.Exit(2)
+        raise errors.usage_exit(f"unknown session {session!r}")
     _emit(
         as_json,
         {
@@ -202,8 +202,7 @@ def forget(
 ) -> None:
     """Forget one item by id, or a whole session."""
     if (item_id is None) == (session is None):
-        typer.echo("lamp: error: give an ID or --session, not both", err=True)
-        raise typer.Exit(2)
+        raise errors.usage_exit("give an ID or --session, not both")
     with _store(ctx) as store:
         if session is not None:
             n = store.forget_session(session)
@@ -227,10 +226,7 @@ def clear(
     """Delete everything lamp remembers (asks first on a terminal)."""
     if not yes:
         if not sys.stdin.isatty():
-            typer.echo(
-                "lamp: error: refusing to clear memory without --yes (not a terminal)", err=True
-            )
-            raise typer.Exit(2)
+            raise errors.usage_exit("refusing to clear memory without --yes (not a terminal)")
         typer.confirm(f"Delete all memory at {memory_location(ctx.obj)}?", abort=True)
     with _store(ctx) as store:
         removed = store.clear()

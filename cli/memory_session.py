@@ -7,6 +7,7 @@ after the answer is on screen. `--no-memory` never touches chromadb at all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -15,7 +16,9 @@ import typer
 
 from lamp.agent.conversation import Conversation
 from lamp.agent.memory_link import StoreMemory
+from lamp.agent.models import Backend
 
+from .errors import is_reported
 from .render import warn
 
 __all__ = ["Continue", "MemoryChoice", "MemoryUrl", "NoMemory", "SessionName", "attach_memory",
@@ -58,21 +61,19 @@ def start_memory(choice: MemoryChoice) -> Future[Any] | None:
     return MemoryStore.open_async(location.path, url=location.url)
 
 
-def model_name(backend: Any) -> str:
+def model_name(backend: Backend) -> str:
     """What memory records as the model: a file path in process, a name on a server."""
     described = backend.describe()
     return str(described.get("path") or described.get("model") or "")
 
 
 def attach_memory(conversation: Conversation, opening: Future[Any] | None,
-                  choice: MemoryChoice, count_text: Any, model: str,
+                  choice: MemoryChoice, count_text: Callable[[str], int], model: str,
                   load_history: bool) -> StoreMemory | None:
     """Wire the opened store into the conversation; degrade to no memory with a warning
     unless the user named a session (then it is an error)."""
     if opening is None:
         return None
-    if count_text is None:  # a backend without a tokenizer of its own
-        from lamp.memory import approx_tokens as count_text
     try:
         store = opening.result()
         info = store.session(choice.session, continue_last=choice.continue_last)
@@ -81,7 +82,7 @@ def attach_memory(conversation: Conversation, opening: Future[Any] | None,
         if load_history and (choice.explicit):
             conversation.load(link.load_history())
     except Exception as exc:
-        if choice.explicit or not hasattr(exc, "exit_code"):
+        if choice.explicit or not is_reported(exc):  # a bug is not "memory unavailable"
             raise
         warn(f"memory unavailable, answering without it: {exc}")
         return None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from .render import print_json
 
 __all__ = ["app"]
 
@@ -39,8 +40,8 @@ def info(
                                             help="Compute the file's SHA-256.")] = True,
 ) -> None:
     """File, size, SHA-256, architecture, context length, chat template, GPU offload."""
-    from lamp.agent.gguf import read_gguf
-    from lamp.agent.model_store import DEFAULT_MODEL, sha256_file
+    from lamp.agent.models.gguf import read_gguf
+    from lamp.agent.models.model_store import DEFAULT_MODEL, sha256_file
 
     target = _target(model)
     gguf = read_gguf(target)
@@ -64,7 +65,7 @@ def info(
         "gpu_offload_supported": _gpu_offload(),
     }
     if json_out:
-        typer.echo(json.dumps(facts, indent=2))
+        print_json(facts, indent=2, ensure_ascii=True)
         return
     width = max(len(k) for k in facts)
     for key, value in facts.items():
@@ -85,7 +86,7 @@ def list_models(json_out: JsonOpt = False) -> None:
     found = sorted(paths.models_dir().glob("*.gguf")) if paths.models_dir().is_dir() else []
     rows = [{"file": str(p), "size": p.stat().st_size} for p in found]
     if json_out:
-        typer.echo(json.dumps(rows, indent=2))
+        print_json(rows, indent=2, ensure_ascii=True)
     elif not rows:
         typer.echo(f"no models in {paths.models_dir()} yet "
                    "(`lamp models path` assembles the default)")

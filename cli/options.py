@@ -1,15 +1,45 @@
-"""Annotated option types shared by `ask` and `chat`, so both read the same way."""
+"""The model and sampling options every answering command takes: their Annotated types,
+and ``ModelOptions``, the typed value a command receives (so all of them read the same way).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-__all__ = ["BackendName", "BaseUrl", "Ctx", "GpuLayers", "MaxTokens", "ModelPath",
-           "RepeatPenalty", "Seed", "System", "Temperature", "Threads", "TopK", "TopP",
-           "Verbose"]
+__all__ = ["BackendName", "BaseUrl", "Ctx", "GpuLayers", "MaxTokens", "ModelOptions",
+           "ModelPath", "RepeatPenalty", "Seed", "System", "Temperature", "Threads", "TopK",
+           "TopP", "Verbose"]
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """The shared options as the user gave them; None means "not on the command line"
+    (the setting then comes from the environment, the config file or its default)."""
+
+    model: Path | None = None
+    system: str | None = None
+    temperature: float | None = None
+    top_k: int | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    repeat_penalty: float | None = None
+    ctx: int | None = None
+    threads: int | None = None
+    n_gpu_layers: int | None = None
+    backend: str | None = None
+    base_url: str | None = None
+
+    def as_flags(self) -> dict[str, Any]:
+        """The options as settings given by flag (a model path as text)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        if values["model"] is not None:
+            values["model"] = str(values["model"])
+        return values
 
 _S = "Sampling"
 _M = "Model"

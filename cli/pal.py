@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from .common import with_model_options
 from .config import MAX_PAL_SAMPLES
+from .runtime import Runtime
 
 __all__ = ["pal"]
 
@@ -33,73 +32,41 @@ def pal(
         "Slower, usually more accurate; 5 measured best here. [default: pal_samples "
         "setting, 1]")] = None,
     *,
-    flags: dict[str, Any],
-    verbose: bool,
+    rt: Runtime,
 ) -> None:
     """Program-aided answer: the model writes Python, a sandbox runs it, its value is the answer.
 
     Exit 0 with the answer; 1 when no runnable program came out after one retry.
     """
-    from dataclasses import replace
-
     from lamp.agent.errors import LampError
-    from lamp.agent.events import CodeRun, FinalAnswer, Notice, TextDelta
-    from lamp.agent.pal import solve
-    from lamp.agent.sandbox import Sandbox
+    from lamp.agent.pal import pal_question, program_sampling, solve_in_sandbox
+    from lamp.agent.records import PalRecord
 
-    from .config import settings_from_flags
-    from .errors import remember_verbose
     from .inputs import read_user_input
-    from .render import warn, warn_once
-    from .runtime import greedy_unless_set, load_backend, sampling_from
+    from .render import JsonRenderer, PlainRenderer, Renderer, warn
 
-    remember_verbose(verbose)
-    settings = settings_from_flags(flags)
+    settings = rt.settings
     given = read_user_input(question)
     for message in given.warnings:
         warn(message)
-    text = "\n\n".join(part for part in (given.prompt, given.material) if part)
-    sandbox = Sandbox(policy=sandbox_policy, timeout=timeout)  # type: ignore[arg-type]
-    backend = load_backend(settings, verbose=verbose, quiet=json_out)
-    sampling = greedy_unless_set(sampling_from(settings), settings)
-    if settings.sources["repeat_penalty"] == "default":
-        # Code repeats names by nature; penalising repeats makes programs worse.
-        sampling = replace(sampling, repeat_penalty=1.0)
-
-    sandbox_warnings: list[str] = []
-
-    def run(code: str):
-        result = sandbox.run(code)
-        for w in result.warnings:
-            if w not in sandbox_warnings:
-                sandbox_warnings.append(w)
-            warn_once(w)
-        return result
-
-    final: FinalAnswer | None = None
-    explanation: list[str] = []
-    for event in solve(backend, text, run, sampling, explain=explain,
-                       samples=samples or settings.pal_samples):
-        if isinstance(event, CodeRun) and show_code and not json_out:
-            sys.stderr.write(f"--- program ({'ok' if event.exit_code == 0 else 'failed'}) ---\n"
-                             f"{event.code}\n")
-            if event.stdout:
-                sys.stderr.write(f"--- output ---\n{event.stdout}\n")
-            if event.exit_code != 0:
-                sys.stderr.write(f"--- error ---\n{event.stderr.strip()[-800:]}\n")
-        elif isinstance(event, Notice) and verbose:
-            warn(event.message)
-        elif isinstance(event, TextDelta):
-            explanation.append(event.text)
-        elif isinstance(event, FinalAnswer):
-            final = event
-    outcome = final.steps[0] if final else {}
+    text = pal_question(given.prompt, given.material)
+    sandbox = rt.sandbox(sandbox_policy, timeout)
+    backend = rt.model(quiet=json_out)
+    sampling = program_sampling(rt.sampling(), rt.chosen)
+    # Plain text even on a terminal: the answer is a value (or one sentence around it).
+    renderer: Renderer = (JsonRenderer(verbose=rt.verbose, said=rt.said) if json_out else
+                          PlainRenderer(verbose=rt.verbose, stream=False, show_code=show_code,
+                                        said=rt.said))
+    result = renderer.render(solve_in_sandbox(backend, text, sandbox, sampling, explain=explain,
+                                              samples=samples or settings.pal_samples))
+    record = result.final.steps[0] if result.final else None
+    assert record is None or isinstance(record, PalRecord)
     if json_out:
-        outcome = {**outcome, "explanation": "".join(explanation).strip() or None,
-                   "warnings": sandbox_warnings}
-        typer.echo(json.dumps(outcome, ensure_ascii=False))
-    if not final or not final.text:
-        raise LampError(f"no runnable program after {1 + outcome.get('retries', 0)} attempt(s) "
-                        f"({outcome.get('failure') or 'no answer'})")
-    if not json_out:
-        typer.echo("".join(explanation).strip() if explain and explanation else final.text)
+        renderer.emit({**(record.to_dict() if record else {}),
+                       "explanation": result.text.strip() or None, "warnings": result.notices})
+    if not result.answer:
+        tries, failure = (record.attempt_count, record.failure) if record else (1, None)
+        raise LampError(f"no runnable program after {tries} attempt(s) "
+                        f"({failure or 'no answer'})")
+    # With --explain the model's sentence is the answer; without, the computed value.
+    renderer.finish(result.text.strip() if result.text else result.answer)

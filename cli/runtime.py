@@ -1,20 +1,137 @@
-"""Turn effective settings into a loaded backend, with progress shown only on a terminal."""
+"""One command's world: settings, a lazily opened model, memory and the sandbox.
+
+A command builds one ``Runtime`` (the ``with_model_options`` decorator does it)
+and asks it for what it needs, when it needs it: ``settings`` on first use, the
+model when the answer starts (with a spinner or progress bar only on a
+terminal), memory opened in a thread behind the model load, one sandbox.
+Whoever runs the command line can hand in a model it already holds, through
+``execute(argv, model_source=...)``: ``lamp serve`` hands over its warm model,
+tests a scripted one. Nothing is patched at run time.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from lamp.agent.backend import Backend, Sampling
 from lamp.agent.errors import UsageError
-from lamp.agent.model_store import ensure_default_model
+from lamp.agent.models import Backend, Sampling
+from lamp.agent.models.model_store import ensure_default_model
 
 from . import paths
-from .config import Settings
+from .config import Settings, load_settings
+from .options import ModelOptions
 
-__all__ = ["greedy_unless_set", "load_backend", "resolve_model", "sampling_from"]
+if TYPE_CHECKING:
+    from lamp.agent.conversation import Conversation
+    from lamp.agent.memory_link import StoreMemory
+    from lamp.agent.sandbox import Sandbox
+
+    from .memory_session import MemoryChoice
+
+__all__ = ["Invocation", "ModelSource", "Preloaded", "Runtime", "load_backend",
+           "resolve_model", "sampling_from"]
+
+ModelSource = Callable[[Settings], Backend]
+"""Hands over a model someone already holds, for a command's settings (or raises)."""
+
+
+@dataclass(frozen=True)
+class Preloaded:
+    """A model that is already open, handed to every command (tests; programs embedding lamp)."""
+
+    backend: Backend
+
+    def __call__(self, settings: Settings) -> Backend:
+        return self.backend
+
+
+@dataclass
+class Invocation:
+    """One command line being run: what its caller hands in, and what the error report needs
+    to know from the options (``--verbose``). ``execute()`` creates it and passes it down as
+    Click's context object, so nothing about a run is kept in module state."""
+
+    model_source: ModelSource | None = None
+    verbose: bool = False
+
+
+@dataclass
+class Runtime:
+    """Settings, model, memory and sandbox of one command, each made on first use."""
+
+    options: ModelOptions = field(default_factory=ModelOptions)
+    verbose: bool = False
+    model_source: ModelSource | None = None  # None: load the model the settings name
+    memory: StoreMemory | None = field(default=None, init=False)
+    # Warnings already said on stderr: each once per command, however many runs meet it.
+    said: set[str] = field(default_factory=set, init=False)
+    _model: Backend | None = field(default=None, init=False, repr=False)
+    _opening: Any = field(default=None, init=False, repr=False)
+    _choice: MemoryChoice | None = field(default=None, init=False, repr=False)
+    _sandbox: Sandbox | None = field(default=None, init=False, repr=False)
+
+    @cached_property
+    def settings(self) -> Settings:
+        """Defaults, config file, LAMP_* environment, then the flags (a UsageError if bad)."""
+        return load_settings(self.options.as_flags())
+
+    @property
+    def chosen(self) -> frozenset[str]:
+        """The settings the user chose (by flag, environment or config file)."""
+        return frozenset(k for k, source in self.settings.sources.items() if source != "default")
+
+    def sampling(self) -> Sampling:
+        return sampling_from(self.settings)
+
+    def model(self, *, quiet: bool = False) -> Backend:
+        """The model, opened on first call; ``quiet`` hides the loading spinner."""
+        if self._model is None:
+            if self.model_source is not None:
+                self._model = self.model_source(self.settings)
+            else:
+                self._model = load_backend(self.settings, verbose=self.verbose, quiet=quiet)
+        return self._model
+
+    def sandbox(self, policy: str = "auto", timeout: float = 10.0) -> Sandbox:
+        """The sandbox for model-written code; one per command, shared by its runs."""
+        from lamp.agent.sandbox import Sandbox
+
+        held = self._sandbox
+        if held is None or (held.policy, held.timeout) != (policy, float(timeout)):
+            self._sandbox = Sandbox(policy=policy, timeout=timeout)  # type: ignore[arg-type]
+        assert self._sandbox is not None
+        return self._sandbox
+
+    def open_memory(self, choice: MemoryChoice) -> None:
+        """Start opening the memory store in a thread, so it overlaps the model load."""
+        from .memory_session import start_memory
+
+        self._choice, self._opening = choice, start_memory(choice)
+
+    def attach_memory(self, conversation: Conversation, *, load_history: bool
+                      ) -> StoreMemory | None:
+        """Wire the opened store into ``conversation`` (None: memory off or unavailable)."""
+        from .memory_session import attach_memory, model_name
+
+        if self._choice is None:
+            return None
+        model = self.model()
+        self.memory = attach_memory(conversation, self._opening, self._choice,
+                                    count_text=model.count_text, model=model_name(model),
+                                    load_history=load_history)
+        return self.memory
+
+    def close(self) -> None:
+        """Finish deferred memory writes (raising their errors) and release the store."""
+        memory, self.memory = self.memory, None
+        if memory is not None:
+            memory.close()
 
 
 def sampling_from(settings: Settings, temperature: float | None = None) -> Sampling:
@@ -26,16 +143,6 @@ def sampling_from(settings: Settings, temperature: float | None = None) -> Sampl
         seed=settings.seed if settings.seed >= 0 else None,
         repeat_penalty=settings.repeat_penalty,
     )
-
-
-def greedy_unless_set(sampling: Sampling, settings: Settings) -> Sampling:
-    """Tool steps and programs want the likeliest tokens; chat's default temperature is for
-    prose. A temperature the user chose (flag, env or config) is kept."""
-    if settings.sources["temperature"] != "default":
-        return sampling
-    from dataclasses import replace
-
-    return replace(sampling, temperature=0.0)
 
 
 @contextmanager
@@ -89,15 +196,15 @@ def load_backend(settings: Settings, *, verbose: bool = False, quiet: bool = Fal
     """Load the configured backend (imported lazily: `lamp --help` never loads llama.cpp)."""
     if settings.backend == "openai":
         return _http_backend(settings)
-    from lamp.agent.llama_backend import LlamaCppBackend, LlamaOptions
+    from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
 
     model_path = resolve_model(settings, quiet=quiet)
     cache, sha = None, None
     if settings.prefix_cache:
         from functools import partial
 
-        from lamp.agent.model_store import model_sha256
-        from lamp.agent.prefix_cache import PrefixCache
+        from lamp.agent.models.model_store import model_sha256
+        from lamp.agent.models.prefix_cache import PrefixCache
 
         sha = partial(model_sha256, model_path, paths.cache_dir())
         cache = PrefixCache(paths.cache_dir() / "prefix", settings.cache_max_mb * 1024 * 1024)
@@ -121,7 +228,7 @@ def load_backend(settings: Settings, *, verbose: bool = False, quiet: bool = Fal
 
 def _http_backend(settings: Settings) -> Backend:
     """An OpenAI-compatible server; ``--model`` names the server's model instead of a file."""
-    from lamp.agent.http_backend import HttpOptions, OpenAIBackend
+    from lamp.agent.models.http_backend import HttpOptions, OpenAIBackend
 
     if not settings.base_url:
         raise UsageError("--backend openai needs --base-url (or LAMP_BASE_URL), "

@@ -7,7 +7,6 @@ an exit code.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +15,7 @@ import typer
 
 from ..agent.errors import InputError
 from ..agent.sandbox import Policy, Sandbox, SandboxReport, SandboxResult, probe
+from .render import print_json
 
 __all__ = ["app"]
 
@@ -33,7 +33,7 @@ def info(
     """Show which sandbox layers (L0, L1, L2) are active here, and why others are not."""
     report = probe()
     if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
+        print_json(report.to_dict(), indent=2, ensure_ascii=True)
         return
     typer.echo(_render_report(report))
 
@@ -57,7 +57,7 @@ def run(
     result = Sandbox(policy=policy, timeout=timeout, memory_mb=memory).run(
         code, files=sandbox_files or ())
     if as_json:
-        typer.echo(json.dumps(_result_dict(result)))
+        print_json(_result_dict(result), ensure_ascii=True)
     else:
         sys.stdout.write(result.stdout)
         sys.stdout.flush()

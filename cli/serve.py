@@ -7,7 +7,9 @@ forwarded call runs through the very same command code as in process: its
 stdin, stdout, stderr, environment and working directory are the caller's, so
 output and exit codes cannot drift. Requests are served one at a time (one
 model); a request whose model settings differ from the server's is handed back
-to the caller to run in process.
+to the caller to run in process. The warm model reaches a forwarded command
+the way any model does: ``execute(argv, model_source=...)`` hands it to that
+command's Runtime, which asks for it when the answer starts.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import typer
 from lamp.agent.errors import LampError, UsageError
 
 from .common import with_model_options
+from .runtime import Runtime
 
 __all__ = ["serve"]
 
@@ -137,26 +140,22 @@ class Server:
             conn.sendall(b'{"error": "unknown request"}\n')
             return True
         self.requests += 1
-        from . import runtime
         from .main import execute
 
-        real_load = runtime.load_backend
         with _as_caller(req, conn) as writers:
             pending = writers[0].pending
 
-            def warm_backend(settings: Any, **_: Any) -> Any:
+            def warm_backend(settings: Any) -> Any:
+                """The command's Runtime asks for its model: ours, if the settings match."""
                 if not self._matches(settings):
                     raise _Fallback
                 _release(conn, writers, pending)
                 return self.backend
 
-            runtime.load_backend = warm_backend  # type: ignore[assignment]
             try:
-                code = execute(list(req.get("argv", [])))
+                code = execute(list(req.get("argv", [])), model_source=warm_backend)
             except _Fallback:
                 code = None
-            finally:
-                runtime.load_backend = real_load  # type: ignore[assignment]
             if code is None:
                 conn.sendall(b'{"fallback": true}\n')
                 return True
@@ -247,30 +246,26 @@ def serve(
     idle_timeout: Annotated[float, typer.Option("--idle-timeout", help="Stop after this many "
                                                 "idle seconds (0: never).")] = 900,
     *,
-    flags: dict[str, Any],
-    verbose: bool,
+    rt: Runtime,
 ) -> None:
     """Keep the model loaded; `lamp ask` uses this server when it runs (falls back if not)."""
     from . import paths
-    from .config import settings_from_flags
-    from .errors import remember_verbose
+    from .render import print_json
 
-    remember_verbose(verbose)
     if stop or status:
         reply = _ask_server("stop" if stop else "status")
         if reply is None:
             typer.echo("no lamp server is running", err=True)
             raise typer.Exit(1)
-        typer.echo("stopped" if stop else json.dumps(reply, indent=2))
+        if stop:
+            typer.echo("stopped")
+        else:
+            print_json(reply, indent=2, ensure_ascii=True)
         return
     if detach:
         _detach(sys.argv[2:] if len(sys.argv) > 2 else [])
         return
-    settings = settings_from_flags(flags)
-    from .runtime import load_backend
-
-    backend = load_backend(settings, verbose=verbose, quiet=True)
-    server = Server(settings, backend, paths.serve_socket(), idle_timeout)
+    server = Server(rt.settings, rt.model(quiet=True), paths.serve_socket(), idle_timeout)
     signal.signal(signal.SIGTERM, _stop_on_signal)
     sys.stderr.write(f"lamp serve: listening on {server.path} (pid {os.getpid()})\n")
     sys.stderr.flush()

@@ -75,7 +75,7 @@ def try_forward(argv: list[str]) -> int | None:
         return None  # tools ask on this terminal; they run here
     if os.environ.get("LAMP_NO_SERVER") or "--help" in argv or "-h" in argv:
         return None
-    from . import paths
+    from . import errors, paths
 
     sock = connect(paths.serve_socket())
     if sock is None:
@@ -107,17 +107,16 @@ def try_forward(argv: list[str]) -> int | None:
                 return int(frame["exit"])
             elif "fallback" in frame:
                 break
-    except KeyboardInterrupt:
-        sys.stderr.write("lamp: error: interrupted\n")
-        return 130
+    except KeyboardInterrupt as exc:
+        return errors.report(exc)
     except (OSError, ValueError) as exc:
         if wrote:
-            sys.stderr.write(f"lamp: error: the lamp server failed mid-answer ({exc})\n")
-            return 1
+            errors.error_line(f"the lamp server failed mid-answer ({exc})")
+            return errors.EXIT_MODEL
     finally:
         sock.close()
     if wrote:
-        sys.stderr.write("lamp: error: the lamp server stopped mid-answer\n")
-        return 1
+        errors.error_line("the lamp server stopped mid-answer")
+        return errors.EXIT_MODEL
     _restore_stdin(data)
     return None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
+
+from .render import print_json
 
 __all__ = ["app"]
 
@@ -24,8 +25,8 @@ def list_templates(
     user_dir = paths.config_dir() / "templates"
     templates = load_templates(user_dir)
     if json_out:
-        typer.echo(json.dumps([{"name": t.name, "description": t.description, "origin": t.origin}
-                               for t in templates.values()], indent=2))
+        print_json([{"name": t.name, "description": t.description, "origin": t.origin}
+                    for t in templates.values()], indent=2, ensure_ascii=True)
         return
     width = max(len(n) for n in templates)
     for t in templates.values():

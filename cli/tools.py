@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
@@ -21,13 +20,14 @@ def list_tools(
     """Every tool lamp knows: built-ins and those registered by installed plugin packages."""
     from lamp.agent.tools import load_tools
 
+    from .render import print_json, warn
+
     registry = load_tools()
     for warning in registry.warnings:
-        typer.echo(f"lamp: warning: {warning}", err=True)
+        warn(warning)
     rows = [_row(registry.origin(name), cls) for name, cls in registry.items()]
     if json_out:
-        typer.echo(json.dumps({"tools": rows, "warnings": list(registry.warnings)},
-                              indent=2, ensure_ascii=False))
+        print_json({"tools": rows, "warnings": list(registry.warnings)}, indent=2)
         return
     width = max(len(r["name"]) for r in rows)
     for r in rows:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lamp.agent.model_store import ensure_default_model
+from lamp.agent.models.model_store import ensure_default_model
 from lamp.cli import paths
 
 _REAL_MODELS_DIR = paths.models_dir()

@@ -7,12 +7,18 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module", ["lamp.agent", "lamp.agent.events", "lamp.agent.backend",
+@pytest.mark.parametrize("module", ["lamp.agent", "lamp.agent.events", "lamp.agent.models",
+                                    "lamp.agent.models.backend", "lamp.agent.models.scripted",
+                                    "lamp.agent.models.llama_backend", "lamp.agent.testing",
                                     "lamp.agent.errors", "lamp.agent.conversation",
-                                    "lamp.agent.templates", "lamp.agent.model_store",
-                                    "lamp.agent.http_backend", "lamp.agent.pal",
+                                    "lamp.agent.templates", "lamp.agent.models.model_store",
+                                    "lamp.agent.models.http_backend", "lamp.agent.pal",
+                                    "lamp.agent.pal_prompt", "lamp.agent.tool_agent",
+                                    "lamp.agent.sampling", "lamp.agent.records",
                                     "lamp.agent.sandbox", "lamp.memory",
-                                    "lamp.cli.config", "lamp.cli.render", "lamp.cli.main"])
+                                    "lamp.cli.config", "lamp.cli.render", "lamp.cli.main",
+                                    "lamp.cli.runtime", "lamp.cli.options", "lamp.cli.common",
+                                    "lamp.cli.errors"])
 def test_all_is_accurate(module: str) -> None:
     mod = importlib.import_module(module)
     exported = getattr(mod, "__all__", None)

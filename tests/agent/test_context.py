@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from lamp.agent.backend import Message
 from lamp.agent.context import TRUNCATION_MARK, fit_messages
 from lamp.agent.errors import ContextOverflow
-from lamp.agent.testing import ScriptedBackend
+from lamp.agent.models import Message, ScriptedBackend
 
 count = ScriptedBackend().count_tokens
 SYSTEM = Message("system", "be brief")

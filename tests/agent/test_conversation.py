@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 from lamp.agent.ask import prepare_ask
-from lamp.agent.backend import Message, Sampling
 from lamp.agent.conversation import Conversation, compose_user_message
 from lamp.agent.events import FinalAnswer, Notice, TextDelta, Usage
+from lamp.agent.models import Message, Sampling, ScriptedBackend
 from lamp.agent.templates import BUILTIN_TEMPLATES
-from lamp.agent.testing import ScriptedBackend
 
 
 def test_send_streams_deltas_then_usage_then_answer() -> None:

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from lamp.agent.backend import Sampling
 from lamp.agent.events import CodeRun, FinalAnswer, Notice
+from lamp.agent.models import Sampling, ScriptedBackend
 from lamp.agent.pal import HARNESS, extract_code, format_value, solve, vote_key
-from lamp.agent.testing import ScriptedBackend
 
 
 @dataclass
@@ -166,3 +165,34 @@ def test_values_that_mean_the_same_vote_together(a: str, b: str) -> None:
 
 def test_different_numbers_do_not_share_a_vote() -> None:
     assert vote_key("74") != vote_key("62") and vote_key("0.5") != vote_key("0.6")
+
+
+def test_question_and_sampling_policies() -> None:
+    from lamp.agent.pal import pal_question, program_sampling
+
+    assert pal_question("solve", "6 boxes of 7") == "solve\n\n6 boxes of 7"
+    assert pal_question("", "6 boxes of 7") == "6 boxes of 7"
+    plain = program_sampling(Sampling(temperature=0.7, repeat_penalty=1.1))
+    assert (plain.temperature, plain.repeat_penalty) == (0.0, 1.0)
+    chosen = program_sampling(Sampling(temperature=0.3, repeat_penalty=1.2),
+                              {"temperature", "repeat_penalty"})
+    assert (chosen.temperature, chosen.repeat_penalty) == (0.3, 1.2)
+
+
+def test_sandbox_warnings_come_before_the_run_they_concern() -> None:
+    from lamp.agent.pal import solve_in_sandbox
+
+    @dataclass
+    class WarnedRun(FakeRun):
+        warnings: tuple[str, ...] = ("no Landlock here",)
+
+    class Box:
+        def run(self, code: str) -> WarnedRun:
+            return WarnedRun(stdout="@@lamp-pal-result@@ 42\n")
+
+    backend = ScriptedBackend().enqueue(program(42))
+    events = list(solve_in_sandbox(backend, "q?", Box(), Sampling(temperature=0)))
+    kinds = [type(e).__name__ for e in events if not isinstance(e, Notice)
+             or e.level == "warning"]
+    assert kinds == ["Usage", "Notice", "CodeRun", "FinalAnswer"]
+    assert finish(events)["value"] == "42"

@@ -8,12 +8,11 @@ from typing import Any, ClassVar
 
 import pytest
 
-from lamp.agent.backend import Sampling
 from lamp.agent.errors import StepLimitReached
 from lamp.agent.events import FinalAnswer, Notice, Observation, ToolCall
 from lamp.agent.formats import Action, Demo, Final, NativeFormat, ReactFormat, ToolSpec
+from lamp.agent.models import Sampling, ScriptedBackend
 from lamp.agent.react import AgentConfig, run_agent
-from lamp.agent.testing import ScriptedBackend
 from lamp.agent.tools import Tool, ToolContext, select_tools
 
 

@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from lamp.agent.testing import ScriptedBackend
+from lamp.agent.models import ScriptedBackend
 from lamp.cli import main as cli_main
+from lamp.cli.runtime import Preloaded
 
 
 class FakeStdin(io.TextIOWrapper):
@@ -20,11 +21,10 @@ class FakeStdin(io.TextIOWrapper):
 def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str,
            stdin: bytes = b"", backend: ScriptedBackend | None = None) -> tuple[int, str, str]:
     backend = backend or ScriptedBackend().enqueue("scripted answer")
-    monkeypatch.setattr("lamp.cli.runtime.load_backend", lambda *a, **k: backend)
     monkeypatch.setattr(sys, "argv", ["lamp", *args])
     monkeypatch.setattr(sys, "stdin", FakeStdin(io.BytesIO(stdin)))
     with pytest.raises(SystemExit) as exit_info:
-        cli_main.run()
+        cli_main.run(model_source=Preloaded(backend))
     out, err = capsys.readouterr()
     return int(exit_info.value.code or 0), out, err
 

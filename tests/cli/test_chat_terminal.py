@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lamp.agent.backend import Sampling
 from lamp.agent.conversation import Conversation
-from lamp.agent.testing import ScriptedBackend
+from lamp.agent.models import Sampling, ScriptedBackend
 from lamp.cli.chat import ChatSession, _read_message
 
 pexpect = pytest.importorskip("pexpect")

@@ -26,12 +26,12 @@ FILLER = [
 def test_no_memory_never_imports_chromadb() -> None:
     probe = (
         "import sys\n"
-        "from lamp.agent.testing import ScriptedBackend\n"
-        "import lamp.cli.runtime as rt\n"
-        "rt.load_backend = lambda *a, **k: ScriptedBackend().enqueue('ok')\n"
+        "from lamp.agent.models import ScriptedBackend\n"
+        "from lamp.cli.runtime import Preloaded\n"
+        "model = Preloaded(ScriptedBackend().enqueue('ok'))\n"
         "sys.argv = ['lamp', 'ask', '--no-memory', 'hi']\n"
         "from lamp.cli.main import run\n"
-        "try:\n    run()\nexcept SystemExit as e:\n    code = e.code\n"
+        "try:\n    run(model_source=model)\nexcept SystemExit as e:\n    code = e.code\n"
         "print('CHROMA', 'chromadb' in sys.modules, 'EXIT', code)\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from lamp.agent.prefix_cache import PrefixCache, cache_key
+from lamp.agent.models.prefix_cache import PrefixCache, cache_key
 
 HEADER = {"model_sha256": "ab" * 32, "n_ctx": 4096, "llama_cpp": "0.3.36", "n_tokens": 3}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lamp.agent.errors import ModelFileError
-from lamp.agent.model_store import DEFAULT_MODEL, ensure_default_model, locate_parts
+from lamp.agent.models.model_store import DEFAULT_MODEL, ensure_default_model, locate_parts
 
 
 def test_parts_found_from_package_metadata_in_order() -> None:

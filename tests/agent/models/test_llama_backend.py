@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from lamp.agent.backend import Message, Sampling
 from lamp.agent.conversation import Conversation
 from lamp.agent.errors import ModelFileError
 from lamp.agent.events import FinalAnswer
-from lamp.agent.llama_backend import LlamaCppBackend, LlamaOptions
+from lamp.agent.models import Message, Sampling
+from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
 
 pytestmark = pytest.mark.integration
 GREEDY = Sampling(temperature=0, max_tokens=16)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from .errors import ModelFileError
+from ..errors import ModelFileError
 
 __all__ = ["DEFAULT_MODEL", "DefaultModel", "ensure_default_model", "locate_parts",
            "model_sha256"]

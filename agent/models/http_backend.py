@@ -27,10 +27,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..errors import BackendUnavailable, ServerError, UsageError
 from ._http import Http, malformed, reading_errors
 from ._sse import IdleTimeout, MalformedStream, iter_sse_data
-from .backend import Chunk, Message, Sampling
-from .errors import BackendUnavailable, ServerError, UsageError
+from .backend import Capabilities, Chunk, Message, Sampling
 
 if TYPE_CHECKING:
     from http.client import HTTPConnection, HTTPResponse
@@ -91,7 +91,6 @@ class OpenAIBackend:
     """A model behind an OpenAI-compatible server; construction probes the server."""
 
     name = "openai"
-    renders_tools = False  # the server would parse tool calls itself; we list tools in text
 
     def __init__(self, options: HttpOptions) -> None:
         started = time.perf_counter()
@@ -106,8 +105,10 @@ class OpenAIBackend:
             raise BackendUnavailable(
                 f"model server at {self.base_url} lists no models; name one with --model")
         self.server = self._probe(tuple(listed), listed.get(self.model))
-        self.supports_grammar = (self.server.kind in _GRAMMAR_SERVERS
-                                 if options.grammar is None else options.grammar)
+        # No template_tools: the server would parse tool calls itself; we list tools in
+        # text. No special tokens or prefix warm-up: the server owns its vocabulary and cache.
+        self.capabilities = Capabilities(grammar=self.server.kind in _GRAMMAR_SERVERS
+                                         if options.grammar is None else options.grammar)
         self._counts: OrderedDict[str, int] = OrderedDict()
         self.load_seconds = time.perf_counter() - started
 
@@ -142,13 +143,19 @@ class OpenAIBackend:
 
     # -- Backend protocol -------------------------------------------------
     @property
+    def supports_grammar(self) -> bool:
+        """What the probe concluded about GBNF grammars (or what ``options.grammar`` says)."""
+        return self.capabilities.grammar
+
+    @property
     def context_size(self) -> int:
         return self.server.n_ctx or self.options.n_ctx
 
     def count_tokens(self, messages: Sequence[Message], tools: list[dict] | None = None) -> int:
         """Per-message counts plus template overhead: the server cannot render our template.
 
-        ``tools`` is ignored (``renders_tools`` is False): callers list tools in the prompt.
+        ``tools`` is ignored (no ``template_tools`` capability): callers list tools in the
+        prompt.
         """
         body = sum(self.count_text(m.content) + PER_MESSAGE_TOKENS for m in messages)
         return body + REPLY_PRIMER_TOKENS
@@ -274,6 +281,12 @@ class OpenAIBackend:
             if isinstance(choice, dict) and isinstance(choice.get("message"), dict):
                 choice["delta"] = choice.pop("message")
         return json.dumps(event)
+
+    def special_token_rule(self, text: str) -> str | None:
+        return None  # the server's vocabulary is out of reach
+
+    def warm_prefix(self, messages: Sequence[Message], tools: list[dict] | None = None) -> str:
+        return "off"  # the server keeps its own cache
 
     def describe(self) -> dict[str, object]:
         if self.server.tokenize_path:

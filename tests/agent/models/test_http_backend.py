@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from lamp.agent.backend import Chunk, Message, Sampling
 from lamp.agent.errors import BackendUnavailable, MalformedReply, ServerError, UsageError
-from lamp.agent.http_backend import HttpOptions, OpenAIBackend, estimate_tokens
+from lamp.agent.models import Chunk, Message, Sampling
+from lamp.agent.models.http_backend import HttpOptions, OpenAIBackend, estimate_tokens
 from lamp.cli import main as cli_main
 from lamp.cli.config import load_settings
 from lamp.cli.runtime import load_backend

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from lamp.agent.errors import ModelFileError
-from lamp.agent.gguf import check_magic, read_gguf
+from lamp.agent.models.gguf import check_magic, read_gguf
 
 
 def test_reads_the_default_models_header(default_model: Path) -> None:

@@ -1,8 +1,11 @@
 """The one seam between lamp's logic and whatever runs the model.
 
-An in-process llama.cpp backend is the default; an HTTP backend speaking the
-OpenAI chat API can implement the same protocol later. Everything above this
-module (conversation, PAL, ReAct) talks only to ``Backend``.
+Everything above the model layer (conversation, PAL, ReAct) talks only to
+``Backend``: stream a chat reply with sampling settings, an optional grammar
+and stop strings; count tokens. What a backend can do beyond that is declared
+in its ``capabilities``, so callers read a flag instead of probing for methods;
+every backend has every method, and one it cannot honour does nothing harmful
+(``special_token_rule`` returns None, ``warm_prefix`` returns ``"off"``).
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from .events import Usage
+    from ..events import Usage
 
-__all__ = ["Backend", "Chunk", "Message", "Sampling", "complete"]
+__all__ = ["Backend", "Capabilities", "Chunk", "Message", "Sampling", "complete"]
 
 
 @dataclass(frozen=True)
@@ -52,26 +55,42 @@ class Chunk:
     finish_reason: str | None = None
 
 
-@runtime_checkable
-class Backend(Protocol):
-    """What a model runner must offer.
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend does beyond streaming a reply and counting tokens.
 
-    ``supports_grammar`` tells callers whether ``grammar`` (GBNF text) is honoured;
-    ``renders_tools`` whether ``tools`` (OpenAI-style function definitions) are rendered
-    by the model's own chat template. Backends that cannot ignore ``tools``.
-    Optional: ``special_token_rule(text)`` gives the GBNF for a single special token
-    (``<tool_call>``), for grammars that must let the model write it.
+    ``grammar``: ``stream_chat`` honours a GBNF ``grammar`` (otherwise passing one is a
+    UsageError). ``template_tools``: ``tools`` (OpenAI-style function definitions) are
+    rendered by the model's own chat template; without it callers describe tools in
+    the prompt text and pass no ``tools``. ``special_tokens``: ``special_token_rule``
+    can name a single special token such as ``<tool_call>`` for a grammar.
+    ``warm_prefix``: ``warm_prefix`` can make the KV state of a fixed prompt prefix
+    current (and keep it on disk), so callers announce and time that step.
     """
 
+    grammar: bool = False
+    template_tools: bool = False
+    special_tokens: bool = False
+    warm_prefix: bool = False
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What a model runner offers; ``capabilities`` says which optional parts are real."""
+
     name: str
-    supports_grammar: bool
-    renders_tools: bool
+    capabilities: Capabilities
+    load_seconds: float  # time it took to open (0 for a model that was handed in)
 
     @property
     def context_size(self) -> int: ...
 
     def count_tokens(self, messages: Sequence[Message], tools: list[dict] | None = None) -> int:
         """Tokens the chat template turns these messages into (with the answer prefix)."""
+        ...
+
+    def count_text(self, text: str) -> int:
+        """Tokens of plain text (memory budgets); an estimate where there is no tokenizer."""
         ...
 
     def stream_chat(
@@ -84,6 +103,16 @@ class Backend(Protocol):
         """Stream the assistant's reply to ``messages``."""
         ...
 
+    def special_token_rule(self, text: str) -> str | None:
+        """GBNF for the single special token spelled ``text``; None when there is none
+        (always None without ``capabilities.special_tokens``)."""
+        ...
+
+    def warm_prefix(self, messages: Sequence[Message], tools: list[dict] | None = None) -> str:
+        """Make a fixed prefix's KV state current: 'live', 'hit', 'miss' or 'off'
+        (always 'off' without ``capabilities.warm_prefix``)."""
+        ...
+
     def describe(self) -> dict[str, object]:
         """A small JSON-able description (model name/path) for ``--json`` output."""
         ...
@@ -93,7 +122,7 @@ def complete(backend: Backend, messages: Sequence[Message], sampling: Sampling,
              grammar: str | None = None, tools: list[dict] | None = None
              ) -> tuple[str, Usage]:
     """The whole reply at once, with its token counts and timings (for agent steps)."""
-    from .events import Usage
+    from ..events import Usage
 
     started, parts, first = time.perf_counter(), [], None
     prompt = completion = 0

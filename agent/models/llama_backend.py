@@ -5,6 +5,8 @@ formatter llama-cpp-python uses), tokenize them ourselves and drive
 ``Llama.generate``. Owning that loop gives exact prompt and completion token
 counts for context budgeting, a real time-to-first-token, stop strings that
 never leak into a stream, and reuse of the KV cache across chat turns.
+What llama-cpp-python offers only through private attributes (the vocabulary,
+KV state of one sequence) goes through ``_llama_shim``, pinned to its version.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .backend import Chunk, Message, Sampling
-from .errors import ModelError, ModelFileError
+from ..errors import ModelError, ModelFileError
+from ._llama_shim import LlamaInternals
+from .backend import Capabilities, Chunk, Message, Sampling
 from .gguf import check_magic, read_gguf
 from .prefix_cache import PrefixCache, cache_key
 from .stops import StopScanner
@@ -87,8 +90,10 @@ def _llama_class(llama_cpp: Any) -> type:
 
 class LlamaCppBackend:
     name = "llama.cpp"
-    supports_grammar = True
-    renders_tools = True  # tool definitions go through the GGUF chat template
+    # Tool definitions go through the GGUF chat template; the vocabulary names special
+    # tokens; fixed prefixes are warmed even with the disk cache off (then: "off").
+    capabilities = Capabilities(grammar=True, template_tools=True, special_tokens=True,
+                                warm_prefix=True)
 
     def __init__(self, options: LlamaOptions) -> None:
         check_magic(options.model_path)
@@ -114,6 +119,7 @@ class LlamaCppBackend:
                 )
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelFileError(_explain_load_failure(options.model_path)) from exc
+        self._internals = LlamaInternals(llama_cpp, self._llm)
         self._formatter = self._make_formatter()
         self._sha: str | None = None
         self.load_seconds = time.perf_counter() - started
@@ -126,12 +132,12 @@ class LlamaCppBackend:
             raise ModelFileError(
                 f"{self.options.model_path} has no chat template; lamp needs an instruct model"
             )
-        model = self._llm._model
+        text = self._internals.token_text
         eos, bos = self._llm.token_eos(), self._llm.token_bos()
         return Jinja2ChatFormatter(
             template=template,
-            eos_token=model.token_get_text(eos) if eos != -1 else "",
-            bos_token=model.token_get_text(bos) if bos != -1 else "",
+            eos_token=text(eos) if eos != -1 else "",
+            bos_token=text(bos) if bos != -1 else "",
         )
 
     # -- Backend protocol -------------------------------------------------
@@ -156,11 +162,7 @@ class LlamaCppBackend:
         ids = self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
         if len(ids) != 1:
             return None
-        lib = self._lib
-        special = lib.LLAMA_TOKEN_ATTR_CONTROL | lib.LLAMA_TOKEN_ATTR_USER_DEFINED
-        if lib.llama_vocab_get_attr(self._llm._model.vocab, ids[0]) & special:
-            return f"<[{ids[0]}]>"
-        return None
+        return f"<[{ids[0]}]>" if self._internals.is_special(ids[0]) else None
 
     def count_text(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
@@ -193,7 +195,7 @@ class LlamaCppBackend:
         llm.set_seed(seed if seed is not None else int.from_bytes(os.urandom(4), "little"))
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         scanner = StopScanner(tuple(sampling.stop))
-        vocab = llm._model.vocab
+        vocab = self._internals.vocab()
         finish, produced = "length", 0
         try:
             tokens = llm.generate(
@@ -254,8 +256,7 @@ class LlamaCppBackend:
         tokens = self.prefix_tokens(messages, tools)
         if len(tokens) < min_tokens:
             return "off"
-        llm = self._llm
-        if list(llm._input_ids[: len(tokens)]) == tokens and llm.n_tokens >= len(tokens):
+        if self._internals.holds(tokens):
             return "live"
         if self._sha is None:
             self._sha = identify()
@@ -264,38 +265,14 @@ class LlamaCppBackend:
         header = {"model_sha256": sha, "n_ctx": self.context_size,
                   "llama_cpp": self._lib.__version__, "n_tokens": len(tokens)}
         state = cache.load(key, header)
-        if state is not None and self._restore(state, tokens):
+        if state is not None and self._internals.restore(state, tokens):
             return "hit"
-        llm.reset()
-        llm.eval(tokens)
-        saved = self._snapshot()
+        self._llm.reset()
+        self._llm.eval(tokens)
+        saved = self._internals.snapshot()
         if saved is not None:
             cache.save(key, header, saved)
         return "miss"
-
-    def _snapshot(self) -> bytes | None:
-        import ctypes
-
-        ctx = self._llm._ctx.ctx
-        size = self._lib.llama_state_seq_get_size(ctx, 0)
-        buf = (ctypes.c_uint8 * size)()
-        written = self._lib.llama_state_seq_get_data(ctx, buf, size, 0)
-        return bytes(buf[:written]) if written else None
-
-    def _restore(self, state: bytes, tokens: list[int]) -> bool:
-        import ctypes
-
-        llm = self._llm
-        llm.reset()
-        self._llm._ctx.kv_cache_seq_rm(-1, 0, -1)
-        buf = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
-        if not self._lib.llama_state_seq_set_data(llm._ctx.ctx, buf, len(state), 0):
-            llm.reset()
-            return False
-        llm.input_ids[: len(tokens)] = tokens
-        llm.n_tokens = len(tokens)
-        llm._requires_eval = True  # logits are not restored; generate() replays a token
-        return True
 
     def describe(self) -> dict[str, object]:
         return {

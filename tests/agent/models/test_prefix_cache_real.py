@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from lamp.agent.backend import Message, Sampling
-from lamp.agent.llama_backend import LlamaCppBackend, LlamaOptions
+from lamp.agent.models import Message, Sampling
+from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
+from lamp.agent.models.prefix_cache import PrefixCache
 from lamp.agent.pal import pal_messages
-from lamp.agent.prefix_cache import PrefixCache
 
 pytestmark = pytest.mark.integration
 GREEDY = Sampling(temperature=0, max_tokens=48, repeat_penalty=1.0)

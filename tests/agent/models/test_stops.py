@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from lamp.agent.stops import StopScanner
+from lamp.agent.models.stops import StopScanner
 
 
 def feed_all(stops: tuple[str, ...], pieces: list[str]) -> tuple[str, bool]:

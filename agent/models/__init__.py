@@ -1,0 +1,23 @@
+"""The model layer: one protocol with declared capabilities, and the models behind it.
+
+    backend.py        ``Backend`` (stream a reply, count tokens) and its ``Capabilities``;
+                      ``Message``, ``Sampling``, ``Chunk``; ``complete()`` for whole replies
+    llama_backend.py  llama.cpp in process, the default (``_llama_shim.py``: the only use
+                      of llama-cpp-python's private attributes, pinned to its version)
+    http_backend.py   any server that speaks the OpenAI chat API (``_http.py``, ``_sse.py``)
+    scripted.py       a scripted model for tests: enqueue replies, inspect requests
+    gguf.py, model_store.py, prefix_cache.py, stops.py
+                      model files, the default model, saved KV prefixes, stop strings
+
+Nothing here knows about conversations, tools, memory or the CLI; the loops in
+``lamp.agent`` see models only through ``Backend``. The llama.cpp and HTTP
+modules are imported where they are used, so importing this package stays cheap.
+"""
+
+from __future__ import annotations
+
+from .backend import Backend, Capabilities, Chunk, Message, Sampling, complete
+from .scripted import ScriptedBackend
+
+__all__ = ["Backend", "Capabilities", "Chunk", "Message", "Sampling", "ScriptedBackend",
+           "complete"]

@@ -1,0 +1,85 @@
+"""Answering with tools (`lamp ask --tools`, chat's /tools): the decisions around the loop.
+
+The CLI says what the user asked for (a ``ToolsRequest``) and lends what only
+it has: the sandbox, the memory store, a way to ask the person before a tool
+changes things. This module decides the rest: which tools (no memory search
+without a store to search), their shared context, the worked examples that
+suit the step format, the system prompt and the sampling. Then it runs the
+ReAct loop (``react.run_agent``) and hands back its events with what it chose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .demos import demos_for
+from .events import Event
+from .formats import StepFormat, get_format
+from .models import Backend, Sampling
+from .react import AgentConfig, run_agent
+from .sampling import greedy_unless_set
+from .tools import Tool, ToolContext, deny_all, select_tools
+
+__all__ = ["ToolRun", "ToolsRequest", "run_with_tools"]
+
+
+@dataclass(frozen=True)
+class ToolsRequest:
+    """What the user asked for: tools by name, the step format, the step limit."""
+
+    tools: str = "default"  # "default" or a comma-separated list of names
+    allow: tuple[str, ...] = ()  # tools that are off by default, enabled by the user
+    max_steps: int = 6
+    tool_format: str = "native"
+    system: str = ""  # a system prompt the user chose; empty: the agent's own
+
+    def tool_names(self) -> list[str] | None:
+        """The names asked for; None means every tool that is on by default."""
+        names = [n.strip() for n in self.tools.split(",") if n.strip()]
+        return None if names in ([], ["default"]) else names
+
+    def check(self) -> None:
+        """Reject an unknown format or tool (UsageError) before anything slow is loaded."""
+        get_format(self.tool_format)
+        select_tools(self.tool_names(), allow=self.allow)
+
+
+@dataclass
+class ToolRun:
+    """A started run: the tools and format chosen (for ``--json``), and the loop's events."""
+
+    tools: list[Tool]
+    fmt: StepFormat
+    events: Iterator[Event]
+
+
+def run_with_tools(backend: Backend, question: str, request: ToolsRequest, sampling: Sampling,
+                   *, chosen: Collection[str] = (), sandbox: Any = None,
+                   memory_store: Any = None,
+                   approve: Callable[[Tool, dict[str, Any]], bool] = deny_all,
+                   cwd: Path | None = None) -> ToolRun:
+    """Answer ``question`` with the ReAct agent; nothing runs until ``events`` is consumed.
+
+    ``chosen`` names the settings the user chose (a chosen temperature is kept, else
+    steps are greedy). ``memory_store`` is a ``lamp.memory.MemoryStore`` for the
+    search_memory tool; without one that tool is left out of the default set.
+    """
+    from .tools.builtins import store_searcher
+
+    fmt = get_format(request.tool_format)
+    names = request.tool_names()
+    tools = select_tools(names, allow=request.allow)
+    if names is None and memory_store is None:
+        tools = [t for t in tools if t.name != "search_memory"]  # nothing to search
+    search = store_searcher(memory_store) if memory_store is not None else None
+    ctx = ToolContext(cwd=cwd if cwd is not None else Path.cwd(), sandbox=sandbox,
+                      search_memory=search, approve=approve)
+    config = AgentConfig(max_steps=request.max_steps, system=request.system or AgentConfig.system,
+                         demos=demos_for((t.name for t in tools), fmt.name),
+                         direct_system=request.system or AgentConfig.direct_system)
+    events = run_agent(backend, question, tools, ctx, fmt, greedy_unless_set(sampling, chosen),
+                       config)
+    return ToolRun(tools, fmt, events)

@@ -1,0 +1,33 @@
+"""One family of renderers for every command that answers (ask, chat, pal, tool runs).
+
+    RichRenderer   a terminal: live Markdown, tool steps in panels      (terminal.py)
+    PlainRenderer  a pipe: plain text, no escape codes                  (plain.py)
+    JsonRenderer   --json: one JSON object at the end                   (structured.py)
+
+Each consumes the agent's typed events (lamp.agent.events) and returns a
+``RenderResult``; renderers only render, the agent never prints. Shared rules
+(notices, warnings, ``print_json`` for every --json object) live in ``_base.py``;
+error lines and exit codes in cli/errors.py.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ._base import Renderer, RenderResult, print_json, warn
+from .plain import PlainRenderer
+from .structured import JsonRenderer
+from .terminal import RichRenderer
+
+__all__ = ["JsonRenderer", "PlainRenderer", "RenderResult", "Renderer", "RichRenderer",
+           "print_json", "renderer_for", "warn"]
+
+
+def renderer_for(*, json_out: bool = False, quiet: bool = False, verbose: bool = False,
+                 stream: bool = True, said: set[str] | None = None) -> Renderer:
+    """JSON when asked, Rich on a terminal, plain text otherwise."""
+    shared = set() if said is None else said
+    if json_out:
+        return JsonRenderer(quiet=quiet, verbose=verbose, said=shared)
+    kind = RichRenderer if sys.stdout.isatty() else PlainRenderer
+    return kind(quiet=quiet, verbose=verbose, stream=stream, said=shared)

@@ -1,0 +1,86 @@
+"""Rich on a terminal: a conversation as live Markdown, a tool run as its steps, then the answer.
+
+A conversation shows a spinner until the first token, then re-renders the
+Markdown as it grows (Rich ``Live``). A tool run shows each step as it happens
+(thought dimmed, action and observation in panels, long observations collapsed
+unless ``--verbose``) with no ``Live``: a tool that asks for approval writes to
+the terminal too. Rich is imported only here, so piped calls never pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from lamp.agent.events import Event, Observation, TextDelta, ToolCall
+
+from ._base import Renderer, RenderResult
+
+__all__ = ["RichRenderer"]
+
+
+@dataclass
+class RichRenderer(Renderer):
+    console: Any = None  # rich.console.Console; a new one on stdout if None
+
+    def _console(self) -> Any:
+        if self.console is None:
+            from rich.console import Console
+
+            self.console = Console()
+        return self.console
+
+    def render(self, events: Iterable[Event]) -> RenderResult:
+        if not self.stream:
+            return self._steps(events)
+        from rich.live import Live
+        from rich.markdown import Markdown
+        from rich.spinner import Spinner
+
+        result, text = RenderResult(), ""
+        self.result = result
+        waiting = Spinner("dots", text="thinking…", style="dim") if not self.quiet else ""
+        with Live(waiting, console=self._console(), refresh_per_second=8,
+                  transient=False) as live:
+            for event in events:
+                self.absorb(event, result)
+                if isinstance(event, TextDelta):
+                    text += event.text
+                    live.update(Markdown(text))
+            live.update(Markdown(text) if text else "")
+        return result
+
+    def _steps(self, events: Iterable[Event]) -> RenderResult:
+        result = self.result = RenderResult()
+        for event in events:
+            self.absorb(event, result)
+            if isinstance(event, (ToolCall, Observation)) and not self.quiet:
+                _show_step(self._console(), event, self.verbose)
+        return result
+
+    def finish(self, answer: str) -> None:
+        from rich.markdown import Markdown
+
+        self._console().print(Markdown(answer))
+
+
+def _show_step(console: Any, event: ToolCall | Observation, verbose: bool) -> None:
+    from rich.panel import Panel
+    from rich.text import Text
+
+    if isinstance(event, ToolCall):
+        if event.thought:
+            console.print(Text(event.thought, style="dim italic"))
+        body = json.dumps(event.input, ensure_ascii=False, indent=None if not verbose else 2)
+        console.print(Panel(Text(body), title=f"action: {event.tool}", title_align="left",
+                            border_style="cyan", expand=False))
+        return
+    lines = event.output.splitlines() or [""]
+    shown = lines if verbose or len(lines) <= 6 else [*lines[:6],
+                                                      f"… {len(lines) - 6} more lines "
+                                                      "(--verbose shows all)"]
+    console.print(Panel(Text("\n".join(shown)), title=f"observation ({event.seconds:.2f}s)",
+                        title_align="left", expand=False,
+                        border_style="red" if event.is_error else "green"))

@@ -1,0 +1,64 @@
+"""The decisions around the ReAct loop: tools, context, demos, system prompt, sampling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lamp.agent.errors import UsageError
+from lamp.agent.events import FinalAnswer, Observation
+from lamp.agent.models import Sampling, ScriptedBackend
+from lamp.agent.react import DEFAULT_SYSTEM
+from lamp.agent.sampling import greedy_unless_set
+from lamp.agent.tool_agent import ToolsRequest, run_with_tools
+
+CALL = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "6*7"}}\n</tool_call>'
+
+
+def test_request_names_and_checks() -> None:
+    assert ToolsRequest().tool_names() is None
+    assert ToolsRequest(tools=" default ").tool_names() is None
+    assert ToolsRequest(tools="python, calculator").tool_names() == ["python", "calculator"]
+    ToolsRequest(tools="calculator").check()
+    with pytest.raises(UsageError, match="teleport"):
+        ToolsRequest(tools="teleport").check()
+    with pytest.raises(UsageError, match="tool format"):
+        ToolsRequest(tool_format="xml").check()
+
+
+def test_default_tools_leave_out_memory_search_without_a_store() -> None:
+    run = run_with_tools(ScriptedBackend(), "q", ToolsRequest(), Sampling())
+    names = [t.name for t in run.tools]
+    assert "search_memory" not in names and "calculator" in names
+    run = run_with_tools(ScriptedBackend(), "q", ToolsRequest(), Sampling(),
+                         memory_store=object())
+    assert "search_memory" in [t.name for t in run.tools]
+
+
+def test_a_run_is_greedy_with_demos_and_the_agents_prompt(tmp_path: Path) -> None:
+    model = ScriptedBackend().enqueue("tool", CALL, "42")  # the router's word, then steps
+    run = run_with_tools(model, "6*7?", ToolsRequest(tools="calculator"),
+                         Sampling(temperature=0.7), cwd=tmp_path)
+    events = list(run.events)
+    assert next(e for e in events if isinstance(e, Observation)).output == "42"
+    assert next(e for e in events if isinstance(e, FinalAnswer)).text == "42"
+    messages, sampling, _ = model.requests[1]
+    assert sampling.temperature == 0.0
+    assert messages[0].content.startswith(DEFAULT_SYSTEM)
+    assert "18% of 2,450" in messages[1].content  # the calculator demo
+    assert run.fmt.name == "native"
+
+
+def test_the_users_temperature_and_system_prompt_win() -> None:
+    model = ScriptedBackend().enqueue("tool", "42")
+    run = run_with_tools(model, "q", ToolsRequest(tools="calculator", system="Be brief."),
+                         Sampling(temperature=0.4), chosen={"temperature"})
+    list(run.events)
+    messages, sampling, _ = model.requests[1]
+    assert sampling.temperature == 0.4 and messages[0].content.startswith("Be brief.")
+
+
+def test_greedy_unless_set() -> None:
+    assert greedy_unless_set(Sampling(temperature=0.7), ()).temperature == 0.0
+    assert greedy_unless_set(Sampling(temperature=0.7), {"temperature"}).temperature == 0.7
