@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -448,6 +449,8 @@ def test_cli_usage_errors_exit_2(monkeypatch: pytest.MonkeyPatch,
 
 
 # -- integration: the real `python -m llama_cpp.server` on loopback -------
+SERVER_SITE = Path(__file__).with_name("server_site")  # AMX-safe Llama for the stock server
+
 @dataclass
 class LlamaServer:
     """llama-cpp-python's server with the default model; restarted if a test stopped it."""
@@ -475,7 +478,9 @@ class LlamaServer:
                  # One thread: the tests share a small CI machine, and spinning
                  # llama.cpp threads on oversubscribed cores run 10x slower.
                  "--n_threads", "1", "--n_threads_batch", "1", "--verbose", "false"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                    filter(None, [str(SERVER_SITE), os.environ.get("PYTHONPATH")]))})
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
