@@ -197,40 +197,18 @@ class ReactFormat:
 FOLLOW_UP = "\n(If this answers the question, give the final answer now.)"
 
 
-RESPOND = ToolSpec(
-    "respond",
-    "Answer the user directly, in your own words. Use this when the question needs no "
-    "other function: facts you know, explanations, writing, translation.",
-    {"type": "object", "properties": {"answer": {"type": "string"}},
-     "required": ["answer"], "additionalProperties": False})
-
-
 class NativeFormat:
     """The tool-call format Qwen2.5 (and other Hermes-style models) learned in training:
     tools listed as JSON in <tools>, calls as <tool_call>{...}</tool_call>, results in
-    <tool_response>.
-
-    ``respond``: offer answering as one more function. A small model shown a list of
-    functions leans towards calling one, even for "What is the capital of France?"
-    (measured: the calculator called with "Paris"); a ``respond`` function turns that
-    lean into a direct answer. Its call parses as a final answer, never runs a tool.
-    """
+    <tool_response>."""
 
     name = "native"
-
-    def __init__(self, respond: bool = True) -> None:
-        self.respond = respond
-
-    def _offered(self, tools: list[ToolSpec]) -> list[ToolSpec]:
-        if not self.respond or not tools or any(t.name == RESPOND.name for t in tools):
-            return tools
-        return [*tools, RESPOND]
 
     def template_tools(self, tools: list[ToolSpec]) -> list[dict[str, Any]] | None:
         """Tool definitions for the model's own chat template, in the OpenAI shape."""
         return [{"type": "function", "function": {
             "name": t.name, "description": t.description,
-            "parameters": _compact_schema(t.schema)}} for t in self._offered(tools)] or None
+            "parameters": _compact_schema(t.schema)}} for t in tools] or None
 
     def messages(self, system: str, tools: list[ToolSpec], question: str,
                  steps: list[Step], template_tools: bool = False,
@@ -283,8 +261,7 @@ class NativeFormat:
         # format often drop the tags, and the object alone is unambiguous. Qwen's vocabulary
         # has one special token per tag; a grammar that spells the tag as text forbids the
         # very token the model learned to write, so the tags use the token where there is one.
-        body = _args_alternatives(b, self._offered(tools), '{"name": "', '", "arguments": ',
-                                  "}")
+        body = _args_alternatives(b, tools, '{"name": "', '", "arguments": ', "}")
         open_tag, close_tag = ((special(tag) if special else None) or literal(tag)
                                for tag in ("<tool_call>", "</tool_call>"))
         b.add("tagged", f'{open_tag} "\\n" {body} "\\n" {close_tag}')
@@ -301,10 +278,6 @@ class NativeFormat:
             return None
         if not isinstance(call, dict) or not isinstance(call.get("arguments"), dict):
             return None
-        if self.respond and call.get("name") == RESPOND.name and set(call["arguments"]) == {
-                "answer"}:
-            answer = call["arguments"].get("answer")
-            return Final(answer.strip()) if isinstance(answer, str) and answer.strip() else None
         return Action(str(call.get("name", "")), call["arguments"])
 
 

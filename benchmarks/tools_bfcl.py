@@ -2,8 +2,9 @@
 
     python benchmarks/tools_bfcl.py --data ../shared/bench-data/bfcl --limit 40
 
-Each case is one agent step generated exactly as `lamp ask --tools` does it
-(same format code, same grammar, greedy), then scored by AST match. Prints a
+Each case is the router's decision and one agent step generated exactly as
+`lamp ask --tools` does them (same router, format code and grammar, greedy), then
+scored by AST match; `--no-route` measures without the router (as before issue 11). Prints a
 line per case and a final JSON summary: accuracy per category and format, and
 the rate of malformed steps (target 0%: the grammar should make them impossible).
 """
@@ -18,11 +19,12 @@ from pathlib import Path
 
 from bfcl_common import score_call, to_json_schema
 
-from lamp.agent.formats import Action, Final, NativeFormat, ToolSpec, get_format
+from lamp.agent.formats import Action, Final, ToolSpec, get_format
 from lamp.agent.models import Sampling
 from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
 from lamp.agent.models.model_store import ensure_default_model
 from lamp.agent.react import DEFAULT_SYSTEM
+from lamp.agent.route import needs_tool
 from lamp.cli import paths
 
 CATEGORIES = ("simple_python", "multiple", "irrelevance")
@@ -35,20 +37,19 @@ def main() -> None:
     ap.add_argument("--formats", default="react,native")
     ap.add_argument("--categories", default=",".join(CATEGORIES))
     ap.add_argument("--model", default="")
-    ap.add_argument("--no-respond", action="store_true",
-                    help="native format without the `respond` function (as before issue 11)")
+    ap.add_argument("--no-route", action="store_true",
+                    help="no router before the step (as before issue 11)")
     args = ap.parse_args()
 
     model = Path(args.model) if args.model else ensure_default_model(paths.models_dir())
     backend = LlamaCppBackend(LlamaOptions(model, n_ctx=4096))
-    print(f"model {model.name}, respond {'off' if args.no_respond else 'on'}", flush=True)
+    print(f"model {model.name}, router {'off' if args.no_route else 'on'}", flush=True)
     sampling = Sampling(temperature=0, max_tokens=384, repeat_penalty=1.0)
     results: dict[str, dict[str, list[bool]]] = {}
     malformed: dict[str, int] = {}
     seconds: dict[str, list[float]] = {}
     for fmt_name in args.formats.split(","):
-        fmt = NativeFormat(respond=False) if fmt_name == "native" and args.no_respond else (
-            get_format(fmt_name))
+        fmt = get_format(fmt_name)
         results[fmt_name], malformed[fmt_name], seconds[fmt_name] = {}, 0, []
         for category in args.categories.split(","):
             lines = (args.data / f"{category}.jsonl").read_text().splitlines()
@@ -64,11 +65,15 @@ def main() -> None:
                              else None)
                 messages = fmt.messages(DEFAULT_SYSTEM, specs, question, [], tool_defs is not None)
                 started = time.perf_counter()
-                text = "".join(c.text for c in backend.stream_chat(
-                    messages, sampling, fmt.grammar(specs, special=backend.special_token_rule),
-                    tool_defs))
+                # As lamp's loop does: the router first; "direct" means no call at all.
+                if args.no_route or needs_tool(backend, question, specs, sampling).tool:
+                    text = "".join(c.text for c in backend.stream_chat(
+                        messages, sampling,
+                        fmt.grammar(specs, special=backend.special_token_rule), tool_defs))
+                    parsed = fmt.parse(text)
+                else:
+                    parsed = Final("(routed: no tool needed)")
                 seconds[fmt_name].append(time.perf_counter() - started)
-                parsed = fmt.parse(text)
                 if parsed is None:
                     malformed[fmt_name] += 1
                 call = (parsed.tool, parsed.args) if isinstance(parsed, Action) else None

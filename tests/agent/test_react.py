@@ -10,7 +10,7 @@ import pytest
 
 from lamp.agent.errors import StepLimitReached
 from lamp.agent.events import FinalAnswer, Notice, Observation, ToolCall
-from lamp.agent.formats import Action, Demo, Final, NativeFormat, ReactFormat, ToolSpec
+from lamp.agent.formats import Action, Demo, NativeFormat, ReactFormat, ToolSpec
 from lamp.agent.models import Sampling, ScriptedBackend
 from lamp.agent.react import AgentConfig, run_agent
 from lamp.agent.tools import Tool, ToolContext, select_tools
@@ -240,37 +240,6 @@ def test_tool_notices_reach_the_person_once_and_never_the_model() -> None:
     assert warnings == ["this machine is weaker than asked"]
     assert [e.output for e in events if isinstance(e, Observation)] == ["2", "4"]
     assert all("weaker" not in m.content for m in backend.requests[-1][0])
-
-
-def test_native_offers_respond_as_a_function_that_parses_as_the_answer() -> None:
-    specs = [ToolSpec("calculator", "math", {"type": "object", "properties": {}})]
-    fmt = NativeFormat()
-    assert [d["function"]["name"] for d in fmt.template_tools(specs)] == ["calculator",
-                                                                          "respond"]
-    assert "respond" in fmt.grammar(specs)
-    call = '<tool_call>\n{"name": "respond", "arguments": {"answer": " Paris "}}\n</tool_call>'
-    assert fmt.parse(call) == Final("Paris")
-    assert fmt.parse('{"name": "respond", "arguments": {"answer": ""}}') is None
-    assert NativeFormat(respond=False).template_tools(specs)[-1]["function"]["name"] == (
-        "calculator")
-    assert NativeFormat(respond=False).parse(call) == Action("respond", {"answer": " Paris "})
-
-
-def test_a_real_tool_named_respond_is_not_shadowed() -> None:
-    spec = ToolSpec("respond", "post a reply", {"type": "object", "properties": {
-        "to": {"type": "string"}, "answer": {"type": "string"}}})
-    fmt = NativeFormat()
-    assert [d["function"]["name"] for d in fmt.template_tools([spec])] == ["respond"]
-    call = '{"name": "respond", "arguments": {"to": "bob", "answer": "hi"}}'
-    assert fmt.parse(call) == Action("respond", {"to": "bob", "answer": "hi"})
-
-
-def test_respond_call_ends_the_run_without_running_a_tool() -> None:
-    backend = ScriptedBackend().enqueue(
-        '<tool_call>\n{"name": "respond", "arguments": {"answer": "Paris"}}\n</tool_call>')
-    events = run(backend, select_tools(["calculator"]), fmt=NativeFormat())
-    assert not any(isinstance(e, (ToolCall, Observation)) for e in events)
-    assert next(e for e in events if isinstance(e, FinalAnswer)).text == "Paris"
 
 
 def test_a_question_routed_direct_is_answered_without_the_tool_loop() -> None:

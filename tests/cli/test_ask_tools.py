@@ -72,3 +72,19 @@ def test_shell_asks_on_a_real_terminal(default_model: Path, tmp_path: Path, answ
     finally:
         child.close(force=True)
     assert (tmp_path / "approved_marker").exists() is ran
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("question, expected", [
+    ("What is the capital of France?", "Paris"),
+    ("Who wrote the play Hamlet?", "Shakespeare"),
+])
+def test_a_plain_question_with_tools_on_gets_a_plain_answer(
+        run_lamp, default_model: Path, question: str, expected: str) -> None:
+    proc = run_lamp("ask", "--no-memory", "--tools", "default", "--json", question)
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert expected in payload["answer"]
+    errors = [s["observation"] for s in payload["steps"] if s.get("is_error")]
+    assert not any(e.splitlines()[0] in payload["answer"] for e in errors if e)
+    assert "Error" not in payload["answer"]
