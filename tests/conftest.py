@@ -25,8 +25,11 @@ def lamp_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     home = tmp_path_factory.mktemp("lamp-home")
     monkeypatch.setenv("LAMP_HOME", str(home))
     monkeypatch.setenv("LAMP_MODELS_DIR", str(_REAL_MODELS_DIR))
+    # LAMP_SANDBOX_BWRAP describes the machine (CI hides bubblewrap with it), not the
+    # user's settings: it stays.
     for key in list(os.environ):
-        if key.startswith("LAMP_") and key not in {"LAMP_HOME", "LAMP_MODELS_DIR"}:
+        if key.startswith("LAMP_") and key not in {"LAMP_HOME", "LAMP_MODELS_DIR",
+                                                   "LAMP_SANDBOX_BWRAP"}:
             monkeypatch.delenv(key)
     return home
 

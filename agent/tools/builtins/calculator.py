@@ -34,13 +34,13 @@ class CalculatorTool(Tool):
     name = "calculator"
     description = ("Exact arithmetic on one expression: + - * / // % ** and parentheses; "
                    "functions sqrt, abs, round, floor, ceil, min, max, factorial, gcd; "
-                   "constants pi and e. Whole numbers stay exact at any size. "
-                   "Example: 123456789 * 987654321")
+                   "constants pi and e. Whole numbers stay exact at any size.")
     input_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
         "properties": {
             "expression": {"type": "string",
-                           "description": "The arithmetic expression, e.g. (3 + 4) * 2 ** 10"},
+                           "description": "The arithmetic expression, written with the "
+                                          "numbers the question gives"},
         },
         "required": ["expression"],
         "additionalProperties": False,

@@ -13,6 +13,7 @@ there. In "direct" mode the resolve URL serves the bytes itself, like a mirror.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import socket
 import subprocess
@@ -37,7 +38,9 @@ PAYLOAD = b"GGUF" + b"".join(hashlib.sha256(i.to_bytes(4, "big")).digest()
                              for i in range(300 * 1024 // 32))
 SHA256 = hashlib.sha256(PAYLOAD).hexdigest()
 GIT_OID = hashlib.sha1(b"blob %d\0" % len(PAYLOAD) + PAYLOAD).hexdigest()
-POINTER_OID = hashlib.sha1(b"version https://git-lfs.github.com/spec/v1\n" + SHA256.encode()).hexdigest()
+POINTER = b"version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %d\n" % (
+    SHA256.encode(), len(PAYLOAD))
+POINTER_OID = hashlib.sha1(b"blob %d\0" % len(POINTER) + POINTER).hexdigest()
 
 
 @dataclass
@@ -168,7 +171,7 @@ def hub(request: pytest.FixtureRequest) -> Iterator[FakeHub]:
     for role in ("hub", "cdn"):
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state, role))
         server.daemon_threads = True
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
         thread.start()
         servers.append((server, thread))
         url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -430,3 +433,42 @@ def test_a_server_that_is_not_a_hub_is_named(hub: FakeHub, tmp_path: Path) -> No
     with pytest.raises(ModelError, match="X-Repo-Commit") as info:
         pull_from_hub(REF, tmp_path, endpoint=hub.cdn_url)
     _one_line(info.value)
+
+
+# --- the CLI: lamp models pull / list / use, and --model with a pulled name ---------------
+
+
+def test_cli_pull_records_the_model_for_list_use_and_resolve(
+        hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from lamp.agent.models.model_store import resolve_model
+    from lamp.cli.models import app
+
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("LAMP_MODELS_DIR", str(tmp_path))
+    runner = CliRunner()
+    pulled = runner.invoke(app, ["pull", REF])
+    assert pulled.exit_code == 0, pulled.output
+    path = tmp_path / "tiny-q4_k_m.gguf"
+    assert pulled.stdout.strip() == str(path) and path.read_bytes() == PAYLOAD
+    listed = runner.invoke(app, ["list", "--json"])
+    row = next(r for r in json.loads(listed.stdout) if r["name"] == REF)
+    assert (row["kind"], row["sha256"], row["file"]) == ("pulled", SHA256, str(path))
+    assert resolve_model(REF, tmp_path) == path
+    used = runner.invoke(app, ["use", REF])
+    assert used.exit_code == 0, used.output
+    listed = json.loads(runner.invoke(app, ["list", "--json"]).stdout)
+    assert [r["name"] for r in listed if r["default"]] == [REF]
+
+
+def test_cli_pull_of_a_lying_hub_exits_2_with_one_line(
+        hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hub.advertised_sha256 = "0" * 64
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("LAMP_MODELS_DIR", str(tmp_path))
+    proc = subprocess.run([sys.executable, "-m", "lamp.cli", "models", "pull", REF],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("lamp: error:")
+    assert "SHA-256" in proc.stderr and not (tmp_path / "tiny-q4_k_m.gguf").exists()
