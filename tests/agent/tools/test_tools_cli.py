@@ -38,7 +38,8 @@ def test_list_json_has_schemas_and_origins(plugins: Path) -> None:
         "input_schema": {"type": "object",
                          "properties": {"expression": {
                              "type": "string",
-                             "description": "The arithmetic expression, e.g. (3 + 4) * 2 ** 10"}},
+                             "description": "The arithmetic expression, written with the "
+                                            "numbers the question gives"}},
                          "required": ["expression"], "additionalProperties": False}}
     assert rows["shell"]["needs_approval"] and not rows["shell"]["enabled_by_default"]
     assert rows["weather"]["origin"] == "plugin"
