@@ -204,7 +204,11 @@ def _ungrounded(record: list[StepRecord], answer: str) -> str | None:
     tried = [e for e in record if e.kind in ("action", "repeat")]  # not lamp's own notes
     if tried and all(e.is_error for e in tried):
         return "every tool call failed"
-    if any(_echoes(answer, e.observation) for e in record if e.is_error):
+    # Error observations, and the "error: ..." lines a working tool reports about a failed
+    # program (the python tool's observation of a crash is not itself an error).
+    errors = [e.observation for e in record if e.is_error] + [
+        line for e in record for line in e.observation.splitlines() if line.startswith("error:")]
+    if any(_echoes(answer, error) for error in errors):
         return "the answer repeated a tool error"
     return None
 

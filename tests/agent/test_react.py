@@ -261,3 +261,23 @@ def test_a_question_routed_to_tools_runs_the_loop() -> None:
     events = run(backend, select_tools(["calculator"]), fmt=NativeFormat(), route=True)
     assert next(e for e in events if isinstance(e, FinalAnswer)).text == "42"
     assert [e.output for e in events if isinstance(e, Observation)] == ["42"]
+
+
+class Crashing(Tool):
+    name = "crashing"
+    description = "Runs, and reports that the program it ran failed."
+    input_schema: ClassVar[dict[str, Any]] = {"type": "object", "properties": {},
+                                              "additionalProperties": False}
+
+    def run(self, args: dict[str, Any], ctx: ToolContext) -> str:
+        return "error: the program exited with status 1\nstderr:\nNameError: x"
+
+
+def test_an_answer_that_repeats_a_failed_programs_report_is_replaced() -> None:
+    backend = ScriptedBackend().enqueue(
+        react_step("crashing", {}), final("error: the program exited with status 1"),
+        "I could not compute it.")
+    events = run(backend, [Crashing()])
+    answer = next(e for e in events if isinstance(e, FinalAnswer))
+    assert answer.text == "I could not compute it."
+    assert answer.steps[-1]["reason"] == "the answer repeated a tool error"
