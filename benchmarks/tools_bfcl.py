@@ -65,11 +65,14 @@ def main() -> None:
                              else None)
                 messages = fmt.messages(DEFAULT_SYSTEM, specs, question, [], tool_defs is not None)
                 started = time.perf_counter()
-                # As lamp's loop does: the router first; "direct" means no call at all.
-                if args.no_route or needs_tool(backend, question, specs, sampling).tool:
+                # As lamp's loop does: the router first; "direct" means no call at all, and
+                # after "tool" the first step must call one.
+                routed = not args.no_route
+                if not routed or needs_tool(backend, question, specs, sampling).tool:
                     text = "".join(c.text for c in backend.stream_chat(
                         messages, sampling,
-                        fmt.grammar(specs, special=backend.special_token_rule), tool_defs))
+                        fmt.grammar(specs, special=backend.special_token_rule,
+                                    call_only=routed), tool_defs))
                     parsed = fmt.parse(text)
                 else:
                     parsed = Final("(routed: no tool needed)")
