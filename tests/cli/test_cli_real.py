@@ -79,8 +79,9 @@ def test_verbose_shows_the_traceback_on_error(run_lamp) -> None:
 
 def test_models_info_and_path(run_lamp, default_model: Path) -> None:
     info = json.loads(run_lamp("models", "info", "--json").stdout)
-    assert info["sha256"] == "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
-    assert info["size"] == 491_400_064 and info["architecture"] == "qwen2"
+    assert info["sha256"] == "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+    assert info["size"] == 1_117_320_768 and info["architecture"] == "qwen2"
+    assert info["default_model"] is True
     assert info["context_length"] == 32768 and info["chat_template"] is True
     assert isinstance(info["gpu_offload_supported"], bool)
     assert run_lamp("models", "path").stdout.decode().strip() == str(default_model)
