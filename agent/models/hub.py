@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError, ModelFileError, UsageError
+from .model_store import exclusive_lock
 
 __all__ = ["HubRef", "PulledModel", "parse_hub_ref", "pull_from_hub"]
 
@@ -172,7 +173,7 @@ def pull_from_hub(
     target = models_dir / ref.local_name
     result = PulledModel(name=ref.spec, path=target, size=size or 0, sha256=sha256, url=url,
                          revision=ref.revision, commit=meta.commit_hash)
-    with _exclusive(models_dir / _LOCK_FILE):
+    with exclusive_lock(models_dir / _LOCK_FILE):
         if _already_there(target, size, sha256):
             have = target.stat().st_size
             _report(progress, have, have)
@@ -302,22 +303,6 @@ def _progress_bar(progress: Progress | None, size: int | None) -> type:
             _report(progress, min(self.n, total) if total else self.n, total)
 
     return _Bar
-
-
-@contextlib.contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    """One pull per models dir at a time: they share the download cache."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - non-POSIX
-        yield
-        return
-    with lock_path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager

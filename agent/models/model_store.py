@@ -19,15 +19,15 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 
 from ..errors import ModelFileError
 from .catalog import DEFAULT_PRESET, PRESETS, Preset
 
-__all__ = ["DEFAULT_MODEL", "DefaultModel", "ensure_default_model", "locate_parts",
-           "model_sha256", "resolve_model"]
+__all__ = ["DEFAULT_MODEL", "DefaultModel", "ensure_default_model", "exclusive_lock",
+           "locate_parts", "model_sha256", "resolve_model"]
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 
@@ -128,8 +128,9 @@ def _assemble(target: Path, model: DefaultModel, progress: Progress | None) -> N
 
 
 @contextlib.contextmanager
-def _exclusive(lock_path: Path):
-    """One assembler at a time; others wait and then find the finished file."""
+def exclusive_lock(lock_path: Path) -> Iterator[None]:
+    """One writer of a models dir at a time (an assembly, a pull); others wait, then find
+    the finished file."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - non-POSIX
@@ -159,7 +160,7 @@ def ensure_default_model(
     if target.is_file() and _stamp_matches(target, model):
         return target
     models_dir.mkdir(parents=True, exist_ok=True)
-    with _exclusive(models_dir / ".assemble.lock"):
+    with exclusive_lock(models_dir / ".assemble.lock"):
         if target.is_file() and _stamp_matches(target, model):
             return target  # another process finished while we waited
         if target.is_file():
