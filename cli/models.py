@@ -107,8 +107,12 @@ def use(name: Annotated[str, typer.Argument(help="A preset or pulled model name,
     from . import paths
     from .config import set_config_value
 
-    if not (name.startswith("hf:") or _is_preset(name)):
-        resolve_model(name, paths.models_dir())  # a path must exist; unknown names exit 2
+    if not _is_preset(name):  # a pulled name must have been pulled, a path must exist
+        found = resolve_model(name, paths.models_dir())
+        if not found.is_file():
+            from lamp.agent.errors import UsageError
+
+            raise UsageError(f"no model file at {found}")
     set_config_value(paths.config_file(), "model", name)
     typer.echo(f"default model: {name} (in {paths.config_file()})")
 

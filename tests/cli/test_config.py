@@ -107,3 +107,16 @@ def test_model_names_resolve_or_exit_2(tmp_path) -> None:
         resolve_model("hf:a/b/c.gguf", tmp_path)
     # A path passes through to the loader, which names a missing file itself.
     assert str(resolve_model("some/dir/file.gguf", tmp_path)) == "some/dir/file.gguf"
+
+
+def test_models_use_writes_the_config_and_refuses_unknown_models(run_lamp, tmp_path) -> None:
+    from lamp.cli import paths
+    from lamp.cli.config import load_settings
+
+    done = run_lamp("models", "use", "qwen2.5-coder-0.5b")
+    assert done.returncode == 0 and load_settings().model == "qwen2.5-coder-0.5b"
+    for bad in ("hf:someone/repo/never-pulled.gguf", str(tmp_path / "missing.gguf"), "qwen-9000"):
+        refused = run_lamp("models", "use", bad)
+        assert refused.returncode == 2 and refused.stdout == b"", bad
+        assert refused.stderr.count(b"\n") == 1 and refused.stderr.startswith(b"lamp: error:")
+    assert paths.config_file().read_text() == 'model = "qwen2.5-coder-0.5b"\n'
