@@ -111,10 +111,13 @@ class Watch:
 
     def _disk_verdict(self) -> str | None:
         used, entries = disk_usage(self.workdir, self.max_entries + 1)
-        if used > self.disk_limit:
-            return "disk quota"
+        # The count first: it is exact, while the blocks of many small files depend on the
+        # filesystem (some preallocate for files being written), so with both over their
+        # limits the count names the cause the same way everywhere.
         if entries > self.max_entries:
             return "too many files"
+        if used > self.disk_limit:
+            return "disk quota"
         return None
 
     def _kill(self, proc: subprocess.Popen[bytes], uid: int | None, reason: str) -> None:
