@@ -102,12 +102,13 @@ def list_models(json_out: JsonOpt = False) -> None:
 def use(name: Annotated[str, typer.Argument(help="A preset or pulled model name, or a "
                                             "GGUF path.", show_default=False)]) -> None:
     """Make NAME the default model: writes `model = "NAME"` into the config file."""
+    from lamp.agent.models.catalog import find_preset
     from lamp.agent.models.model_store import resolve_model
 
     from . import paths
     from .config import set_config_value
 
-    if not _is_preset(name):  # a pulled name must have been pulled, a path must exist
+    if find_preset(name) is None:  # a pulled name must have been pulled, a path must exist
         found = resolve_model(name, paths.models_dir())
         if not found.is_file():
             from lamp.agent.errors import UsageError
@@ -115,12 +116,6 @@ def use(name: Annotated[str, typer.Argument(help="A preset or pulled model name,
             raise UsageError(f"no model file at {found}")
     set_config_value(paths.config_file(), "model", name)
     typer.echo(f"default model: {name} (in {paths.config_file()})")
-
-
-def _is_preset(name: str) -> bool:
-    from lamp.agent.models.catalog import find_preset
-
-    return find_preset(name) is not None
 
 
 @app.command()
