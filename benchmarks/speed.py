@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from lamp.agent.models.cores import usable_cores
+
 BARE = r"""
 import json, sys, time
 from llama_cpp import Llama
@@ -156,7 +158,7 @@ def main() -> None:
             [*lamp_cmd(), "models", "path"], capture_output=True, text=True, check=True
         ).stdout.strip()
     )
-    threads = os.cpu_count() or 1
+    threads = usable_cores()
     system = "You are lamp, a helpful assistant running locally. Answer clearly and concisely."
     # --no-memory: the bare script keeps no session memory either
     # (benchmarks/memory_oneshot.py measures what memory adds).

@@ -16,6 +16,7 @@ from typing import Any
 
 from lamp.agent.conversation import ASSISTANT_SYSTEM
 from lamp.agent.errors import UsageError
+from lamp.agent.models.cores import usable_cores
 
 from . import paths
 
@@ -58,7 +59,7 @@ class Settings:
         return [f.name for f in fields(cls) if f.name != "sources"]
 
     def effective_threads(self) -> int:
-        return self.threads if self.threads > 0 else (os.cpu_count() or 1)
+        return self.threads if self.threads > 0 else usable_cores()
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.keys()}

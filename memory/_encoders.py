@@ -117,7 +117,8 @@ class Encoder(Protocol):
 
 
 def _threads() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(4, usable or 1))
 
 
 class MiniLMEncoder:

@@ -23,6 +23,7 @@ from typing import Any
 from ..errors import ModelError, ModelFileError
 from ._llama_shim import LlamaInternals
 from .backend import Capabilities, Chunk, Message, Sampling
+from .cores import usable_cores
 from .gguf import check_magic, read_gguf
 from .prefix_cache import PrefixCache, cache_key
 from .stops import StopScanner
@@ -34,7 +35,7 @@ __all__ = ["LlamaCppBackend", "LlamaOptions"]
 class LlamaOptions:
     model_path: Path
     n_ctx: int = 4096
-    n_threads: int = 0  # 0: all cores
+    n_threads: int = 0  # 0: every core this process may run on
     n_gpu_layers: int = 0
     seed: int = -1
     verbose: bool = False
@@ -44,7 +45,7 @@ class LlamaOptions:
     model_sha256: Callable[[], str] | None = None
 
     def threads(self) -> int:
-        return self.n_threads if self.n_threads > 0 else (os.cpu_count() or 1)
+        return self.n_threads if self.n_threads > 0 else usable_cores()
 
 
 def _explain_load_failure(path: Path) -> str:
