@@ -21,7 +21,7 @@ from .events import Event, FinalAnswer, Notice, Observation, ToolCall, Usage
 from .formats import Action, Demo, Final, Step, StepFormat, ToolSpec
 from .models import Backend, Message, Sampling, complete
 from .records import StepRecord
-from .route import needs_tool, route_messages
+from .route import needs_tool
 from .tools import Tool, ToolContext, run_tool
 
 __all__ = ["AgentConfig", "run_agent", "specs_for"]
@@ -100,10 +100,10 @@ def run_agent(
     run = _Run()
     started = time.perf_counter()
     if config.route:
-        if caps.warm_prefix:  # the router's instructions and examples are fixed too
-            status = backend.warm_prefix(route_messages("", specs)[:-1])
-            yield Notice(f"prefix cache (router): {status}", level="debug")
         decision = needs_tool(backend, question, specs, sampling)
+        if decision.prefix_cache:
+            yield Notice(f"prefix cache (router): {', '.join(decision.prefix_cache)}",
+                         level="debug")
         run.prompt_tokens += decision.prompt_tokens
         if not decision.tool:
             yield Notice("the question needs no tool: answering directly", level="info")

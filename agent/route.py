@@ -11,13 +11,15 @@ prompt evaluation and almost no generation.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from .formats import ToolSpec
 from .models import Backend, Message, Sampling, complete
 
-__all__ = ["ROUTE_EXAMPLES", "Route", "needs_tool", "route_messages"]
+__all__ = ["FIT_EXAMPLES", "ROUTE_EXAMPLES", "Route", "fit_messages", "needs_tool",
+           "route_messages"]
 
 _SYSTEM = (
     "Available tools:\n{tools}\n\n"
@@ -45,6 +47,43 @@ ROUTE_EXAMPLES: tuple[tuple[str, bool], ...] = (
 
 _GRAMMAR = 'root ::= "tool" | "direct"'
 
+# The second question, asked only after "tool": can one of *these* tools do it? Asked
+# alone, the first question is answered from the kind of request ("a computation needs a
+# tool"), so a request to compute one thing goes to a tool that computes another. Here
+# every worked case carries its own tool list, and the decision is a match between the
+# two. The instructions and cases are the same for every question (a cached prefix).
+_FIT_SYSTEM = (
+    "Each message lists the available tools and a request. Reply `yes` when one of the "
+    "listed tools does what the request asks. Reply `no` when none of them does: a tool "
+    "for a different quantity, subject, place or task does not fit, however close its "
+    "name sounds."
+)
+_CALC = ("calculator", "Exact arithmetic on an expression.")
+_PY = ("python", "Run a short Python program and return what it prints.")
+_FILES = (("list_dir", "List the entries of a directory."), ("read_file", "Read a text file."))
+# (tools offered, request, one of them fits). Written for this purpose; none is from a
+# benchmark set.
+FIT_EXAMPLES: tuple[tuple[tuple[tuple[str, str], ...], str, bool], ...] = (
+    ((_CALC, _PY), "What is 48213 * 377?", True),
+    ((("get_weather", "Current weather for a city."),), "What is 15% of 2,340 dollars?", False),
+    (_FILES, "List the files in the current folder.", True),
+    ((("circle_area", "Area of a circle from its radius."),),
+     "What is the area of a rectangle 4 m wide and 7 m long?", False),
+    ((("convert_currency", "Convert an amount between two currencies at today's rate."),),
+     "How many Japanese yen is 250 euros today?", True),
+    ((("translate_text", "Translate text between languages."),),
+     "How many days are there from 3 March 2021 to 19 August 2024?", False),
+    ((("stock_price", "Latest share price for a ticker symbol."),),
+     "삼성전자 주가가 지금 얼마야?", True),
+    ((("find_hotels", "Hotels in a city with prices per night."),),
+     "서울에서 부산까지 KTX로 몇 시간 걸려?", False),
+    ((_PY, *_FILES), "How many days are there from 3 March 2021 to 19 August 2024?", True),
+    ((("movie_showtimes", "Show times at cinemas in a city."),),
+     "Book me a table for two at an Italian restaurant tonight.", False),
+)
+
+_FIT_GRAMMAR = 'root ::= "yes" | "no"'
+
 
 @dataclass(frozen=True)
 class Route:
@@ -53,6 +92,7 @@ class Route:
     tool: bool
     prompt_tokens: int
     seconds: float
+    prefix_cache: tuple[str, ...] = ()  # warm_prefix status of each question asked
 
 
 def route_messages(question: str, tools: Sequence[ToolSpec]) -> list[Message]:
@@ -63,6 +103,20 @@ def route_messages(question: str, tools: Sequence[ToolSpec]) -> list[Message]:
     return [*out, Message("user", question)]
 
 
+def _offer(tools: Sequence[tuple[str, str]], request: str) -> str:
+    listing = "\n".join(f"- {name}: {about}" for name, about in tools)
+    return f"Tools:\n{listing}\n\nRequest: {request}"
+
+
+def fit_messages(question: str, tools: Sequence[ToolSpec]) -> list[Message]:
+    out = [Message("system", _FIT_SYSTEM)]
+    for offered, request, fits in FIT_EXAMPLES:
+        out += [Message("user", _offer(offered, request)),
+                Message("assistant", "yes" if fits else "no")]
+    listing = [(t.name, (t.description.strip().splitlines() or [""])[0]) for t in tools]
+    return [*out, Message("user", _offer(listing, question))]
+
+
 def needs_tool(backend: Backend, question: str, tools: Sequence[ToolSpec],
                sampling: Sampling) -> Route:
     """Whether answering ``question`` needs one of ``tools`` (greedy, two tokens at most).
@@ -71,5 +125,17 @@ def needs_tool(backend: Backend, question: str, tools: Sequence[ToolSpec],
     if not tools or not backend.capabilities.grammar:
         return Route(bool(tools), 0, 0.0)
     pick = replace(sampling, temperature=0.0, max_tokens=3, stop=())
-    text, usage = complete(backend, route_messages(question, tools), pick, _GRAMMAR)
-    return Route(text.strip() != "direct", usage.prompt_tokens, usage.seconds_total)
+    statuses: list[str] = []
+    started = time.perf_counter()
+    tokens = 0
+    # Each question's instructions and worked cases are fixed: a prefix cache holds their
+    # state, so switching between the two prompts costs no re-reading.
+    for messages, grammar, no in ((route_messages(question, tools), _GRAMMAR, "direct"),
+                                  (fit_messages(question, tools), _FIT_GRAMMAR, "no")):
+        if backend.capabilities.warm_prefix:
+            statuses.append(backend.warm_prefix(messages[:-1]))
+        text, usage = complete(backend, messages, pick, grammar)
+        tokens += usage.prompt_tokens
+        if text.strip() == no:
+            return Route(False, tokens, time.perf_counter() - started, tuple(statuses))
+    return Route(True, tokens, time.perf_counter() - started, tuple(statuses))

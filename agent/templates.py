@@ -6,21 +6,32 @@ their own as TOML files (same fields) in ``<config dir>/templates/``.
 
 In ``user``, ``{input}`` is the material (stdin, or the argument when nothing
 is piped) and ``{request}`` is the argument when stdin carries the material.
+
+Answers come back in the material's language: a template's ``language_note``
+(e.g. "Write the summary in {language}.") is added to the prompt with the language
+found in the material (``agent/language.py``), because a small model given English
+instructions answers in English otherwise. A request that names a language
+("in English", "한국어로") wins: the note names that one. ``{language}`` may also be
+used in ``user`` directly.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError, UsageError
+from .language import detect_language, names_language
 from .models import Message
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
+_PLACEHOLDER = re.compile(r"\{(input|request|language)\}")
 
 __all__ = ["BUILTIN_TEMPLATES", "PromptTemplate", "find_template", "load_templates"]
 
@@ -35,6 +46,7 @@ class PromptTemplate:
     temperature: float | None = None
     origin: str = "built-in"
     defaults: dict[str, str] = field(default_factory=dict)
+    language_note: str = ""  # added after the user text, naming the answer's language
 
     def render(self, argument: str, material: str | None) -> tuple[list[Message], str]:
         """Return (few-shot example messages, user message text)."""
@@ -45,7 +57,14 @@ class PromptTemplate:
         if "{input}" in self.user and not text.strip():
             raise InputError(f"template {self.name!r} needs input: pipe text in or pass it")
         request = request or self.defaults.get("request", "")
-        user = self.user.replace("{request}", request).replace("{input}", text.strip())
+        user = f"{self.user.strip()}\n\n{self.language_note}" if self.language_note \
+            else self.user
+        language = (names_language(request) or detect_language(text)
+                    or "the same language as the text")
+        values = {"request": request, "input": text.strip(), "language": language}
+        # One pass over the template only: braces inside the material or the request
+        # are text, never placeholders.
+        user = _PLACEHOLDER.sub(lambda m: values[m.group(1)], user)
         shots: list[Message] = []
         for question, answer in self.examples:
             shots += [Message("user", question), Message("assistant", answer)]
@@ -66,6 +85,7 @@ BUILTIN_TEMPLATES: dict[str, PromptTemplate] = {
             "Summarize the text below in 3 to 5 short bullet points. {request}\n\nText:\n"
             '"""\n{input}\n"""',
             temperature=0.2,
+            language_note="Write the summary in {language}.",
         ),
         _t(
             "sentiment",
@@ -93,6 +113,7 @@ BUILTIN_TEMPLATES: dict[str, PromptTemplate] = {
                  "city council, cycling infrastructure, traffic, local budget"),
             ),
             temperature=0.0,
+            language_note="Write the labels in {language}.",
         ),
         _t(
             "translate",
@@ -110,6 +131,7 @@ BUILTIN_TEMPLATES: dict[str, PromptTemplate] = {
             "values. Output only the converted result.",
             "Convert the following to {request}.\n\n{input}",
             temperature=0.0,
+            language_note="Keep its text in {language}; do not translate it.",
             defaults={"request": "Markdown"},
         ),
         _t(
@@ -123,6 +145,7 @@ BUILTIN_TEMPLATES: dict[str, PromptTemplate] = {
                  "to small.", "She doesn't like their new car; it's too small."),
             ),
             temperature=0.0,
+            language_note="Correct it in {language}, without translating it.",
         ),
         _t(
             "reply",
@@ -131,11 +154,13 @@ BUILTIN_TEMPLATES: dict[str, PromptTemplate] = {
             "the message and do not invent facts.",
             "Write a reply to this message. {request}\n\nMessage:\n\"\"\"\n{input}\n\"\"\"",
             temperature=0.7,
+            language_note="Write the reply in {language}.",
         ),
     ]
 }
 
-_FIELDS = {"description", "system", "user", "examples", "temperature", "defaults"}
+_FIELDS = {"description", "system", "user", "examples", "temperature", "defaults",
+           "language_note"}
 
 
 def _parse_user_template(path: Path) -> PromptTemplate:
@@ -162,6 +187,7 @@ def _parse_user_template(path: Path) -> PromptTemplate:
         temperature=float(temperature) if temperature is not None else None,
         origin=str(path),
         defaults={str(k): str(v) for k, v in dict(data.get("defaults", {})).items()},
+        language_note=str(data.get("language_note", "")),
     )
 
 

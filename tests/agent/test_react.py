@@ -257,10 +257,25 @@ def test_a_question_routed_direct_is_answered_without_the_tool_loop() -> None:
 
 def test_a_question_routed_to_tools_runs_the_loop() -> None:
     call = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "6*7"}}\n</tool_call>'
-    backend = ScriptedBackend().enqueue("tool", call, "42")
+    backend = ScriptedBackend().enqueue("tool", "yes", call, "42")
     events = run(backend, select_tools(["calculator"]), fmt=NativeFormat(), route=True)
     assert next(e for e in events if isinstance(e, FinalAnswer)).text == "42"
     assert [e.output for e in events if isinstance(e, Observation)] == ["42"]
+    fit = backend.requests[1]
+    assert fit[2] == 'root ::= "yes" | "no"'
+    assert fit[0][-1].content.startswith("Tools:\n- calculator: ")
+    assert fit[0][-1].content.endswith("Request: q?")
+
+
+def test_a_tool_that_does_not_fit_the_question_means_a_direct_answer() -> None:
+    # "Needs a tool" is judged from the kind of question; whether one of *these* tools
+    # does it is asked next, so a computation the tools cannot do is answered directly.
+    backend = ScriptedBackend().enqueue("tool", "no", "Area = 4 * 7 = 28 square metres.")
+    events = run(backend, select_tools(["calculator"]), fmt=NativeFormat(), route=True)
+    answer = next(e for e in events if isinstance(e, FinalAnswer))
+    assert answer.text == "Area = 4 * 7 = 28 square metres."
+    assert [s["kind"] for s in answer.steps] == ["direct"]
+    assert not any(isinstance(e, ToolCall) for e in events)
 
 
 class Crashing(Tool):

@@ -68,3 +68,35 @@ def test_bad_user_templates_fail_clearly(tmp_path: Path, body: str, match: str) 
 def test_unknown_template_names_the_known_ones() -> None:
     with pytest.raises(UsageError, match="summarize"):
         find_template("nope", None)
+
+
+@pytest.mark.parametrize("name", ["summarize", "topics", "reformat", "grammar", "reply"])
+def test_answers_are_asked_for_in_the_materials_language(name: str) -> None:
+    # A small model answers English instructions in English unless the prompt names the
+    # material's language; every template except sentiment (fixed labels) and translate
+    # (its request names the target) does.
+    _, korean = BUILTIN_TEMPLATES[name].render("", "회의는 3월에서 5월로 연기되었습니다.")
+    _, english = BUILTIN_TEMPLATES[name].render("", "The meeting moved from March to May.")
+    assert "Korean" in korean.splitlines()[-1] and "English" in english.splitlines()[-1]
+
+
+def test_a_request_naming_a_language_wins_over_the_material() -> None:
+    _, text = BUILTIN_TEMPLATES["summarize"].render("in English", "회의는 5월로 연기되었습니다.")
+    assert text.endswith("Write the summary in English.") and "Korean" not in text
+
+
+def test_unclear_material_asks_for_its_own_language() -> None:
+    _, text = BUILTIN_TEMPLATES["summarize"].render("", "12 34 56")
+    assert text.endswith("Write the summary in the same language as the text.")
+
+
+def test_placeholders_in_material_or_request_stay_text() -> None:
+    _, text = BUILTIN_TEMPLATES["summarize"].render("{input}", "See {language} and {request}.")
+    assert "See {language} and {request}." in text and text.count("{input}") == 1
+
+
+def test_user_template_may_use_the_language(tmp_path: Path) -> None:
+    (tmp_path / "gist.toml").write_text(
+        'user = "One line gist of: {input}"\nlanguage_note = "Answer in {language}."\n')
+    _, text = find_template("gist", tmp_path).render("", "오늘 회의는 취소되었습니다.")
+    assert text.endswith("Answer in Korean.")

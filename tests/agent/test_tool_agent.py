@@ -37,13 +37,13 @@ def test_default_tools_leave_out_memory_search_without_a_store() -> None:
 
 
 def test_a_run_is_greedy_with_demos_and_the_agents_prompt(tmp_path: Path) -> None:
-    model = ScriptedBackend().enqueue("tool", CALL, "42")  # the router's word, then steps
+    model = ScriptedBackend().enqueue("tool", "yes", CALL, "42")  # the router, then steps
     run = run_with_tools(model, "6*7?", ToolsRequest(tools="calculator"),
                          Sampling(temperature=0.7), cwd=tmp_path)
     events = list(run.events)
     assert next(e for e in events if isinstance(e, Observation)).output == "42"
     assert next(e for e in events if isinstance(e, FinalAnswer)).text == "42"
-    messages, sampling, _ = model.requests[1]
+    messages, sampling, _ = model.requests[2]
     assert sampling.temperature == 0.0
     assert messages[0].content.startswith(DEFAULT_SYSTEM)
     assert "18% of 2,450" in messages[1].content  # the calculator demo
@@ -51,11 +51,11 @@ def test_a_run_is_greedy_with_demos_and_the_agents_prompt(tmp_path: Path) -> Non
 
 
 def test_the_users_temperature_and_system_prompt_win() -> None:
-    model = ScriptedBackend().enqueue("tool", "42")
+    model = ScriptedBackend().enqueue("tool", "yes", "42")
     run = run_with_tools(model, "q", ToolsRequest(tools="calculator", system="Be brief."),
                          Sampling(temperature=0.4), chosen={"temperature"})
     list(run.events)
-    messages, sampling, _ = model.requests[1]
+    messages, sampling, _ = model.requests[2]
     assert sampling.temperature == 0.4 and messages[0].content.startswith("Be brief.")
 
 

@@ -1,0 +1,112 @@
+"""The router's decision alone: does the question need one of the tools offered?
+
+    python benchmarks/route_decisions.py --bfcl ../shared/bench-data/bfcl --limit 30
+
+Before the first agent step `lamp ask --tools` asks the model whether a listed tool
+is needed (agent/route.py). This measures that one decision, without the step that
+follows, on four sets whose right answer is known:
+
+- BFCL simple_python and multiple: a listed function fits; the right route is `tool`.
+- BFCL irrelevance: no listed function fits; the right route is `direct`.
+- benchmarks/data/plain_questions.jsonl with lamp's default tools: `direct`.
+- benchmarks/data/tool_questions.jsonl with lamp's default tools (exact arithmetic,
+  code, dates, files): `tool`.
+
+The router's fixed instructions and examples come from a prefix cache, as in
+`lamp ask`. A `tool` decision takes two questions (is a tool needed; does a listed
+one fit). Prints one line per wrong decision and a JSON summary: the share of right
+decisions per set and language, and seconds per decision.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+
+from bfcl_common import to_json_schema
+
+from lamp.agent.formats import ToolSpec
+from lamp.agent.models import Sampling
+from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
+from lamp.agent.models.model_store import ensure_default_model, model_sha256
+from lamp.agent.models.prefix_cache import PrefixCache
+from lamp.agent.react import specs_for
+from lamp.agent.route import needs_tool
+from lamp.agent.tools.registry import select_tools
+from lamp.cli import paths
+
+HERE = Path(__file__).parent / "data"
+
+
+Item = tuple[str, str, str, list[ToolSpec]]  # id, language, question, tools offered
+
+
+def _bfcl(folder: Path, category: str, limit: int) -> list[Item]:
+    lines = (folder / f"{category}.jsonl").read_text().splitlines()
+    items = [json.loads(x) for x in lines if x.strip()][: limit or None]
+    out = []
+    for item in items:
+        specs = [ToolSpec(f["name"], f.get("description", ""), to_json_schema(f["parameters"]))
+                 for f in item["function"]]
+        question = "\n".join(m["content"] for m in item["question"][0] if m["role"] == "user")
+        out.append((item["id"], "en", question, specs))
+    return out
+
+
+def _local(path: Path, specs: list[ToolSpec]) -> list[Item]:
+    items = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    return [(i["id"], i["lang"], i["question"], specs) for i in items]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bfcl", required=True, type=Path, help="the bfcl folder")
+    ap.add_argument("--limit", type=int, default=0,
+                    help="BFCL cases per category (0: all); the local sets run whole")
+    ap.add_argument("--model", default="")
+    args = ap.parse_args()
+
+    model = Path(args.model) if args.model else ensure_default_model(paths.models_dir())
+    scratch = tempfile.TemporaryDirectory(prefix="lamp-bench-")
+    backend = LlamaCppBackend(LlamaOptions(
+        model, n_ctx=4096, prefix_cache=PrefixCache(Path(scratch.name)),
+        model_sha256=partial(model_sha256, model, paths.cache_dir())))
+    lamp_tools = specs_for(select_tools(None))
+    sets = {
+        "bfcl_simple": (True, _bfcl(args.bfcl, "simple_python", args.limit)),
+        "bfcl_multiple": (True, _bfcl(args.bfcl, "multiple", args.limit)),
+        "bfcl_irrelevance": (False, _bfcl(args.bfcl, "irrelevance", args.limit)),
+        "plain_questions": (False, _local(HERE / "plain_questions.jsonl", lamp_tools)),
+        "tool_questions": (True, _local(HERE / "tool_questions.jsonl", lamp_tools)),
+    }
+    sampling = Sampling(temperature=0, max_tokens=8, repeat_penalty=1.0)
+    print(f"model {model.name}", flush=True)
+    summary: dict[str, object] = {"model": model.name}
+    seconds: list[float] = []
+    for name, (want_tool, items) in sets.items():
+        right: dict[str, list[bool]] = {}
+        for item_id, lang, question, specs in items:
+            started = time.perf_counter()
+            decision = needs_tool(backend, question, specs, sampling)
+            seconds.append(time.perf_counter() - started)
+            ok = decision.tool == want_tool
+            right.setdefault(lang, []).append(ok)
+            if not ok:
+                print(f"  {name} {item_id}: routed {'tool' if decision.tool else 'direct'}: "
+                      f"{question[:90]!r}", flush=True)
+        every = [x for values in right.values() for x in values]
+        summary[name] = {"right": round(sum(every) / len(every), 3), "items": len(every),
+                         **({f"right_{lang}": round(sum(v) / len(v), 3)
+                             for lang, v in right.items()} if len(right) > 1 else {})}
+        print(f"{name}: {summary[name]}", flush=True)
+    summary["seconds_per_decision"] = round(statistics.mean(seconds), 3)
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
