@@ -23,7 +23,20 @@ from lamp.agent.models.cores import usable_cores
 
 BARE = r"""
 import json, sys, time
-from llama_cpp import Llama
+import llama_cpp
+Llama = llama_cpp.Llama
+if b"AMX_INT8 = 1" in llama_cpp.llama_print_system_info():
+    # The one change any script needs on a VM whose CPU advertises AMX (else SIGSEGV in
+    # the AMX matmul); lamp does the same (llama_backend._llama_class).
+    class Llama(llama_cpp.Llama):
+        @property
+        def model_params(self):
+            return self.__dict__["model_params"]
+
+        @model_params.setter
+        def model_params(self, params):
+            params.use_extra_bufts = False
+            self.__dict__["model_params"] = params
 model, prompt, max_tokens, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 llm = Llama(model_path=model, n_ctx=4096, n_threads=threads, n_threads_batch=threads,
             verbose=False)
