@@ -79,6 +79,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", required=True, type=Path)
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--start", type=int, default=0,
+                    help="skip this many items first (to continue an earlier run)")
     ap.add_argument("--no-cot", action="store_true", help="skip the chain-of-thought baseline")
     ap.add_argument("--cot-max-tokens", type=int, default=400)
     ap.add_argument("--model", default="")
@@ -89,6 +91,7 @@ def main() -> None:
     args = ap.parse_args()
 
     items = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
+    items = items[args.start:]
     items = items[: args.limit] if args.limit else items
     model = Path(args.model) if args.model else ensure_default_model(paths.models_dir())
     # As `lamp pal` runs: the instructions and worked examples come from the prefix cache,
