@@ -18,9 +18,22 @@ from .approval import make_approver
 from .render import renderer_for
 
 if TYPE_CHECKING:
+    from .config import Settings
     from .runtime import Runtime
 
-__all__ = ["check_approve", "run_tools"]
+__all__ = ["check_approve", "run_tools", "step_format"]
+
+
+def step_format(choice: str, settings: Settings) -> str:
+    """``--tool-format``: ``auto`` is the format measured best for the model's preset
+    (``Preset.tool_format``); a model lamp knows nothing about, or one behind an HTTP
+    server, gets the model's own (native) format."""
+    if choice != "auto":
+        return choice
+    from lamp.agent.models.catalog import preset_for_model
+
+    preset = preset_for_model(settings.model) if settings.backend == "llama" else None
+    return preset.tool_format if preset is not None else "native"
 
 
 def check_approve(approve: str) -> None:

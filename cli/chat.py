@@ -215,11 +215,12 @@ def _agent_turn(rt: Runtime, conversation: Conversation, tools: str, text: str) 
     from lamp.agent.models import Message
     from lamp.agent.tool_agent import ToolsRequest
 
-    from .agent_run import run_tools
+    from .agent_run import run_tools, step_format
 
     answer = ""
     try:
-        answer = run_tools(rt, conversation.backend, text, ToolsRequest(tools=tools),
+        request = ToolsRequest(tools=tools, tool_format=step_format("auto", rt.settings))
+        answer = run_tools(rt, conversation.backend, text, request,
                            conversation.sampling, started=time.perf_counter())
     except KeyboardInterrupt:
         print("(answer stopped)")

@@ -17,7 +17,8 @@ from importlib import metadata
 from pathlib import Path
 
 __all__ = ["DEFAULT_PRESET", "PRESETS", "Preset", "PulledRecord", "catalog_rows",
-           "find_preset", "missing_parts", "pulled_models", "record_pulled"]
+           "find_preset", "missing_parts", "preset_for_model", "pulled_models",
+           "record_pulled"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class Preset:
     license: str
     source: str
     extra: str = ""  # the pip extra of lamp that installs it ("" = always installed)
+    # The step format `lamp ask --tools` uses with this model unless told otherwise: the one
+    # that measured best for it on BFCL (docs/models.md).
+    tool_format: str = "native"
 
 
 QWEN_CODER_15B = Preset(
@@ -64,6 +68,19 @@ DEFAULT_PRESET = QWEN_CODER_15B.name
 
 def find_preset(name: str) -> Preset | None:
     return PRESETS.get(name.strip().lower())
+
+
+def preset_for_model(spec: str) -> Preset | None:
+    """The preset a ``--model`` value means: its name, the default for an empty value,
+    or a path to a preset's file (matched by file name). None for anything else."""
+    spec = spec.strip()
+    if not spec:
+        return PRESETS[DEFAULT_PRESET]
+    found = find_preset(spec)
+    if found is not None:
+        return found
+    name = Path(spec).name
+    return next((p for p in PRESETS.values() if p.filename == name), None)
 
 
 def missing_parts(preset: Preset) -> list[str]:
