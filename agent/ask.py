@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from .conversation import Conversation, compose_user_message
 from .errors import InputError
 from .models import Backend, Message, Sampling
+from .schema_output import OutputSchema
 from .templates import PromptTemplate
 
 __all__ = ["PreparedAsk", "prepare_ask"]
@@ -33,8 +34,13 @@ def prepare_ask(
     system_from_user: bool = False,
     temperature_from_user: bool = False,
     truncate: bool = False,
+    output: OutputSchema | None = None,
 ) -> PreparedAsk:
-    """A template brings its own system prompt and temperature unless the user set them."""
+    """A template brings its own system prompt and temperature unless the user set them.
+
+    ``output`` (``--schema``) adds its instructions after whichever system prompt applies,
+    and decodes greedily unless the user or the template chose a temperature.
+    """
     examples: list[Message] = []
     if template is not None:
         examples, user_text = template.render(prompt, material)
@@ -44,6 +50,11 @@ def prepare_ask(
             sampling = replace(sampling, temperature=template.temperature)
     else:
         user_text = compose_user_message(prompt, material)
+    if output is not None:
+        system = f"{system}\n\n{output.instructions()}".strip()
+        chosen = temperature_from_user or (template is not None
+                                           and template.temperature is not None)
+        sampling = output.sampling(sampling, temperature_chosen=chosen)
     if not user_text.strip():
         raise InputError("nothing to ask: the prompt is empty")
     conversation = Conversation(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from .context import FitResult, fit_messages
 from .events import Event, FinalAnswer, Notice, TextDelta, Usage
@@ -66,8 +67,16 @@ class Conversation:
         block = self.memory.recall(user_text, in_window, budget) if budget > 32 else ""
         return f"{self.system}\n\n{block}".strip() if block else self.system
 
-    def send(self, user_text: str, sampling: Sampling | None = None) -> Iterator[Event]:
+    def send(self, user_text: str, sampling: Sampling | None = None, *,
+             grammar: str | None = None, json_schema: dict | None = None) -> Iterator[Event]:
+        """``grammar`` / ``json_schema`` constrain the reply (``ask --schema``); a backend is
+        given only the ones that are set, so backends without them need not take them."""
         sampling = sampling or self.sampling
+        constraint: dict[str, Any] = {}
+        if grammar is not None:
+            constraint["grammar"] = grammar
+        if json_schema is not None:
+            constraint["json_schema"] = json_schema
         fit = self._fit(self.system, user_text, sampling)
         if self.memory is not None:
             kept = len(fit.messages) - 1 - (1 if self.system else 0) - len(self.examples)
@@ -86,7 +95,7 @@ class Conversation:
         prompt_tokens = completion_tokens = 0
         finish = ""
         try:
-            for chunk in self.backend.stream_chat(fit.messages, sampling):
+            for chunk in self.backend.stream_chat(fit.messages, sampling, **constraint):
                 if chunk.text:
                     if first is None:
                         first = time.perf_counter() - started

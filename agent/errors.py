@@ -6,6 +6,7 @@
     │   ├── ServerError       exit 1  it answered with an HTTP error status (``.status``)
     │   └── MalformedReply    exit 1  it answered with something that is not the API
     ├── SandboxUnavailable    exit 1  the sandbox cannot give the isolation the policy demands
+    ├── InvalidOutput         exit 1  the answer does not validate against ``--schema``
     ├── UsageError            exit 2  bad flags, bad config, bad input
     │   ├── ModelFileError    exit 2  the model path is missing, not GGUF, or truncated
     │   ├── InputError        exit 2  empty prompt, unreadable input
@@ -28,6 +29,7 @@ __all__ = [
     "BackendUnavailable",
     "ContextOverflow",
     "InputError",
+    "InvalidOutput",
     "LampError",
     "MalformedReply",
     "ModelError",
@@ -67,6 +69,13 @@ class MalformedReply(BackendUnavailable):
 
 class SandboxUnavailable(LampError):
     """Policy ``strict`` asked for L0+L1 and this machine (or this run) could not give both."""
+
+    exit_code = 1
+
+
+class InvalidOutput(LampError):
+    """The model's answer is not the JSON ``--schema`` asked for (cut short, or off-schema):
+    nothing is printed, since a script would trust whatever came out."""
 
     exit_code = 1
 

@@ -1,10 +1,11 @@
 """GBNF grammars from JSON Schemas, for llama.cpp's constrained decoding.
 
-Only the schema subset tools declare is supported (string, integer, number,
-boolean, array, object, enum, and "anything" when no type is given). Objects
-keep their declared property order; required properties always appear,
-optional ones may be left out. Whitespace inside JSON is limited to a single
-optional space, so a small model cannot wander off into endless blanks.
+Only the schema subset tools and ``--schema`` declare is supported (string,
+integer, number, boolean, null, array, object, enum, const, and "anything" when
+no type is given). Objects keep their declared property order; required
+properties always appear, optional ones may be left out. Whitespace inside
+JSON is limited to a single optional space, so a small model cannot wander off
+into endless blanks.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ class GrammarBuilder:
         return name
 
     def schema_rule(self, schema: dict[str, Any], hint: str) -> str:
+        if "const" in schema:
+            schema = {**schema, "enum": [schema["const"]]}
         if "enum" in schema:
             options = " | ".join(literal(json.dumps(v, ensure_ascii=False))
                                  for v in schema["enum"])

@@ -15,6 +15,7 @@ import pytest
                                     "lamp.agent.models.http_backend", "lamp.agent.pal",
                                     "lamp.agent.pal_prompt", "lamp.agent.tool_agent",
                                     "lamp.agent.sampling", "lamp.agent.records",
+                                    "lamp.agent.schema_spec", "lamp.agent.schema_output",
                                     "lamp.agent.sandbox", "lamp.memory",
                                     "lamp.cli.config", "lamp.cli.render", "lamp.cli.main",
                                     "lamp.cli.runtime", "lamp.cli.options", "lamp.cli.common",

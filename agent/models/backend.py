@@ -66,12 +66,15 @@ class Capabilities:
     can name a single special token such as ``<tool_call>`` for a grammar.
     ``warm_prefix``: ``warm_prefix`` can make the KV state of a fixed prompt prefix
     current (and keep it on disk), so callers announce and time that step.
+    ``json_schema``: ``stream_chat`` honours a ``json_schema`` (a server constrains its
+    reply to it, OpenAI's ``response_format``); otherwise passing one is a UsageError.
     """
 
     grammar: bool = False
     template_tools: bool = False
     special_tokens: bool = False
     warm_prefix: bool = False
+    json_schema: bool = False
 
 
 @runtime_checkable
@@ -99,6 +102,7 @@ class Backend(Protocol):
         sampling: Sampling,
         grammar: str | None = None,
         tools: list[dict] | None = None,
+        json_schema: dict | None = None,
     ) -> Iterator[Chunk]:
         """Stream the assistant's reply to ``messages``."""
         ...

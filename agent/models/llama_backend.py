@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelError, ModelFileError
+from ..errors import ModelError, ModelFileError, UsageError
 from ._llama_shim import LlamaInternals
 from .backend import Capabilities, Chunk, Message, Sampling
 from .cores import usable_cores
@@ -174,7 +174,10 @@ class LlamaCppBackend:
         sampling: Sampling,
         grammar: str | None = None,
         tools: list[dict] | None = None,
+        json_schema: dict | None = None,
     ) -> Iterator[Chunk]:
+        if json_schema is not None:  # no json_schema capability: callers build a grammar
+            raise UsageError("the in-process model takes a grammar, not a JSON Schema")
         return self.stream_tokens(self.tokenize(self.render(messages, tools)), sampling, grammar)
 
     def stream_tokens(

@@ -29,6 +29,7 @@ class ScriptedBackend:
     replies: deque[str] = field(default_factory=deque)
     requests: list[tuple[list[Message], Sampling, str | None]] = field(default_factory=list)
     special_tokens: dict[str, str] = field(default_factory=dict)  # tag -> GBNF rule
+    json_schemas: list[dict | None] = field(default_factory=list)  # per request
     load_seconds: float = 0.0
 
     def enqueue(self, *replies: str) -> ScriptedBackend:
@@ -53,8 +54,10 @@ class ScriptedBackend:
         sampling: Sampling,
         grammar: str | None = None,
         tools: list[dict] | None = None,
+        json_schema: dict | None = None,
     ) -> Iterator[Chunk]:
         self.requests.append((list(messages), sampling, grammar))
+        self.json_schemas.append(json_schema)
         if not self.replies:
             raise AssertionError("ScriptedBackend: no reply queued")
         reply = self.replies.popleft()

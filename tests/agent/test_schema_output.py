@@ -1,0 +1,144 @@
+"""`--schema`: reading the short form and files, refusing what a grammar cannot enforce,
+the grammar llama.cpp compiles, and validation of the answer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lamp.agent.errors import InvalidOutput, UsageError
+from lamp.agent.models import Capabilities, Sampling
+from lamp.agent.schema_output import OutputSchema
+from lamp.agent.schema_spec import parse_short_form, read_schema
+
+PERSON = {"type": "object", "properties": {"name": {"type": "string"},
+                                           "age": {"type": "integer"}},
+          "required": ["name", "age"], "additionalProperties": False}
+
+
+def test_short_form_types_lists_and_descriptions() -> None:
+    schema = parse_short_form("name, age int, tags list[str], score float: 0-1 confidence, "
+                              "ok bool, ids list[int], notes list")
+    assert schema["properties"] == {
+        "name": {"type": "string"}, "age": {"type": "integer"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "score": {"type": "number", "description": "0-1 confidence"},
+        "ok": {"type": "boolean"}, "ids": {"type": "array", "items": {"type": "integer"}},
+        "notes": {"type": "array", "items": {"type": "string"}}}
+    assert schema["required"] == list(schema["properties"])
+    assert schema["additionalProperties"] is False
+
+
+def test_short_form_on_lines_lets_descriptions_hold_commas() -> None:
+    schema = parse_short_form("city: where, exactly\npopulation int: people, roughly\n")
+    assert schema["properties"]["city"]["description"] == "where, exactly"
+    assert list(schema["properties"]) == ["city", "population"]
+
+
+@pytest.mark.parametrize("spec, fragment", [
+    ("name, age integerish", "unknown type 'integerish' for field 'age'"),
+    ("name, list[dict] x", "cannot read field"),
+    ("birth year int", "cannot read field 'birth year int'"),
+    ("name, name", "field 'name' is given twice"),
+    (" , ", "has no fields"),
+    ("tags list[date]", "unknown type 'list[date]'"),
+])
+def test_short_form_errors_are_usage_errors(spec: str, fragment: str) -> None:
+    with pytest.raises(UsageError, match=fragment.replace("[", r"\[")):
+        parse_short_form(spec)
+
+
+def test_inline_json_and_a_json_file(tmp_path: Path) -> None:
+    assert read_schema(json.dumps(PERSON)) == PERSON
+    path = tmp_path / "person.json"
+    path.write_text(json.dumps(PERSON))
+    assert read_schema(str(path)) == PERSON
+    with pytest.raises(UsageError, match="schema file not found"):
+        read_schema(str(tmp_path / "missing.json"))
+    with pytest.raises(UsageError, match="is not valid JSON"):
+        read_schema('{"type": "object",}')
+    path.write_text("[1, 2]")
+    with pytest.raises(UsageError, match="must be a JSON object"):
+        read_schema(str(path))
+
+
+@pytest.mark.parametrize("schema, keyword", [
+    ({"type": "string", "pattern": "^a"}, "'pattern' at $"),
+    ({"type": "object", "properties": {"n": {"type": "string", "minLength": 1}}},
+     "'minLength' at $.n"),
+    ({"$ref": "#/$defs/x", "$defs": {"x": {"type": "string"}}}, "'$ref' at $"),
+    ({"oneOf": [{"type": "string"}, {"type": "integer"}]}, "'oneOf' at $"),
+    ({"type": "array", "items": {"type": "integer", "minimum": 0}}, "'minimum' at $[]"),
+    ({"type": "string", "format": "date"}, "'format' at $"),
+])
+def test_keywords_a_grammar_cannot_enforce_are_named(schema: dict, keyword: str) -> None:
+    with pytest.raises(UsageError, match=keyword.replace("$", r"\$").replace("[", r"\[")):
+        OutputSchema.parse(json.dumps(schema))
+
+
+@pytest.mark.parametrize("schema, fragment", [
+    ({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["b"]},
+     "required 'b' at \\$ is not in 'properties'"),
+    ({"type": "strin"}, "unknown type 'strin'"),
+    ({"type": "string", "enum": []}, "'enum' at \\$ must be a non-empty list"),
+    ({"type": "array", "maxItems": -1}, "not a valid JSON Schema"),
+])
+def test_malformed_schemas_are_usage_errors(schema: dict, fragment: str) -> None:
+    with pytest.raises(UsageError, match=fragment):
+        OutputSchema.parse(json.dumps(schema))
+
+
+def test_implied_object_type_is_made_explicit() -> None:
+    output = OutputSchema.parse('{"properties": {"a": {"type": "string"}}, "required": ["a"]}')
+    assert output.item["type"] == "object"
+    assert '"\\"a\\""' in output.grammar()
+
+
+def test_grammars_compile_with_llama_cpp() -> None:
+    from llama_cpp import LlamaGrammar
+
+    spec = ('{"type": "object", "properties": {"kind": {"const": "person"}, '
+            '"name": {"type": ["string", "null"]}, "tags": {"type": "array", "items": '
+            '{"enum": ["a", "b"]}, "maxItems": 3}}, "required": ["kind", "name"]}')
+    for output in (OutputSchema.parse(spec), OutputSchema.parse("name, age int", multi=True),
+                   OutputSchema.parse('{"type": "string"}')):
+        LlamaGrammar.from_string(output.grammar(), verbose=False)
+
+
+def test_multi_is_an_unbounded_array_of_items() -> None:
+    output = OutputSchema.parse("name, age int", multi=True)
+    assert output.document == {"type": "array", "items": output.item}
+    assert 'root ::= root-list' in output.grammar()
+    assert output.validate('[{"name": "A", "age": 1}, {"name": "B", "age": 2}]') == [
+        {"name": "A", "age": 1}, {"name": "B", "age": 2}]
+    assert output.validate("[]") == []
+
+
+def test_validation_failures_are_one_line_invalid_output() -> None:
+    output = OutputSchema.parse("name, age int")
+    assert output.validate('{"name": "Ada", "age": 36}') == {"name": "Ada", "age": 36}
+    with pytest.raises(InvalidOutput, match=r"at \$\.age: 'x' is not of type 'integer'"):
+        output.validate('{"name": "Ada", "age": "x"}')
+    with pytest.raises(InvalidOutput, match="'age' is a required property"):
+        output.validate('{"name": "Ada"}')
+    with pytest.raises(InvalidOutput, match="cut at --max-tokens 8 before its JSON"):
+        output.validate('{"name": "Ad', finish_reason="length", max_tokens=8)
+    with pytest.raises(InvalidOutput, match="not valid JSON"):
+        output.validate("Ada is 36")
+
+
+def test_constraint_prefers_the_servers_json_schema_then_a_grammar() -> None:
+    output = OutputSchema.parse("name", multi=True)
+    assert output.constraint(Capabilities(grammar=True, json_schema=True)) == {
+        "json_schema": output.document}
+    assert set(output.constraint(Capabilities(grammar=True))) == {"grammar"}
+    with pytest.raises(UsageError, match="cannot constrain its output to a schema"):
+        output.constraint(Capabilities())
+
+
+def test_greedy_unless_a_temperature_was_chosen() -> None:
+    output = OutputSchema.parse("name")
+    assert output.sampling(Sampling(temperature=0.7), temperature_chosen=False).temperature == 0
+    assert output.sampling(Sampling(temperature=0.7), temperature_chosen=True).temperature == 0.7
