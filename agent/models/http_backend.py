@@ -9,10 +9,12 @@ The OpenAI API says nothing about tokenizers, context sizes or grammars, so the
 server is probed once, at construction, for the extras it may have:
 
 - llama-cpp-python's server: ``/extras/tokenize/count``; GBNF ``grammar`` field.
-- llama.cpp's server: ``/props`` (context size per slot), ``/tokenize``; ``grammar``.
-- vLLM: ``max_model_len`` in ``/v1/models``.
+- llama.cpp's server: ``/props`` (context size per slot), ``/tokenize``; ``grammar``;
+  ``response_format`` with a ``json_schema``.
+- vLLM: ``max_model_len`` in ``/v1/models``; ``response_format`` with a ``json_schema``.
 - anything else: context size from settings, tokens estimated (see
-  ``estimate_tokens``), no grammar.
+  ``estimate_tokens``), no grammar, no ``json_schema`` (a server that ignored it
+  would hand back unconstrained text, so lamp does not send it on a guess).
 
 ``describe()`` says which of these is in use, so a surprising budget can be explained.
 """
@@ -57,6 +59,7 @@ class HttpOptions:
     connect_timeout: float = 10.0
     api_key: str | None = None  # None: from LAMP_API_KEY, then OPENAI_API_KEY
     grammar: bool | None = None  # None: trust the probe; True/False overrides it
+    json_schema: bool | None = None  # the same for response_format's json_schema
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class ServerInfo:
     models: tuple[str, ...]
     n_ctx: int | None = None
     tokenize_path: str | None = None  # relative to the server root (base URL minus /v1)
+    json_schema: bool = False  # honours response_format {"type": "json_schema", ...}
 
 
 def api_key_from_env(environ: Mapping[str, str] | None = None) -> str | None:
@@ -107,8 +111,11 @@ class OpenAIBackend:
         self.server = self._probe(tuple(listed), listed.get(self.model))
         # No template_tools: the server would parse tool calls itself; we list tools in
         # text. No special tokens or prefix warm-up: the server owns its vocabulary and cache.
-        self.capabilities = Capabilities(grammar=self.server.kind in _GRAMMAR_SERVERS
-                                         if options.grammar is None else options.grammar)
+        self.capabilities = Capabilities(
+            grammar=self.server.kind in _GRAMMAR_SERVERS if options.grammar is None
+            else options.grammar,
+            json_schema=self.server.json_schema if options.json_schema is None
+            else options.json_schema)
         self._counts: OrderedDict[str, int] = OrderedDict()
         self.load_seconds = time.perf_counter() - started
 
@@ -138,8 +145,11 @@ class OpenAIBackend:
         if isinstance(settings, dict):
             n_ctx = settings.get("n_ctx")
             per_slot = n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else max_model_len
-            return ServerInfo("llama.cpp", models, per_slot, "/tokenize")
-        return ServerInfo("openai-compatible", models, max_model_len)
+            return ServerInfo("llama.cpp", models, per_slot, "/tokenize", json_schema=True)
+        # Only vLLM lists max_model_len; it has taken json_schema since its first
+        # OpenAI server.
+        return ServerInfo("openai-compatible", models, max_model_len,
+                          json_schema=max_model_len is not None)
 
     # -- Backend protocol -------------------------------------------------
     @property
@@ -189,18 +199,24 @@ class OpenAIBackend:
         sampling: Sampling,
         grammar: str | None = None,
         tools: list[dict] | None = None,
+        json_schema: dict | None = None,
     ) -> Iterator[Chunk]:
         if grammar is not None and not self.supports_grammar:
             raise UsageError(
                 f"the {self.server.kind} server at {self.base_url} does not take GBNF grammars; "
                 "use llama.cpp's or llama-cpp-python's server, or the in-process backend")
-        body = self.request_body(messages, sampling, grammar)
+        if json_schema is not None and not self.capabilities.json_schema:
+            raise UsageError(
+                f"the {self.server.kind} server at {self.base_url} is not known to take "
+                "response_format json_schema; use llama.cpp's server or vLLM")
+        body = self.request_body(messages, sampling, grammar, json_schema)
         conn, resp = self._http.send("POST", self._http.api_path("/chat/completions"), body,
                                      stream=True)
         return self._read_stream(conn, resp, messages)
 
     def request_body(self, messages: Sequence[Message], sampling: Sampling,
-                     grammar: str | None = None) -> dict[str, Any]:
+                     grammar: str | None = None, json_schema: dict | None = None
+                     ) -> dict[str, Any]:
         """The JSON we POST; top_k, repeat_penalty and grammar are llama.cpp extensions."""
         body: dict[str, Any] = {
             "model": self.model,
@@ -219,6 +235,9 @@ class OpenAIBackend:
             body["stop"] = list(sampling.stop)
         if grammar is not None:
             body["grammar"] = grammar
+        if json_schema is not None:
+            body["response_format"] = {"type": "json_schema", "json_schema": {
+                "name": "lamp_output", "schema": json_schema, "strict": True}}
         return body
 
     def _read_stream(self, conn: HTTPConnection, resp: HTTPResponse,
@@ -302,6 +321,7 @@ class OpenAIBackend:
             "n_ctx_from": "server" if self.server.n_ctx else "setting ctx",
             "token_counting": counting,
             "grammar": self.supports_grammar,
+            "json_schema": self.capabilities.json_schema,
         }
 
 

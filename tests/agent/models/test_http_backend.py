@@ -448,6 +448,54 @@ def test_cli_usage_errors_exit_2(monkeypatch: pytest.MonkeyPatch,
     assert code == 2 and "backend must be one of llama, openai" in err
 
 
+# -- --schema: response_format json_schema, else a grammar, else exit 2 ----
+def _llama_cpp_props(fake: FakeServer) -> None:
+    fake.routes[("GET", "/props")] = lambda h: send_json(
+        h, {"default_generation_settings": {"n_ctx": 4096}})
+    fake.routes[("POST", "/tokenize")] = lambda h: send_json(h, {"tokens": [1, 2]})
+
+
+def test_json_schema_goes_as_response_format_where_the_server_takes_it(
+        fake: FakeServer) -> None:
+    _llama_cpp_props(fake)
+    fake.routes[("POST", "/v1/chat/completions")] = reply(delta('{"a": 1}', "stop"), "[DONE]")
+    backend = fake.backend()
+    assert backend.capabilities.json_schema and backend.describe()["json_schema"] is True
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
+    list(backend.stream_chat(MSGS, GREEDY, json_schema=schema))
+    assert fake.chat_bodies()[0]["response_format"] == {
+        "type": "json_schema", "json_schema": {"name": "lamp_output", "schema": schema,
+                                               "strict": True}}
+    fake.routes[("GET", "/v1/models")] = lambda h: send_json(
+        h, {"data": [{"id": "m", "max_model_len": 32768}]})
+    del fake.routes[("GET", "/props")]
+    assert fake.backend().capabilities.json_schema  # vLLM
+
+
+def test_json_schema_is_refused_by_a_server_not_known_to_take_it(fake: FakeServer) -> None:
+    backend = fake.backend()
+    assert not backend.capabilities.json_schema
+    with pytest.raises(UsageError, match="not known to take response_format json_schema"):
+        backend.stream_chat(MSGS, GREEDY, json_schema={"type": "string"})
+    assert fake.chat_bodies() == [] and fake.backend(json_schema=True).capabilities.json_schema
+
+
+def test_cli_schema_through_servers(fake: FakeServer, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("ask", "--no-memory", "--backend", "openai", "--base-url", fake.url,
+            "--schema", "name, age int", "Ada is 36.")
+    code, out, err = _run_cli(monkeypatch, capsys, *args)  # a plain OpenAI-compatible server
+    assert (code, out) == (2, "") and "cannot constrain its output to a schema" in err
+    _llama_cpp_python_extras(fake)  # takes a grammar, not json_schema
+    fake.routes[("POST", "/v1/chat/completions")] = reply(
+        delta('{"name": "Ada", '), delta('"age": 36}', "stop"), "[DONE]")
+    code, out, err = _run_cli(monkeypatch, capsys, *args)
+    assert (code, err, json.loads(out)) == (0, "", {"name": "Ada", "age": 36})
+    body = fake.chat_bodies()[0]
+    assert "response_format" not in body and '"\\"age\\""' in body["grammar"]
+    assert body["temperature"] == 0
+
+
 # -- integration: the real `python -m llama_cpp.server` on loopback -------
 SERVER_SITE = Path(__file__).with_name("server_site")  # AMX-safe Llama for the stock server
 
