@@ -50,6 +50,16 @@ def ask(
     sandbox_policy: Annotated[str, typer.Option(
         "--sandbox", help="Sandbox policy for the python tool: auto, strict or best.",
         rich_help_panel="Tools")] = "auto",
+    schema: Annotated[str | None, typer.Option(
+        "--schema", help="Answer with one JSON document valid against this schema: inline "
+        "JSON Schema, a .json file, or fields like 'name, age int, tags list[str]'.",
+        rich_help_panel="Structured output", show_default=False)] = None,
+    schema_multi: Annotated[str | None, typer.Option(
+        "--schema-multi", help="Like --schema, for every match in the input: a JSON array "
+        "of such documents.", rich_help_panel="Structured output", show_default=False)] = None,
+    jsonl: Annotated[bool, typer.Option(
+        "--jsonl", help="With --schema-multi: one JSON document per line instead of an array.",
+        rich_help_panel="Structured output")] = False,
     *,
     rt: Runtime,
 ) -> None:
@@ -60,8 +70,10 @@ def ask(
     from . import paths
     from .inputs import read_user_input
     from .render import renderer_for, warn
+    from .schema_run import output_schema, print_document
 
     settings = rt.settings
+    output = output_schema(schema, schema_multi, jsonl=jsonl, json_out=json_out, tools=tools)
     tmpl = find_template(template, paths.config_dir() / "templates") if template else None
     given = read_user_input(prompt)
     for message in given.warnings:
@@ -91,6 +103,7 @@ def ask(
         system_from_user="system" in rt.chosen,
         temperature_from_user="temperature" in rt.chosen,
         truncate=truncate,
+        output=output,
     )
     link = rt.attach_memory(prepared.conversation, load_history=tools is None)
     if request is not None:
@@ -101,15 +114,29 @@ def ask(
                   sandbox_policy=sandbox_policy, json_out=json_out, quiet=quiet,
                   started=started)
         return
-    events = prepared.conversation.send(prepared.user_text)
-    if not json_out:
+    if output is not None:
+        from lamp.agent.schema_output import send_for_schema
+
+        events = send_for_schema(prepared.conversation, prepared.user_text, output)
+    else:
+        events = prepared.conversation.send(prepared.user_text)
+    if not json_out and output is None:
         renderer_for(quiet=quiet, verbose=rt.verbose, said=rt.said).render(events)
         return
-    renderer = renderer_for(json_out=True, verbose=rt.verbose, said=rt.said)
+    # --json, or a schema: nothing on stdout until the whole answer is in (and valid).
+    renderer = renderer_for(json_out=True, quiet=quiet and not json_out, verbose=rt.verbose,
+                            said=rt.said)
     result = renderer.render(events)
     usage = result.usage
+    answer: object = result.answer
+    if output is not None:
+        answer = output.validate(result.answer, finish_reason=usage.finish_reason if usage
+                                 else "", max_tokens=prepared.conversation.sampling.max_tokens)
+        if not json_out:
+            print_document(answer, jsonl=jsonl)
+            return
     renderer.emit({
-        "answer": result.answer,
+        "answer": answer,
         "model": model_backend.describe(),
         "session": link.session if link else None,
         "template": tmpl.name if tmpl else None,
