@@ -1,10 +1,12 @@
 """lamp session memory in Chroma (never imports the agent).
 
-Importing this package is cheap: its names load on first use (PEP 562), so a
+Importing this package is cheap: ``MemoryStore`` loads on first use (PEP 562), so a
 command that only needs ``lamp.memory.errors`` (every command: the CLI's exit-code
-table) does not pay for the store, its records and the encoders' metadata lookups;
-chromadb and the embedding model load only when a ``MemoryStore`` is opened
-(``MemoryStore.open_async`` does that in a thread).
+table) does not pay for the store and its encoders' metadata lookups; chromadb and
+the embedding model load only when a ``MemoryStore`` is opened
+(``MemoryStore.open_async`` does that in a thread). The small modules load here:
+``recall`` is both a submodule and a function, and only an eager import keeps the
+package's ``recall`` the function.
 """
 
 from __future__ import annotations
@@ -13,18 +15,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .errors import MemoryInputError, MemoryStoreError
+from .recall import format_memory, recall
+from .records import Fact, RecalledItem, SearchHit, SessionInfo, Turn, approx_tokens
 
 if TYPE_CHECKING:
-    from .recall import format_memory, recall
-    from .records import Fact, RecalledItem, SearchHit, SessionInfo, Turn, approx_tokens
     from .store import MemoryStore
-
-_WHERE = {
-    "format_memory": "recall", "recall": "recall",
-    "Fact": "records", "RecalledItem": "records", "SearchHit": "records",
-    "SessionInfo": "records", "Turn": "records", "approx_tokens": "records",
-    "MemoryStore": "store",
-}
 
 __all__ = [
     "Fact",
@@ -42,8 +37,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    if name == "MemoryStore":
+        value = importlib.import_module(".store", __name__).MemoryStore
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -46,3 +46,17 @@ def test_every_subpackage_is_installed() -> None:
         for init in (root / top).rglob("__init__.py"):
             rel = init.parent.relative_to(root / top).parts
             assert ".".join((name, *rel)) in listed, f"{init.parent} not in pyproject packages"
+
+
+def test_memorys_names_are_its_functions_whatever_was_imported_first() -> None:
+    # ``recall`` is a submodule and a function of lamp.memory; importing the submodule
+    # must not leave the package's name pointing at the module.
+    import subprocess
+    import sys
+
+    code = ("import lamp.memory.store, lamp.memory.recall\n"
+            "from lamp.memory import MemoryStore, format_memory, recall\n"
+            "assert callable(recall) and callable(format_memory), recall\n"
+            "assert MemoryStore.__name__ == 'MemoryStore'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
