@@ -46,7 +46,8 @@ def ask(
         rich_help_panel="Tools")] = 6,
     tool_format: Annotated[str, typer.Option(
         "--tool-format", help="How steps are written: native (the model's own <tool_call> "
-        "format) or react (Thought/Action).", rich_help_panel="Tools")] = "native",
+        "format), react (Thought/Action), or auto (the one measured best for the model's "
+        "preset; native for other models).", rich_help_panel="Tools")] = "auto",
     sandbox_policy: Annotated[str, typer.Option(
         "--sandbox", help="Sandbox policy for the python tool: auto, strict or best.",
         rich_help_panel="Tools")] = "auto",
@@ -82,11 +83,11 @@ def ask(
     if tools is not None:
         from lamp.agent.tool_agent import ToolsRequest
 
-        from .agent_run import check_approve
+        from .agent_run import check_approve, step_format
 
         check_approve(approve)
         request = ToolsRequest(tools=tools, allow=tuple(allow or ()), max_steps=max_steps,
-                               tool_format=tool_format,
+                               tool_format=step_format(tool_format, settings),
                                system=settings.system if "system" in rt.chosen else "")
         request.check()
     started = time.perf_counter()
