@@ -68,6 +68,9 @@ class Capabilities:
     current (and keep it on disk), so callers announce and time that step.
     ``json_schema``: ``stream_chat`` honours a ``json_schema`` (a server constrains its
     reply to it, OpenAI's ``response_format``); otherwise passing one is a UsageError.
+    ``concurrent``: several threads may call ``stream_chat`` and ``count_tokens`` at once
+    (a server batches the requests; ``ask --each --parallel``). An in-process model
+    holds one context and must be called from one thread at a time.
     """
 
     grammar: bool = False
@@ -75,6 +78,7 @@ class Capabilities:
     special_tokens: bool = False
     warm_prefix: bool = False
     json_schema: bool = False
+    concurrent: bool = False
 
 
 @runtime_checkable

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
@@ -115,8 +116,10 @@ class OpenAIBackend:
             grammar=self.server.kind in _GRAMMAR_SERVERS if options.grammar is None
             else options.grammar,
             json_schema=self.server.json_schema if options.json_schema is None
-            else options.json_schema)
+            else options.json_schema,
+            concurrent=True)  # one connection per request; the count cache has a lock
         self._counts: OrderedDict[str, int] = OrderedDict()
+        self._counts_lock = threading.Lock()
         self.load_seconds = time.perf_counter() - started
 
     # -- probing ----------------------------------------------------------
@@ -171,13 +174,15 @@ class OpenAIBackend:
         return body + REPLY_PRIMER_TOKENS
 
     def count_text(self, text: str) -> int:
-        if text in self._counts:
-            self._counts.move_to_end(text)
-            return self._counts[text]
+        with self._counts_lock:
+            if text in self._counts:
+                self._counts.move_to_end(text)
+                return self._counts[text]
         count = self._server_count(text) if self.server.tokenize_path else estimate_tokens(text)
-        self._counts[text] = count
-        if len(self._counts) > _COUNT_CACHE:
-            self._counts.popitem(last=False)
+        with self._counts_lock:
+            self._counts[text] = count
+            if len(self._counts) > _COUNT_CACHE:
+                self._counts.popitem(last=False)
         return count
 
     def _server_count(self, text: str) -> int:
