@@ -1,0 +1,208 @@
+"""Many inputs, one prompt, one model load (``lamp ask --each``).
+
+Scripts used to call ``lamp ask`` once per line and paid for a model load and
+the whole prompt prefix every time. Here every input is answered on its own,
+as a fresh one-shot conversation (no history: one line's answer must not
+depend on the lines before it), but the model stays loaded and the fixed
+prefix (system prompt, schema instructions, a template's worked examples) is
+evaluated once: ``warm_prefix`` makes its KV state current (or loads it from
+the disk cache), and llama.cpp keeps the common prefix between requests.
+
+A line that fails for reasons of its own (not JSON, too long for the context,
+an answer off the schema) becomes a failed ``EachResult`` and the run goes
+on, so a thousand good answers are never lost to one bad line. A failure
+that would fail every line (the server is down, the model broke) ends the run.
+Results come back in input order, also with ``parallel`` requests in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from .ask import prepare_ask
+from .conversation import Conversation
+from .errors import ContextOverflow, InputError, InvalidOutput, LampError, UsageError
+from .events import FinalAnswer, Notice, Usage
+from .models import Backend, Message, Sampling
+from .schema_output import OutputSchema, send_for_schema
+from .templates import PromptTemplate
+
+__all__ = ["EachInput", "EachRequest", "EachResult", "answer_each", "read_json_lines",
+           "read_lines"]
+
+
+@dataclass(frozen=True)
+class EachInput:
+    """One input: its 1-based line number on stdin, and its text or why it has none."""
+
+    line: int
+    text: str = ""
+    error: InputError | None = None
+
+
+def read_lines(data: str) -> list[EachInput]:
+    """One input per line; blank lines are skipped (as xargs does), so a trailing newline
+    or a separating blank line never costs a model call."""
+    return [EachInput(n, line.strip()) for n, line in enumerate(data.splitlines(), 1)
+            if line.strip()]
+
+
+def read_json_lines(data: str, field_name: str) -> list[EachInput]:
+    """JSON lines, the input in ``field_name``; a bad line is an input that fails alone."""
+    inputs = []
+    for n, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            inputs.append(EachInput(n, error=InputError(f"not valid JSON: {exc}")))
+            continue
+        value = record.get(field_name) if isinstance(record, dict) else None
+        if not isinstance(value, str):
+            why = "has no field" if not isinstance(record, dict) or field_name not in record \
+                else "has no text in field"
+            inputs.append(EachInput(n, error=InputError(f"the JSON {why} {field_name!r}")))
+        elif not value.strip():
+            inputs.append(EachInput(n, error=InputError(f"field {field_name!r} is empty")))
+        else:
+            inputs.append(EachInput(n, value.strip()))
+    return inputs
+
+
+@dataclass(frozen=True)
+class EachRequest:
+    """What every input is asked with: ``lamp ask``'s prompt, template and schema."""
+
+    prompt: str = ""  # the request each input is material for ("" : the input is the question)
+    system: str = ""
+    template: PromptTemplate | None = None
+    system_from_user: bool = False
+    temperature_from_user: bool = False
+    truncate: bool = False
+    output: OutputSchema | None = None
+
+    def conversation(self, backend: Backend, sampling: Sampling, text: str
+                     ) -> tuple[Conversation, str]:
+        prepared = prepare_ask(backend, sampling, prompt=self.prompt, material=text,
+                               system=self.system, template=self.template,
+                               system_from_user=self.system_from_user,
+                               temperature_from_user=self.temperature_from_user,
+                               truncate=self.truncate, output=self.output)
+        return prepared.conversation, prepared.user_text
+
+
+@dataclass(frozen=True)
+class EachResult:
+    """``answer``: the text, or with a schema the validated document; None when ``error``."""
+
+    input: EachInput
+    answer: Any = None
+    usage: Usage | None = None
+    error: LampError | None = None
+    notices: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+# Errors that belong to one input; any other error would fail every input, so it ends the run.
+_PER_INPUT = (InputError, ContextOverflow, InvalidOutput)
+
+
+def answer_each(backend: Backend, sampling: Sampling, request: EachRequest,
+                inputs: Sequence[EachInput], *, parallel: int = 1
+                ) -> Iterator[Notice | EachResult]:
+    """An ``EachResult`` per input, in input order (and a ``Notice`` for the prefix cache).
+
+    ``parallel`` > 1 keeps that many requests in flight on threads, for a model server
+    that batches them; a backend must declare ``concurrent`` for it (``UsageError``).
+    """
+    if parallel > 1 and not backend.capabilities.concurrent:
+        raise UsageError("--parallel needs a model server (--backend openai): the in-process "
+                         "model answers one input at a time")
+    if request.output is not None:  # refuse a backend that cannot constrain before any input
+        request.output.constraint(backend.capabilities)
+    good = next((i for i in inputs if i.error is None), None)
+    if good is not None and backend.capabilities.warm_prefix:
+        conversation, _ = request.conversation(backend, sampling, good.text)
+        status = backend.warm_prefix(_fixed_prefix(conversation))
+        yield Notice(f"prefix cache: {status}", level="debug")
+    if parallel <= 1:
+        for item in inputs:
+            yield _answer_one(backend, sampling, request, item)
+        return
+    yield from _in_flight(backend, sampling, request, inputs, parallel)
+
+
+def _in_flight(backend: Backend, sampling: Sampling, request: EachRequest,
+               inputs: Sequence[EachInput], parallel: int) -> Iterator[EachResult]:
+    """At most ``parallel`` requests at once, results yielded in input order as they
+    complete; a run-ending error cancels the inputs not yet sent."""
+    pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="lamp-each")
+    pending: list[Future[EachResult]] = []
+    ahead = iter(inputs)
+    try:
+        for item in ahead:
+            pending.append(pool.submit(_answer_one, backend, sampling, request, item))
+            if len(pending) >= parallel:
+                break
+        while pending:
+            result = pending.pop(0).result()  # re-raises a run-ending error
+            following = next(ahead, None)
+            if following is not None:
+                pending.append(pool.submit(_answer_one, backend, sampling, request, following))
+            yield result
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _fixed_prefix(conversation: Conversation) -> list[Message]:
+    """The messages every input shares: the system prompt and a template's examples."""
+    system = [Message("system", conversation.system)] if conversation.system else []
+    return [*system, *conversation.examples]
+
+
+@dataclass
+class _Collected:
+    answer: str = ""
+    usage: Usage | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+def _answer_one(backend: Backend, sampling: Sampling, request: EachRequest,
+                item: EachInput) -> EachResult:
+    if item.error is not None:
+        return EachResult(item, error=item.error)
+    started = time.perf_counter()
+    got = _Collected()
+    try:
+        conversation, user_text = request.conversation(backend, sampling, item.text)
+        events = (send_for_schema(conversation, user_text, request.output)
+                  if request.output is not None else conversation.send(user_text))
+        for event in events:
+            if isinstance(event, Usage):
+                got.usage = event
+            elif isinstance(event, FinalAnswer):
+                got.answer = event.text
+            elif isinstance(event, Notice) and event.level == "warning":
+                got.notices.append(event.message)
+        answer: Any = got.answer.strip()
+        if request.output is not None:
+            answer = request.output.validate(
+                got.answer, finish_reason=got.usage.finish_reason if got.usage else "",
+                max_tokens=conversation.sampling.max_tokens)
+    except _PER_INPUT as exc:
+        return EachResult(item, usage=got.usage, error=exc, notices=tuple(got.notices),
+                          seconds=time.perf_counter() - started)
+    return EachResult(item, answer=answer, usage=got.usage, notices=tuple(got.notices),
+                      seconds=time.perf_counter() - started)
