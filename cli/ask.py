@@ -61,6 +61,15 @@ def ask(
     jsonl: Annotated[bool, typer.Option(
         "--jsonl", help="With --schema-multi: one JSON document per line instead of an array.",
         rich_help_panel="Structured output")] = False,
+    each: Annotated[bool, typer.Option(
+        "--each", help="Answer every stdin line on its own (one model load): one output line "
+        "per input line, in order.", rich_help_panel="Many inputs")] = False,
+    field: Annotated[str | None, typer.Option(
+        "--field", help="With --each: stdin is JSON lines; the input is this field.",
+        rich_help_panel="Many inputs", show_default=False)] = None,
+    parallel: Annotated[int | None, typer.Option(
+        "--parallel", min=1, help="With --each and --backend openai: requests in flight at "
+        "once.", rich_help_panel="Many inputs", show_default=False)] = None,
     *,
     rt: Runtime,
 ) -> None:
@@ -69,6 +78,7 @@ def ask(
     from lamp.agent.templates import find_template
 
     from . import paths
+    from .each_run import EachFlags, run_each
     from .inputs import read_user_input
     from .render import renderer_for, warn
     from .schema_run import output_schema, print_document
@@ -76,6 +86,13 @@ def ask(
     settings = rt.settings
     output = output_schema(schema, schema_multi, jsonl=jsonl, json_out=json_out, tools=tools)
     tmpl = find_template(template, paths.config_dir() / "templates") if template else None
+    many = EachFlags(each=each, field=field, parallel=parallel)
+    if many.given:
+        many.check(tools=tools, session=session, continue_last=continue_last, jsonl=jsonl,
+                   backend=settings.backend)
+        run_each(rt, many, prompt=prompt, template=tmpl, output=output, json_out=json_out,
+                 quiet=quiet, truncate=truncate)
+        return
     given = read_user_input(prompt)
     for message in given.warnings:
         warn(message)
