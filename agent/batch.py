@@ -26,7 +26,7 @@ from typing import Any
 
 from .ask import prepare_ask
 from .conversation import Conversation
-from .errors import ContextOverflow, InputError, InvalidOutput, LampError, UsageError
+from .errors import ContextOverflow, InputError, InvalidOutput, LampError
 from .events import FinalAnswer, Notice, Usage
 from .models import Backend, Message, Sampling
 from .schema_output import OutputSchema, send_for_schema
@@ -123,11 +123,14 @@ def answer_each(backend: Backend, sampling: Sampling, request: EachRequest,
     """An ``EachResult`` per input, in input order (and a ``Notice`` for the prefix cache).
 
     ``parallel`` > 1 keeps that many requests in flight on threads, for a model server
-    that batches them; a backend must declare ``concurrent`` for it (``UsageError``).
+    that batches them; a backend that does not declare ``concurrent`` gets them one by
+    one, with a warning.
     """
     if parallel > 1 and not backend.capabilities.concurrent:
-        raise UsageError("--parallel needs a model server (--backend openai): the in-process "
-                         "model answers one input at a time")
+        yield Notice("--parallel: this model backend takes one request at a time "
+                     "(llama-cpp-python's server cuts a running answer short when the next "
+                     "arrives); answering the inputs one by one")
+        parallel = 1
     if request.output is not None:  # refuse a backend that cannot constrain before any input
         request.output.constraint(backend.capabilities)
     good = next((i for i in inputs if i.error is None), None)

@@ -157,7 +157,9 @@ def run_each(rt: Runtime, flags: EachFlags, *, prompt: str | None,
     with bar if bar is not None else nullcontext() as progress:
         for event in events:
             if isinstance(event, Notice):
-                if rt.verbose:
+                if event.level == "warning" and not quiet:
+                    warn(event.message)
+                elif event.level != "warning" and rt.verbose:
                     sys.stderr.write(f"lamp: {event.message}\n")
                 continue
             _report(event, quiet=quiet)

@@ -148,10 +148,11 @@ def test_parallel_keeps_n_in_flight_and_the_input_order() -> None:
     assert model.most == 3
 
 
-def test_parallel_needs_a_backend_that_takes_concurrent_requests() -> None:
-    with pytest.raises(UsageError, match="--parallel needs a model server"):
-        results(answer_each(ScriptedBackend(), GREEDY, EachRequest(), read_lines("a"),
-                            parallel=2))
+def test_parallel_on_a_backend_that_is_not_concurrent_goes_one_by_one() -> None:
+    model = ScriptedBackend().enqueue("x", "y")
+    events = list(answer_each(model, GREEDY, EachRequest(), read_lines("a\nb"), parallel=2))
+    assert isinstance(events[0], Notice) and "one by one" in events[0].message
+    assert [r.answer for r in results(iter(events))] == ["x", "y"]
 
 
 def test_a_schema_the_backend_cannot_enforce_is_refused_before_any_input() -> None:
