@@ -67,13 +67,14 @@ class FakeServer:
 
 class _Handler(BaseHTTPRequestHandler):
     server: Any
+    body: Any = None
 
     def _serve(self) -> None:
         fake: FakeServer = self.server.fake
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        fake.seen.append(Seen(self.command, self.path, dict(self.headers.items()),
-                              json.loads(raw) if raw else None))
+        self.body = json.loads(raw) if raw else None  # this request's, for a route to read
+        fake.seen.append(Seen(self.command, self.path, dict(self.headers.items()), self.body))
         route = fake.routes.get((self.command, self.path))
         if route is None:
             send_json(self, {"detail": "Not Found"}, status=404)
@@ -658,3 +659,54 @@ def test_cli_pal_bad_sample_counts_exit_2(monkeypatch: pytest.MonkeyPatch,
         monkeypatch.setenv(key, value)
     code, out, err = _run_cli(monkeypatch, capsys, "pal", *args, "six boxes of seven?")
     assert code == 2 and out == "" and "samples" in err
+
+
+@pytest.mark.integration
+def test_real_cli_each_parallel_keeps_input_order(llama_server: LlamaServer, run_lamp) -> None:
+    """llama-cpp-python's server cuts a running answer when the next request arrives, so
+    lamp sends one at a time there (and says so); every answer arrives, in order."""
+    assert not OpenAIBackend(HttpOptions(llama_server.url)).capabilities.concurrent
+    countries = b"France\n\nJapan\nItaly\n"
+    done = run_lamp("ask", "--backend", "openai", "--base-url", llama_server.url,
+                    "--temperature", "0", "--max-tokens", "8", "--each", "--parallel", "3",
+                    "--json", "--system", "Answer with one word.",
+                    "What is the capital of this country?", stdin=countries, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.decode().startswith("lamp: warning: --parallel: this model backend takes "
+                                           "one request at a time")
+    rows = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert [(r["line"], r["input"]) for r in rows] == [(1, "France"), (3, "Japan"),
+                                                       (4, "Italy")]
+    assert [city in r["answer"] for r, city in zip(rows, ["Paris", "Tokyo", "Rome"],
+                                                    strict=True)] == [True, True, True]
+
+
+def test_cli_each_parallel_keeps_n_requests_in_flight(
+        fake: FakeServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A server that batches (vLLM, llama.cpp's): N open requests at once, order kept even
+    when a later answer is ready first."""
+    lock, active, most = threading.Lock(), [0], [0]
+
+    def slow_echo(h: _Handler) -> None:
+        text = h.body["messages"][-1]["content"]
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        time.sleep(0.3 if text.endswith("0") else 0.05)
+        with lock:
+            active[0] -= 1
+        start_sse(h)
+        sse(h, delta(text.upper(), "stop"), "[DONE]")
+
+    fake.routes[("POST", "/v1/chat/completions")] = slow_echo
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(
+        "\n".join(f"q{i}" for i in range(7)).encode())))
+    monkeypatch.setattr(sys, "argv", ["lamp", "ask", "--backend", "openai", "--base-url",
+                                      fake.url, "--each", "--parallel", "3"])
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main.run()
+    out, err = capsys.readouterr()
+    assert (exit_info.value.code or 0, err) == (0, "")
+    assert out.splitlines() == [f"Q{i}" for i in range(7)]
+    assert most[0] == 3
