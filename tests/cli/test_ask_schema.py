@@ -116,7 +116,7 @@ def test_multi_prints_an_array_or_json_lines(monkeypatch, capsys) -> None:
     assert code == 0 and out.splitlines() == ['{"name": "Ada", "age": 36}',
                                               '{"name": "Alan", "age": 41}']
     assert "root-list" in (backend.requests[0][2] or "")
-    assert "one item for every match" in backend.requests[0][0][0].content
+    assert "one item for each match" in backend.requests[0][0][0].content
 
 
 def test_template_keeps_its_prompt_and_gains_the_schema(monkeypatch, capsys) -> None:
