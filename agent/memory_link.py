@@ -2,8 +2,12 @@
 
 The loop only asks two things of memory: "what do you recall about this
 message, leaving out the turns still in my window?" and "keep this exchange".
-This adapter answers them with a MemoryStore, numbering turns itself so a
-retried write overwrites rather than duplicates.
+This adapter answers them with a MemoryStore and its journal, numbering turns
+itself so a retried write overwrites rather than duplicates. An exchange is kept
+by appending it to the journal (durable at once); the store indexes it when it
+is next opened, or in the background as it goes when asked to (chat). Without an
+open store (a new one-shot session with no facts to recall) nothing of Chroma is
+loaded; it opens on the first recall that could find something.
 """
 
 from __future__ import annotations
@@ -28,12 +32,15 @@ class MemoryHook(Protocol):
 class StoreMemory:
     """A MemoryStore session seen through the MemoryHook protocol."""
 
-    store: Any  # lamp.memory.MemoryStore (imported lazily: chromadb is heavy)
+    store: Any  # lamp.memory.MemoryStore, or None until a recall needs it (chromadb is heavy)
     session: str
     count_text: Callable[[str], int]
     model: str = ""
     next_turn: int = 0
     recall_k: int = 6
+    journal: Any = None  # lamp.memory.journal.Journal; None for a server store (direct writes)
+    open_store: Callable[[], Any] | None = None  # opens the store when ``store`` is None
+    index_as_it_goes: bool = False  # index each exchange in the background (long-lived runs)
     pending: list[Future[Any]] = field(default_factory=list)
 
     def load_history(self, last: int = 400) -> list[tuple[int, Message]]:
@@ -43,9 +50,20 @@ class StoreMemory:
             self.next_turn = max(self.next_turn, max(t.n for t in turns) + 1)
         return [(t.n, Message(t.role, t.text)) for t in turns if t.role in ("user", "assistant")]
 
+    def _may_recall(self, exclude_turns: set[int]) -> bool:
+        """Without an open store: could a recall find anything? Earlier turns of this
+        session outside the window, or remembered facts (the journal's hint)."""
+        if self.next_turn > len(exclude_turns):
+            return True
+        return self.journal is None or self.journal.may_hold_facts()
+
     def recall(self, query: str, exclude_turns: set[int], token_budget: int) -> str:
         from lamp.memory import format_memory, recall
 
+        if self.store is None:
+            if self.open_store is None or not self._may_recall(exclude_turns):
+                return ""
+            self.store = self.open_store()
         items = recall(self.store, query, session=self.session, exclude_turns=exclude_turns,
                        k=self.recall_k, token_budget=token_budget, count_tokens=self.count_text)
         return format_memory(items)
@@ -53,9 +71,14 @@ class StoreMemory:
     def record(self, user: str, assistant: str) -> tuple[int, int]:
         first = self.next_turn
         self.next_turn += 2
-        self.pending.append(self.store.append_turns_later(
-            self.session, [("user", user), ("assistant", assistant)], model=self.model,
-            start=first))
+        exchange = [("user", user), ("assistant", assistant)]
+        if self.journal is None:  # a server store: written after the answer is printed
+            self.pending.append(self.store.append_turns_later(
+                self.session, exchange, model=self.model, start=first))
+        else:
+            self.journal.append(self.session, exchange, start=first, model=self.model)
+            if self.index_as_it_goes and self.store is not None:
+                self.pending.append(self.store.later(self.store.sync_journal))
         return first, first + 1
 
     def close(self) -> None:
@@ -64,4 +87,7 @@ class StoreMemory:
             for future in self.pending:
                 future.result()
         finally:
-            self.store.close()
+            if self.store is not None:
+                self.store.close()
+            if self.journal is not None:
+                self.journal.close()

@@ -109,7 +109,8 @@ def ask(
         request.check()
     started = time.perf_counter()
     rt.open_memory(MemoryChoice(session=session, continue_last=continue_last,
-                                disabled=no_memory, url=memory_url))  # behind the model load
+                                disabled=no_memory, url=memory_url,
+                                needs_store=tools is not None))  # behind the model load
     model_backend = rt.model(quiet=quiet or json_out)
     prepared = prepare_ask(
         model_backend,

@@ -136,7 +136,7 @@ def chat(
 ) -> None:
     """Interactive chat: streaming Markdown, history, multi-line input, /help for commands."""
     choice = MemoryChoice(session=session, continue_last=continue_last, disabled=no_memory,
-                          url=memory_url)
+                          url=memory_url, long_lived=True)
     run_chat(rt, choice)
 
 

@@ -1,8 +1,15 @@
-"""Session memory for `ask` and `chat`: open the store early, attach it, save after printing.
+"""Session memory for `ask` and `chat`: journal every exchange, open Chroma only when needed.
 
-Opening Chroma costs about a second (imports, embedding model), so it starts
-in a background thread before the model loads; writes are queued and finish
-after the answer is on screen. `--no-memory` never touches chromadb at all.
+Opening Chroma costs about a second (imports, embedding model). Writing an
+exchange needs none of it: it goes to the store's journal (memory/journal.py),
+durably, in a millisecond, and whoever opens the store next indexes it. So a
+one-shot `lamp ask` opens Chroma only when it may recall something: the user
+named a session (`-c`, `--session`: its history), tools may search memory, or
+remembered facts exist (the journal's hint says how many, without Chroma). Then
+the store opens in a background thread behind the model load. Chat keeps the
+store open and indexes each exchange in the background as it goes. A Chroma
+server (`--memory-url`) has no journal and is written directly, after the answer
+is printed. `--no-memory` touches none of this.
 """
 
 from __future__ import annotations
@@ -21,8 +28,8 @@ from lamp.agent.models import Backend
 from .errors import is_reported
 from .render import warn
 
-__all__ = ["Continue", "MemoryChoice", "MemoryUrl", "NoMemory", "SessionName", "attach_memory",
-           "model_name", "start_memory"]
+__all__ = ["Continue", "MemoryChoice", "MemoryOpening", "MemoryUrl", "NoMemory", "SessionName",
+           "attach_memory", "model_name", "start_memory"]
 
 SessionName = Annotated[str | None, typer.Option(
     "--session", "-s", help="Session to use (created if new).", rich_help_panel="Memory",
@@ -43,6 +50,8 @@ class MemoryChoice:
     continue_last: bool
     disabled: bool
     url: str | None = None
+    needs_store: bool = False  # tools may search memory: open Chroma whatever the hints say
+    long_lived: bool = False  # chat: keep the store open and index each exchange as it goes
 
     @property
     def explicit(self) -> bool:
@@ -50,15 +59,35 @@ class MemoryChoice:
         return self.session is not None or self.continue_last
 
 
-def start_memory(choice: MemoryChoice) -> Future[Any] | None:
+@dataclass
+class MemoryOpening:
+    """What ``start_memory`` began: the journal (local stores) and, when something may be
+    recalled, the store opening in a thread."""
+
+    journal: Any  # lamp.memory.journal.Journal, or None for a server store
+    store: Future[Any] | None
+    location: Any  # cli.memory.MemoryLocation, to open the store later if recall needs it
+
+
+def start_memory(choice: MemoryChoice) -> MemoryOpening | None:
     if choice.disabled:
         return None
-    from lamp.memory import MemoryStore
-
     from .memory import memory_location
 
     location = memory_location(choice.url)
-    return MemoryStore.open_async(location.path, url=location.url)
+    journal = None
+    if location.path is not None:
+        from lamp.memory.journal import JOURNAL_NAME, Journal
+
+        journal = Journal(location.path / JOURNAL_NAME)
+    needed = (journal is None or choice.explicit or choice.needs_store or choice.long_lived
+              or journal.may_hold_facts())
+    if not needed:
+        return MemoryOpening(journal, None, location)
+    from lamp.memory import MemoryStore
+
+    return MemoryOpening(journal, MemoryStore.open_async(location.path, url=location.url),
+                         location)
 
 
 def model_name(backend: Backend) -> str:
@@ -67,18 +96,27 @@ def model_name(backend: Backend) -> str:
     return str(described.get("path") or described.get("model") or "")
 
 
-def attach_memory(conversation: Conversation, opening: Future[Any] | None,
+def attach_memory(conversation: Conversation, opening: MemoryOpening | None,
                   choice: MemoryChoice, count_text: Callable[[str], int], model: str,
                   load_history: bool) -> StoreMemory | None:
-    """Wire the opened store into the conversation; degrade to no memory with a warning
-    unless the user named a session (then it is an error)."""
+    """Wire memory into the conversation; degrade to no memory with a warning unless the
+    user named a session (then it is an error)."""
     if opening is None:
         return None
     try:
-        store = opening.result()
+        if opening.store is None:  # a new session with nothing to recall: the journal only
+            from lamp.memory.records import new_session_name
+
+            link = StoreMemory(store=None, journal=opening.journal, session=new_session_name(),
+                               count_text=count_text, model=model,
+                               open_store=_opener(opening))
+            conversation.memory = link
+            return link
+        store = opening.store.result()
         info = store.session(choice.session, continue_last=choice.continue_last)
-        link = StoreMemory(store=store, session=info.name, count_text=count_text, model=model,
-                           next_turn=info.turns)
+        link = StoreMemory(store=store, journal=opening.journal, session=info.name,
+                           count_text=count_text, model=model, next_turn=info.turns,
+                           index_as_it_goes=choice.long_lived)
         if load_history and (choice.explicit):
             conversation.load(link.load_history())
     except Exception as exc:
@@ -88,3 +126,12 @@ def attach_memory(conversation: Conversation, opening: Future[Any] | None,
         return None
     conversation.memory = link
     return link
+
+
+def _opener(opening: MemoryOpening) -> Callable[[], Any]:
+    """Opens the store on first need (a recall the hints could not rule out)."""
+    def open_now() -> Any:
+        from lamp.memory import MemoryStore
+
+        return MemoryStore.open(opening.location.path, url=opening.location.url)
+    return open_now

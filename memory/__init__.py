@@ -11,14 +11,14 @@ package's ``recall`` the function.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 from .errors import MemoryInputError, MemoryStoreError
 from .recall import format_memory, recall
 from .records import Fact, RecalledItem, SearchHit, SessionInfo, Turn, approx_tokens
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from .store import MemoryStore
 
 __all__ = [
@@ -36,9 +36,13 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name == "MemoryStore":
-        value = importlib.import_module(".store", __name__).MemoryStore
+        value = _importlib.import_module(".store", __name__).MemoryStore
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "MemoryStore"})

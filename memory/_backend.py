@@ -20,6 +20,7 @@ from typing import Any
 
 from ._lock import GEN_NAME, LOCK_NAME, StoreLock
 from .errors import MemoryInputError, MemoryStoreError
+from .journal import CHROMA_DB_NAME, JOURNAL_NAME
 
 __all__ = ["Collections", "LocalBackend", "ServerBackend", "parse_server_url"]
 
@@ -27,7 +28,7 @@ TURNS = "lamp_turns"
 FACTS = "lamp_facts"
 DOCUMENTS = "lamp_documents"
 SESSIONS = "lamp_sessions"
-_SQLITE = "chroma.sqlite3"
+_SQLITE = CHROMA_DB_NAME
 
 
 @dataclass
@@ -105,7 +106,8 @@ def check_store_dir(path: Path) -> None:
         entries = {p.name for p in path.iterdir()}
     except OSError as exc:
         raise MemoryInputError(f"memory store path {path} is not readable: {exc}") from exc
-    ours = {LOCK_NAME, GEN_NAME, GEN_NAME.replace(".gen", ".tmp")}
+    ours = {LOCK_NAME, GEN_NAME, GEN_NAME.replace(".gen", ".tmp"),
+            *(JOURNAL_NAME + suffix for suffix in ("", "-wal", "-shm", "-journal"))}
     if entries - ours and _SQLITE not in entries:
         raise MemoryInputError(
             f"{path} is not empty and holds no Chroma database ({_SQLITE}); "

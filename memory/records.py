@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +16,7 @@ __all__ = [
     "Turn",
     "approx_tokens",
     "fact_id",
+    "new_session_name",
     "turn_id",
 ]
 
@@ -21,6 +24,11 @@ __all__ = [
 def turn_id(session: str, n: int, role: str) -> str:
     """Deterministic id: re-sending the same turn after a crash overwrites, never duplicates."""
     return f"turn:{session}:{n}:{role}"
+
+
+def new_session_name() -> str:
+    """A fresh session's name: when it started, plus a little randomness against clashes."""
+    return time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
 
 
 def fact_id(text: str) -> str:

@@ -11,7 +11,6 @@ that must not wait use ``MemoryStore.open_async`` and ``append_turns_later``.
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,7 +21,8 @@ from ._backend import Collections, LocalBackend, ServerBackend
 from ._chunking import chunk_text
 from ._encoders import DEFAULT_ENCODER, Encoder, load_encoder
 from .errors import MemoryInputError
-from .records import Fact, SearchHit, SessionInfo, Turn, fact_id
+from .journal import JOURNAL_NAME, Journal, JournalEntry
+from .records import Fact, SearchHit, SessionInfo, Turn, fact_id, new_session_name
 
 __all__ = ["MemoryStore"]
 
@@ -74,6 +74,10 @@ class MemoryStore:
         )
         self.location = self._backend.description
         self._worker: ThreadPoolExecutor | None = None
+        # A local store has a journal (memory/journal.py); a server store is written directly.
+        self.journal: Journal | None = (
+            Journal(Path(path) / JOURNAL_NAME) if url is None else None  # type: ignore[arg-type]
+        )
 
     # -- opening ---------------------------------------------------------------
     @classmethod
@@ -83,6 +87,7 @@ class MemoryStore:
         """Open the store and its client now (so errors such as a bad path show here)."""
         store = cls(path, url=url, model=model)
         store._backend.warm()
+        store.sync_journal()
         return store
 
     @classmethod
@@ -104,6 +109,8 @@ class MemoryStore:
             self._worker.shutdown(wait=True)
             self._worker = None
         self._backend.close()
+        if self.journal is not None:
+            self.journal.close()
 
     def __enter__(self) -> MemoryStore:
         return self
@@ -143,7 +150,7 @@ class MemoryStore:
             if recent is not None:
                 return recent
         if name is None:
-            name = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+            name = new_session_name()
         name = _check_session_name(name)
         with self._backend.window(write=True) as c:
             existing = _rows(c.sessions.get(ids=[f"session:{name}"], include=["metadatas"]))
@@ -175,16 +182,18 @@ class MemoryStore:
         *,
         model: str = "",
         start: int | None = None,
+        at: float | None = None,
     ) -> list[Turn]:
         """Store ``(role, text)`` messages as the next turns of ``session``.
 
         Turn numbers continue the session's count unless ``start`` is given (pass
-        it when retrying, so the retry overwrites instead of appending).
+        it when retrying, so the retry overwrites instead of appending). ``at`` is when
+        they were said (now unless given: the journal passes its own times).
         """
         session = _check_session_name(session)
         texts = [text for _, text in messages]
         vectors = self.encoder.embed_passages(texts)  # outside the lock
-        now = time.time()
+        now = time.time() if at is None else at
         with self._backend.window(write=True) as c:
             found = _rows(c.sessions.get(ids=[f"session:{session}"], include=["metadatas"]))
             info = _session_from(found[0][2]) if found else SessionInfo(session, now, now, 0)
@@ -211,9 +220,31 @@ class MemoryStore:
                 )
             count = max(info.turns, first + len(turns))
             self._put_session(
-                c, SessionInfo(session, info.created, now, count, model or info.model)
+                c, SessionInfo(session, min(info.created, now), max(info.updated, now), count,
+                               model or info.model)
             )
         return turns
+
+    def sync_journal(self) -> int:
+        """Index the journal's unindexed turns into Chroma (idempotent: deterministic ids)
+        and refresh its hints; returns how many turns were indexed."""
+        if self.journal is None:
+            return 0
+        done = 0
+        while batch := self.journal.pending():
+            for run in _runs(batch):
+                self.append_turns(run[0].session, [(e.role, e.text) for e in run],
+                                  model=run[-1].model, start=run[0].n, at=run[0].time)
+            self.journal.mark_indexed(batch)
+            done += len(batch)
+        self._refresh_hints()
+        return done
+
+    def _refresh_hints(self) -> None:
+        if self.journal is not None:
+            with self._backend.window(write=False) as c:
+                facts = c.facts.count()
+            self.journal.set_hint("facts", facts)
 
     def append_turns_later(
         self,
@@ -261,6 +292,7 @@ class MemoryStore:
                 documents=[text],
                 metadatas=[{"time": fact.time, "session": session}],
             )
+        self._refresh_hints()
         return fact
 
     def facts(self) -> list[Fact]:
@@ -355,9 +387,13 @@ class MemoryStore:
             if not col.get(ids=[item_id], include=[])["ids"]:
                 raise MemoryInputError(f"unknown memory id {item_id!r}")
             col.delete(ids=[item_id])
+        self._refresh_hints()
 
     def forget_session(self, session: str) -> int:
         """Delete a session and all its turns; returns how many turns went."""
+        self.sync_journal()  # nothing of it may come back from the journal later
+        if self.journal is not None:
+            self.journal.forget(session)
         with self._backend.window(write=True) as c:
             ids = c.turns.get(where={"session": session}, include=[])["ids"]
             known = c.sessions.get(ids=[f"session:{session}"], include=[])["ids"]
@@ -371,6 +407,9 @@ class MemoryStore:
     def clear(self) -> dict[str, int]:
         """Delete everything; returns how many records each collection lost."""
         removed: dict[str, int] = {}
+        self.sync_journal()  # counted below, then gone
+        if self.journal is not None:
+            self.journal.forget()
         with self._backend.window(write=True) as c:
             for name, col in (
                 ("turns", c.turns),
@@ -382,6 +421,7 @@ class MemoryStore:
                 for start in range(0, len(ids), _BATCH):
                     col.delete(ids=ids[start : start + _BATCH])
                 removed[name] = len(ids)
+        self._refresh_hints()
         return removed
 
     def counts(self) -> dict[str, int]:
@@ -401,3 +441,15 @@ class MemoryStore:
         with self._backend.window(write=False) as c:
             rows = _rows(c.by_kind(kind).get(ids=[item_id], include=["documents", "metadatas"]))
         return SearchHit(rows[0][0], kind, rows[0][1], 0.0, rows[0][2]) if rows else None
+
+
+def _runs(entries: Sequence[JournalEntry]) -> list[list[JournalEntry]]:
+    """Consecutive turns of one session, so each run is one embedding batch and upsert."""
+    runs: list[list[JournalEntry]] = []
+    for entry in sorted(entries, key=lambda e: (e.session, e.n)):
+        last = runs[-1][-1] if runs else None
+        if last is not None and last.session == entry.session and last.n + 1 == entry.n:
+            runs[-1].append(entry)
+        else:
+            runs.append([entry])
+    return runs

@@ -1,0 +1,180 @@
+"""The memory journal: exchanges durable at once, indexed into Chroma later, exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from lamp.memory.journal import JOURNAL_NAME, Journal
+
+WORKER = Path(__file__).with_name("journal_worker.py")
+
+
+def test_append_is_read_back_in_order_and_a_retry_replaces(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / JOURNAL_NAME)
+    journal.append("s", [("user", "hi"), ("assistant", "hello")], start=0, model="m")
+    journal.append("s", [("user", "again"), ("assistant", "first try")], start=2)
+    journal.append("s", [("user", "again"), ("assistant", "second try")], start=2)
+    assert [(e.n, e.text) for e in journal.pending()] == [
+        (0, "hi"), (1, "hello"), (2, "again"), (3, "second try")]
+    assert journal.next_turn("s") == 4 and journal.next_turn("other") == 0
+    journal.mark_indexed(journal.pending()[:2])
+    assert [e.n for e in journal.pending()] == [2, 3]
+
+
+def test_a_rewrite_after_reading_is_not_marked_indexed(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / JOURNAL_NAME)
+    journal.append("s", [("user", "v1")], start=0)
+    read = journal.pending()
+    journal.append("s", [("user", "v2")], start=0)  # a retry lands while indexing
+    journal.mark_indexed(read)
+    assert [e.text for e in journal.pending()] == ["v2"]
+
+
+def test_hints_and_forgetting(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / JOURNAL_NAME)
+    assert journal.hint("facts") is None  # unknown until a store says
+    journal.set_hint("facts", 3)
+    assert journal.hint("facts") == 3
+    journal.append("a", [("user", "x")], start=0)
+    journal.append("b", [("user", "y")], start=0)
+    journal.forget("a")
+    assert [e.session for e in journal.pending()] == ["b"]
+    journal.forget()
+    assert journal.pending() == []
+
+
+def test_opening_the_store_indexes_the_journal_once(tmp_path: Path) -> None:
+    from lamp.memory import MemoryStore
+
+    path = tmp_path / "memory"
+    journal = Journal(path / JOURNAL_NAME)
+    journal.append("trip", [("user", "We fly to Busan on 3 May."), ("assistant", "Noted.")],
+                   start=0, model="m", at=1000.0)
+    journal.append("trip", [("user", "부산 호텔은 해운대 근처로 예약했어요."),
+                            ("assistant", "좋아요.")], start=2)
+    with MemoryStore.open(path) as store:
+        turns = store.history("trip")
+        assert turns[0].text == "We fly to Busan on 3 May."
+        assert len(turns) == 4 and turns[0].time == 1000.0
+        assert store.get_session("trip").turns == 4
+        assert store.sync_journal() == 0  # nothing left to index
+        hits = store.search("해운대 호텔", k=1, session="trip")
+        assert hits[0].text.startswith("부산 호텔")
+    assert Journal(path / JOURNAL_NAME).pending() == []
+    assert Journal(path / JOURNAL_NAME).hint("facts") == 0
+
+
+def test_kill_9_after_any_acknowledged_append_loses_nothing(tmp_path: Path) -> None:
+    from lamp.memory import MemoryStore
+
+    path = tmp_path / "memory"
+    acked = 0
+    for round_, stop_after in enumerate((5, 11, 3)):
+        proc = subprocess.Popen([sys.executable, str(WORKER), "ackloop", str(path)],
+                                stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
+        try:
+            for seen, line in enumerate(proc.stdout, 1):
+                assert line.startswith("ack ")
+                acked = max(acked, int(line.split()[1]) + 1)
+                if seen >= stop_after:
+                    break
+            time.sleep(0.002 * round_)  # land the kill at different points of the next write
+            os.kill(proc.pid, signal.SIGKILL)
+        finally:
+            proc.kill()
+            proc.wait(timeout=30)
+        assert proc.returncode == -signal.SIGKILL
+    with MemoryStore.open(path) as store:
+        texts = [t.text for t in store.history("crash")]
+    # Each round restarts at turn 0 and overwrites (same ids): every acknowledged exchange
+    # of the longest round is there, once.
+    assert len(texts) == len(set(texts)) and len(texts) >= 2 * acked
+    assert {f"question {n}" for n in range(acked)} <= set(texts)
+
+
+def test_kill_9_between_indexing_and_marking_leaves_no_duplicate(tmp_path: Path) -> None:
+    from lamp.memory import MemoryStore
+
+    path = tmp_path / "memory"
+    journal = Journal(path / JOURNAL_NAME)
+    journal.append("s", [("user", "one"), ("assistant", "two"), ("user", "three")], start=0)
+    done = subprocess.run([sys.executable, str(WORKER), "index-then-die", str(path)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == -signal.SIGKILL and "indexed 3" in done.stdout
+    assert len(journal.pending()) == 3  # indexed, but the mark never happened
+    with MemoryStore.open(path) as store:  # indexes them again, under the same ids
+        assert [t.text for t in store.history("s")] == ["one", "two", "three"]
+        assert store.counts()["turns"] == 3
+    assert journal.pending() == []
+
+
+def test_kill_9_inside_a_journal_write_leaves_it_unwritten_and_usable(tmp_path: Path) -> None:
+    path = tmp_path / "memory"
+    journal = Journal(path / JOURNAL_NAME)
+    journal.append("kept", [("user", "before")], start=0)
+    done = subprocess.run([sys.executable, str(WORKER), "die-in-transaction", str(path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL and "inside" in done.stdout
+    journal.append("kept", [("user", "after")], start=1)
+    assert [e.text for e in journal.pending()] == ["before", "after"]
+    with sqlite3.connect(path / JOURNAL_NAME) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_one_shot_ask_journals_without_chroma_and_memory_commands_see_it(
+        tmp_path: Path) -> None:
+    # A new session with no remembered facts has nothing to recall: the answer is
+    # journaled and chromadb is never imported. The next command that opens the store
+    # (here `lamp memory list`) indexes it.
+    env = {**os.environ, "LAMP_HOME": str(tmp_path / "home")}
+    probe = (
+        "import sys\n"
+        "from lamp.agent.models import ScriptedBackend\n"
+        "from lamp.cli.runtime import Preloaded\n"
+        "model = Preloaded(ScriptedBackend().enqueue('서울입니다.'))\n"
+        "sys.argv = ['lamp', 'ask', '--json', '한국의 수도는?']\n"
+        "from lamp.cli.main import run\n"
+        "try:\n    run(model_source=model)\nexcept SystemExit as e:\n    code = e.code\n"
+        "print('CHROMA', 'chromadb' in sys.modules, 'EXIT', code, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, env=env, timeout=300)
+    assert "CHROMA False EXIT 0" in done.stderr, done.stderr
+    session = json.loads(done.stdout)["session"]
+    journal = Journal(tmp_path / "home" / "data" / "memory" / JOURNAL_NAME)
+    assert [e.text for e in journal.pending()] == ["한국의 수도는?", "서울입니다."]
+    listed = subprocess.run([sys.executable, "-m", "lamp.cli", "memory", "show", session,
+                             "--json"], capture_output=True, text=True, env=env, timeout=300)
+    assert listed.returncode == 0, listed.stderr
+    assert "서울입니다." in listed.stdout
+    assert journal.pending() == []
+
+
+def test_a_remembered_fact_still_reaches_a_new_one_shot_session(tmp_path: Path) -> None:
+    # With facts in the store the journal's hint says so, and ask opens Chroma to recall.
+    env = {**os.environ, "LAMP_HOME": str(tmp_path / "home")}
+    told = subprocess.run([sys.executable, "-m", "lamp.cli", "memory", "remember",
+                           "My cat is called Tobias."], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert told.returncode == 0, told.stderr
+    probe = (
+        "import sys\n"
+        "from lamp.agent.models import ScriptedBackend\n"
+        "from lamp.cli.runtime import Preloaded\n"
+        "backend = ScriptedBackend().enqueue('Tobias.')\n"
+        "sys.argv = ['lamp', 'ask', 'What is my cat called?']\n"
+        "from lamp.cli.main import run\n"
+        "try:\n    run(model_source=Preloaded(backend))\nexcept SystemExit:\n    pass\n"
+        "print('SYSTEM', backend.requests[0][0][0].content, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, env=env, timeout=300)
+    assert "- fact: My cat is called Tobias." in done.stderr, done.stderr
