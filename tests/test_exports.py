@@ -16,7 +16,8 @@ import pytest
                                     "lamp.agent.pal_prompt", "lamp.agent.tool_agent",
                                     "lamp.agent.sampling", "lamp.agent.records",
                                     "lamp.agent.schema_spec", "lamp.agent.schema_output",
-                                    "lamp.agent.sandbox", "lamp.memory",
+                                    "lamp.agent.sandbox", "lamp.memory", "lamp.agent.batch",
+                                    "lamp.agent.language", "lamp.memory.journal",
                                     "lamp.cli.config", "lamp.cli.render", "lamp.cli.main",
                                     "lamp.cli.runtime", "lamp.cli.options", "lamp.cli.common",
                                     "lamp.cli.errors"])
