@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..agent.errors import InputError
-from ..agent.sandbox import Policy, Sandbox, SandboxReport, SandboxResult, probe
 from .render import print_json
+
+if TYPE_CHECKING:  # the sandbox loads only for `lamp sandbox` itself
+    from ..agent.sandbox import Policy, SandboxReport, SandboxResult
 
 __all__ = ["app"]
 
@@ -31,6 +33,8 @@ def info(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Show which sandbox layers (L0, L1, L2) are active here, and why others are not."""
+    from ..agent.sandbox import probe
+
     report = probe()
     if as_json:
         print_json(report.to_dict(), indent=2, ensure_ascii=True)
@@ -53,6 +57,8 @@ def run(
 ) -> None:
     """Run a Python file in the sandbox; print its output and exit with its exit status."""
     code = _read_code(file)
+    from ..agent.sandbox import Sandbox
+
     policy: Policy = sandbox  # type: ignore[assignment]  # Sandbox validates it
     result = Sandbox(policy=policy, timeout=timeout, memory_mb=memory).run(
         code, files=sandbox_files or ())

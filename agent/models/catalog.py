@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 
 __all__ = ["DEFAULT_PRESET", "PRESETS", "Preset", "PulledRecord", "catalog_rows",
@@ -86,6 +85,8 @@ def preset_for_model(spec: str) -> Preset | None:
 def missing_parts(preset: Preset) -> list[str]:
     """The part distributions of ``preset`` not installed at its version (read from
     metadata only; the packages are data and are never imported)."""
+    from importlib import metadata
+
     missing = []
     for part in preset.parts:
         try:

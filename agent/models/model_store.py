@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
-from importlib import metadata
 from pathlib import Path
 
 from ..errors import ModelFileError
@@ -40,6 +39,8 @@ _CHUNK = 4 * 1024 * 1024
 
 def locate_parts(model: DefaultModel = DEFAULT_MODEL) -> list[Path]:
     """Paths of the data files, in order, from each distribution's file list."""
+    from importlib import metadata  # only when assembling: a stamped file needs none of it
+
     found: list[Path] = []
     for dist_name in model.parts:
         try:
