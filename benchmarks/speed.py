@@ -106,6 +106,50 @@ def prefix_cache_pair(runs: int) -> dict[str, float]:
     return {"empty": e, "filled": f, "ratio_filled_over_empty": f / e, "target": "<= 0.3"}
 
 
+def llm_pairs(runs: int, model: str, prompt: str, max_tokens: int) -> dict[str, object] | None:
+    """Default `lamp ask` (memory on) vs `llm` + `llm-gguf` (logging on, its default), and
+    `lamp ask --no-memory` vs `llm --no-log`: same GGUF file, prompt and token cap, each
+    pair alternated. None (and a message) when `llm` is not installed."""
+    import tempfile
+
+    llm = shutil.which("llm") or str(Path(sys.executable).parent / "llm")
+    if not Path(llm).exists():
+        print("llm not installed: skipping the llm comparison (pip install llm llm-gguf)",
+              flush=True)
+        return None
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "LAMP_HOME": str(Path(home) / "lamp"),
+               "LLM_USER_PATH": str(Path(home) / "llm"), "LAMP_NO_SERVER": "1",
+               "LAMP_MODELS_DIR": str(Path(model).parent)}
+        subprocess.run([llm, "gguf", "register-model", model, "--alias", "lampbench"], env=env,
+                       check=True, capture_output=True)
+        lamp_ask = [*lamp_cmd(), "ask", "--model", model, "--temperature", "0",
+                    "--max-tokens", str(max_tokens)]
+        llm_ask = [llm, "-m", "lampbench", "-o", "temperature", "0", "-o", "max_tokens",
+                   str(max_tokens)]
+        pairs = {"logging_on": ([*lamp_ask, prompt], [*llm_ask, prompt]),
+                 "logging_off": ([*lamp_ask, "--no-memory", prompt], [*llm_ask, "-n", prompt])}
+        times: dict[str, dict[str, list[float]]] = {k: {"lamp": [], "llm": []} for k in pairs}
+        for i in range(runs + 1):  # run 0 creates both logs / stores and warms the page cache
+            for name, (a, b) in pairs.items():
+                for who, cmd in (("lamp", a), ("llm", b)):
+                    start = time.perf_counter()
+                    subprocess.run(cmd, env=env, capture_output=True, check=True,
+                                   stdin=subprocess.DEVNULL)
+                    if i:
+                        times[name][who].append(time.perf_counter() - start)
+            if i:
+                print(f"llm run {i}: " + ", ".join(
+                    f"{n} lamp {t['lamp'][-1]:.3f}s llm {t['llm'][-1]:.3f}s"
+                    for n, t in times.items()), flush=True)
+    out: dict[str, object] = {}
+    for name, t in times.items():
+        lamp_s, llm_s = statistics.median(t["lamp"]), statistics.median(t["llm"])
+        out[name] = {"lamp": lamp_s, "llm": llm_s, "ratio_lamp_over_llm": lamp_s / llm_s}
+    out["target"] = "logging_on ratio <= 0.85"
+    return out
+
+
 def serve_pairs(runs: int, loop_questions: int) -> dict[str, object]:
     """Cold (no server) vs warm (`lamp serve`) one-shot calls, default settings (memory on)."""
     import tempfile
@@ -161,6 +205,9 @@ def main() -> None:
     ap.add_argument("--serve-runs", type=int, default=5,
                     help="runs of the cold vs warm (lamp serve) pair (0: skip)")
     ap.add_argument("--loop-questions", type=int, default=20)
+    ap.add_argument("--llm-runs", type=int, default=5,
+                    help="runs of the lamp vs llm + llm-gguf pairs (0: skip; skipped with a "
+                    "message when llm is not installed)")
     ap.add_argument("--prefix-runs", type=int, default=5,
                     help="runs of the tool-enabled empty vs filled prefix cache pair (0: skip)")
     args = ap.parse_args()
@@ -258,6 +305,8 @@ def main() -> None:
         summary["prefix_cache_first_token_s"] = prefix_cache_pair(args.prefix_runs)
     if args.serve_runs:
         summary["serve"] = serve_pairs(args.serve_runs, args.loop_questions)
+    if args.llm_runs:
+        summary["llm"] = llm_pairs(args.llm_runs, model, args.prompt, args.max_tokens)
     if "serve" in summary:
         v = summary["serve"]
         print(f"one-shot cold {v['one_shot_cold_s']:.3f}s warm {v['one_shot_warm_s']:.3f}s "
