@@ -112,7 +112,8 @@ def llm_pairs(runs: int, model: str, prompt: str, max_tokens: int) -> dict[str, 
     pair alternated. None (and a message) when `llm` is not installed."""
     import tempfile
 
-    llm = shutil.which("llm") or str(Path(sys.executable).parent / "llm")
+    llm = os.environ.get("LLM_BIN") or shutil.which("llm") or str(
+        Path(sys.executable).parent / "llm")
     if not Path(llm).exists():
         print("llm not installed: skipping the llm comparison (pip install llm llm-gguf)",
               flush=True)
@@ -121,20 +122,23 @@ def llm_pairs(runs: int, model: str, prompt: str, max_tokens: int) -> dict[str, 
         env = {**os.environ, "LAMP_HOME": str(Path(home) / "lamp"),
                "LLM_USER_PATH": str(Path(home) / "llm"), "LAMP_NO_SERVER": "1",
                "LAMP_MODELS_DIR": str(Path(model).parent)}
-        subprocess.run([llm, "gguf", "register-model", model, "--alias", "lampbench"], env=env,
+        # llm-gguf's Llama needs the AMX workaround on machines where lamp needs it.
+        llm_env = {**env, "PYTHONPATH": str(Path(__file__).with_name("amx_site"))}
+        subprocess.run([llm, "gguf", "register-model", "lampbench", model], env=llm_env,
                        check=True, capture_output=True)
         lamp_ask = [*lamp_cmd(), "ask", "--model", model, "--temperature", "0",
                     "--max-tokens", str(max_tokens)]
-        llm_ask = [llm, "-m", "lampbench", "-o", "temperature", "0", "-o", "max_tokens",
-                   str(max_tokens)]
+        # llm-gguf 0.2 takes no options (no temperature, no token cap): compare on a
+        # prompt whose answer is short.
+        llm_ask = [llm, "-m", "gguf/lampbench"]
         pairs = {"logging_on": ([*lamp_ask, prompt], [*llm_ask, prompt]),
                  "logging_off": ([*lamp_ask, "--no-memory", prompt], [*llm_ask, "-n", prompt])}
         times: dict[str, dict[str, list[float]]] = {k: {"lamp": [], "llm": []} for k in pairs}
         for i in range(runs + 1):  # run 0 creates both logs / stores and warms the page cache
             for name, (a, b) in pairs.items():
-                for who, cmd in (("lamp", a), ("llm", b)):
+                for who, cmd, e in (("lamp", a, env), ("llm", b, llm_env)):
                     start = time.perf_counter()
-                    subprocess.run(cmd, env=env, capture_output=True, check=True,
+                    subprocess.run(cmd, env=e, capture_output=True, check=True,
                                    stdin=subprocess.DEVNULL)
                     if i:
                         times[name][who].append(time.perf_counter() - start)
