@@ -18,12 +18,20 @@ from lamp.agent.errors import LampError, SandboxUnavailable, StepLimitReached, U
 from lamp.memory.errors import MemoryInputError, MemoryStoreError
 
 __all__ = ["EXIT_CODES", "EXIT_INTERRUPTED", "EXIT_MODEL", "EXIT_OK", "EXIT_STEP_LIMIT",
-           "EXIT_USAGE", "error_line", "exit_code_for", "is_reported", "report", "usage_exit"]
+           "EXIT_USAGE", "Aborted", "error_line", "exit_code_for", "is_reported", "report",
+           "usage_exit"]
 
 EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_STEP_LIMIT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
+
+class Aborted(LampError):
+    """The person at the terminal chose not to go on (`lamp cmd`'s [a]bort): exit 130, as
+    for Ctrl-C, since nothing was done on their behalf either way."""
+
+
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (KeyboardInterrupt, EXIT_INTERRUPTED),
+    (Aborted, EXIT_INTERRUPTED),  # lamp cmd: the user chose [a]bort
     (StepLimitReached, EXIT_STEP_LIMIT),  # the agent used all its steps (partial answer shown)
     (UsageError, EXIT_USAGE),  # bad flags, config, input, model file, sandbox policy
     (MemoryInputError, EXIT_USAGE),  # unknown memory id, bad store URL or path

@@ -17,6 +17,7 @@ from . import errors
 from .ask import ask
 from .cache_cmd import app as cache_app
 from .chat import chat
+from .cmd import cmd
 from .config_cmd import app as config_app
 from .memory import app as memory_app
 from .models import app as models_app
@@ -40,6 +41,7 @@ app = typer.Typer(
 app.command("ask")(ask)
 app.command("chat")(chat)
 app.command("pal")(pal)
+app.command("cmd")(cmd)
 app.command("serve")(serve)
 app.add_typer(memory_app, name="memory")
 app.add_typer(sandbox_app, name="sandbox")

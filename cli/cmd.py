@@ -1,0 +1,159 @@
+"""`lamp cmd`: a request in words becomes one shell command to check, revise, explain or run.
+
+Where it runs decides what happens. At a terminal (stdin and stdout both ttys)
+the proposal is shown and nothing runs until the person says so. Anywhere else
+(a pipe, a key binding, ``--print``) only the command is printed. Running
+without a terminal takes ``--yes``, and a command the risk rules flag also
+takes ``--force``: a script should not be one model mistake away from
+``rm -r``. No session memory is read or written.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from .common import with_model_options
+from .render import warn
+from .runtime import Runtime
+from .shell_env import Copier, Runner, copy_to_clipboard, run_in_shell
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from lamp.agent.shell_command import CommandDrafter
+
+__all__ = ["CmdDependencies", "CmdFlags", "act", "cmd"]
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console()
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+@dataclass(frozen=True)
+class CmdDependencies:
+    """Everything `lamp cmd` does to the world, so tests hand in their own: how the command
+    runs, how a choice is read, the clipboard, the terminal's console, stdout, warnings."""
+
+    runner: Runner = run_in_shell
+    ask: Callable[[str], str] = input
+    copy: Copier = copy_to_clipboard
+    console: Callable[[], Console] = field(default=_console)
+    out: Callable[[str], None] = _write
+    warn: Callable[[str], None] = warn
+
+
+@with_model_options
+def cmd(
+    request: Annotated[str | None, typer.Argument(
+        help="What you want done, in words (any language). Piped stdin works too.",
+        show_default=False)] = None,
+    print_only: Annotated[bool, typer.Option(
+        "--print", "-p", help="Only print the command (what a pipe gets); run nothing.")] = False,
+    yes: Annotated[bool, typer.Option(
+        "--yes", "-y", help="Run the command without asking (needed without a terminal).")
+    ] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="With --yes and no terminal: run even a command the risk rules "
+        "flag.")] = False,
+    shell: Annotated[str | None, typer.Option(
+        "--shell", help="The shell to write for and run in (default: the one running lamp, "
+        "else $SHELL).", show_default=False)] = None,
+    os_name: Annotated[str | None, typer.Option(
+        "--os", help="The OS to write for (default: this one).", show_default=False)] = None,
+    shell_init: Annotated[str | None, typer.Option(
+        "--shell-init", help="Print a bash, zsh or fish snippet binding Ctrl-X Ctrl-L to "
+        "turn the typed line into a command.", show_default=False)] = None,
+    *,
+    rt: Runtime,
+) -> None:
+    """Propose one shell command; at a terminal: e execute, r revise, d describe, c copy,
+    a abort.
+
+    Exit: the command's own status when it runs; 0 when printed or copied; 130 on abort;
+    2 for a flagged command with --yes but no --force and no terminal.
+    """
+    from lamp.agent.errors import UsageError
+    from lamp.agent.shell_command import CommandDrafter
+
+    from .inputs import read_user_input
+    from .shell_env import detect_target
+
+    if shell_init is not None:
+        from .shell_init import shell_init as snippet
+
+        sys.stdout.write(snippet(shell_init))
+        return
+    if print_only and yes:
+        raise UsageError("--print runs nothing; drop --yes or --print")
+    if force and not yes:
+        raise UsageError("--force only matters with --yes")
+    given = read_user_input(request)
+    for message in given.warnings:
+        warn(message)
+    text = "\n".join(part for part in (given.prompt, given.material or "") if part).strip()
+    interactive = not print_only and sys.stdin.isatty() and sys.stdout.isatty()
+    chosen = rt.chosen
+    drafter = CommandDrafter(rt.model(quiet=not interactive), rt.sampling(),
+                             detect_target(shell, os_name),
+                             greedy="temperature" not in chosen,
+                             cap_tokens="max_tokens" not in chosen,
+                             extra_system=rt.settings.system if "system" in chosen else "")
+    code = act(drafter, text, CmdFlags(print_only=print_only, yes=yes, force=force,
+                                       terminal=interactive), CmdDependencies())
+    if code:
+        raise typer.Exit(code)
+
+
+@dataclass(frozen=True)
+class CmdFlags:
+    """``terminal``: stdin and stdout are a terminal (and --print was not given)."""
+
+    print_only: bool = False
+    yes: bool = False
+    force: bool = False
+    terminal: bool = False
+
+
+def act(drafter: CommandDrafter, request: str, flags: CmdFlags, deps: CmdDependencies,
+        cwd: Path | None = None) -> int:
+    """Propose, then print, ask or run as the flags and the terminal say; the exit status."""
+    from lamp.agent.errors import UsageError
+    from lamp.agent.shell_risk import assess
+
+    from .cmd_session import CommandSession, risk_line
+
+    cwd = cwd or Path.cwd()
+    if flags.terminal:
+        console = deps.console()
+        with console.status("thinking…", spinner="dots"):
+            proposal = drafter.propose(request)
+    else:
+        proposal = drafter.propose(request)
+    line = risk_line(assess(proposal.command, cwd))
+    if flags.terminal and (not flags.yes or line):
+        # A flagged command with --yes still asks at a terminal: safer than refusing.
+        session = CommandSession(drafter, console, ask=deps.ask, runner=deps.runner,
+                                 copy=deps.copy, warn=deps.warn, cwd=cwd)
+        return session.run(proposal)
+    if line:
+        deps.warn(line)
+    if flags.yes:
+        if line and not flags.force:
+            raise UsageError(f"refusing to run a flagged command without a terminal "
+                             f"(add --force to run it): {proposal.command}")
+        return deps.runner(proposal.command, drafter.target, cwd)
+    deps.out(proposal.command + "\n")
+    return 0

@@ -1,0 +1,111 @@
+"""`lamp cmd` at a terminal: show the proposal, then execute / revise / describe / copy / abort.
+
+Everything the loop touches outside itself is handed in (the console it draws
+on, how a choice is read, how a command runs, how text is copied, where a
+warning goes), so its tests drive it with scripted answers and a fake runner,
+and the pty test only has to check that a real terminal sees the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lamp.agent.events import TextDelta
+from lamp.agent.shell_command import CommandDrafter, Proposal
+from lamp.agent.shell_risk import Risk, assess
+
+from .errors import Aborted
+from .shell_env import Copier, Runner
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["CHOICES", "CommandSession", "risk_line"]
+
+Ask = Callable[[str], str]
+"""Shows a prompt and returns the line typed (EOFError: the terminal closed)."""
+
+CHOICES = "[e]xecute  [r]evise  [d]escribe  [c]opy  [a]bort? "
+_LEXERS = {"fish": "fish", "pwsh": "powershell", "powershell": "powershell", "cmd": "batch",
+           "nu": "nu"}
+
+
+def risk_line(risks: tuple[Risk, ...]) -> str | None:
+    """The one warning line for a flagged command (None: nothing flagged)."""
+    if not risks:
+        return None
+    return "this command " + "; ".join(r.reason for r in risks) + ": check it before running"
+
+
+@dataclass
+class CommandSession:
+    """One proposal's life on a terminal; ``run`` returns lamp's exit status."""
+
+    drafter: CommandDrafter
+    console: Console
+    ask: Ask
+    runner: Runner
+    copy: Copier
+    warn: Callable[[str], None]
+    cwd: Path = field(default_factory=Path.cwd)
+
+    def show(self, proposal: Proposal) -> None:
+        from rich.syntax import Syntax
+
+        lexer = _LEXERS.get(self.drafter.target.shell, "bash")
+        self.console.print(Syntax(proposal.command, lexer, theme="ansi_dark",
+                                  background_color="default", word_wrap=True))
+        line = risk_line(assess(proposal.command, self.cwd))
+        if line:
+            self.warn(line)
+
+    def run(self, proposal: Proposal) -> int:
+        self.show(proposal)
+        while True:
+            try:
+                choice = self.ask(CHOICES).strip().lower()[:1]
+            except EOFError:
+                choice = "a"
+            if choice == "e":
+                return self.runner(proposal.command, self.drafter.target, self.cwd)
+            if choice == "a":
+                raise Aborted("aborted: nothing ran")
+            if choice == "c":
+                return self._copy(proposal.command)
+            if choice == "d":
+                self._describe(proposal.command)
+            elif choice == "r":
+                proposal = self._revise(proposal)
+
+    def _revise(self, proposal: Proposal) -> Proposal:
+        try:
+            correction = self.ask("what should change? ").strip()
+        except EOFError:
+            correction = ""
+        if not correction:
+            return proposal
+        with self.console.status("thinking…", spinner="dots"):
+            proposal = self.drafter.revise(correction)
+        self.show(proposal)
+        return proposal
+
+    def _describe(self, command: str) -> None:
+        for event in self.drafter.describe(command):
+            if isinstance(event, TextDelta):
+                self.console.print(event.text, end="", markup=False, highlight=False,
+                                   soft_wrap=True)
+        self.console.print()
+
+    def _copy(self, command: str) -> int:
+        tool = self.copy(command)
+        if tool:
+            self.console.print(f"copied to the clipboard ({tool})", markup=False,
+                               highlight=False)
+        else:
+            self.warn("no clipboard tool found (wl-copy, xclip, xsel, pbcopy, clip.exe); "
+                      "here is the command:")
+            self.console.print(command, markup=False, highlight=False, soft_wrap=True)
+        return 0
