@@ -28,6 +28,8 @@ class Aborted(LampError):
     """The person at the terminal chose not to go on (`lamp cmd`'s [a]bort): exit 130, as
     for Ctrl-C, since nothing was done on their behalf either way."""
 
+    exit_code = EXIT_INTERRUPTED
+
 
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (KeyboardInterrupt, EXIT_INTERRUPTED),
