@@ -16,11 +16,13 @@ import pytest
                                     "lamp.agent.pal_prompt", "lamp.agent.tool_agent",
                                     "lamp.agent.sampling", "lamp.agent.records",
                                     "lamp.agent.schema_spec", "lamp.agent.schema_output",
+                                    "lamp.agent.shell_command", "lamp.agent.shell_risk",
                                     "lamp.agent.sandbox", "lamp.memory", "lamp.agent.batch",
                                     "lamp.agent.language", "lamp.memory.journal",
                                     "lamp.cli.config", "lamp.cli.render", "lamp.cli.main",
                                     "lamp.cli.runtime", "lamp.cli.options", "lamp.cli.common",
-                                    "lamp.cli.errors"])
+                                    "lamp.cli.errors", "lamp.cli.cmd", "lamp.cli.cmd_session",
+                                    "lamp.cli.shell_env", "lamp.cli.shell_init"])
 def test_all_is_accurate(module: str) -> None:
     mod = importlib.import_module(module)
     exported = getattr(mod, "__all__", None)
