@@ -1,0 +1,95 @@
+"""`lamp cmd` accuracy: a proposed command per task, run in the task's fixture and checked.
+
+    taskset -c 0 python benchmarks/cmd_tasks.py [--model NAME|PATH] [--limit N] [--only ID]
+
+Proposals are made exactly as `lamp cmd --print` makes them (the same
+CommandDrafter, prompt, examples and one-line grammar, greedy), for bash on
+Linux, with the model loaded once. Each command then runs for real in a fresh
+fixture (benchmarks/cmd_task_defs.py says how and what is refused), because
+several different command lines can be right and only running them tells.
+Prints a line per task and a JSON summary: accuracy overall, per category and
+per language, and mean seconds per proposal. The issue's target is >= 0.60 with
+the default model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from cmd_task_defs import TASKS, run_task
+
+from lamp.agent.errors import InvalidOutput
+from lamp.agent.models import Sampling
+from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
+from lamp.agent.models.model_store import resolve_model
+from lamp.agent.shell_command import CommandDrafter, ShellTarget
+from lamp.agent.shell_risk import assess
+from lamp.cli import paths
+
+
+def _rate(results: list[bool]) -> float:
+    return round(sum(results) / len(results), 3) if results else 0.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="", help="preset name, pulled model or GGUF path "
+                    "(default: the default preset)")
+    ap.add_argument("--limit", type=int, default=0, help="first N tasks only (0: all)")
+    ap.add_argument("--only", default="", help="one task id (or several, comma separated)")
+    args = ap.parse_args()
+
+    tasks = list(TASKS)
+    if args.only:
+        wanted = set(args.only.split(","))
+        tasks = [t for t in tasks if t.id in wanted]
+        if not tasks:
+            ap.error(f"no task named {args.only}")
+    if args.limit:
+        tasks = tasks[: args.limit]
+
+    model = resolve_model(args.model, paths.models_dir())
+    backend = LlamaCppBackend(LlamaOptions(model, n_ctx=4096))
+    print(f"model {model.name}, {len(tasks)} tasks", flush=True)
+    # As `lamp cmd` with no sampling flags: settings' defaults, proposals greedy and capped.
+    drafter = CommandDrafter(backend, Sampling(), ShellTarget("bash", "Linux"))
+    by: dict[str, dict[str, list[bool]]] = {"category": defaultdict(list),
+                                             "lang": defaultdict(list)}
+    results: list[bool] = []
+    seconds: list[float] = []
+    flagged = 0
+    for task in tasks:
+        started = time.perf_counter()
+        try:
+            command = drafter.propose(task.request).command
+        except InvalidOutput as e:
+            command, ok, why = "", False, f"no command: {e}"
+        seconds.append(time.perf_counter() - started)
+        if command:
+            ok, why = run_task(task, command)
+            flagged += bool(assess(command, Path.cwd()))
+        results.append(ok)
+        by["category"][task.category].append(ok)
+        by["lang"][task.lang].append(ok)
+        note = f"  ({why})" if why and not ok else ""
+        print(f"{task.id:24} {'ok ' if ok else 'BAD'} {command}{note}", flush=True)
+
+    summary = {
+        "model": model.name,
+        "tasks": len(results),
+        "accuracy": _rate(results),
+        "per_category": {k: _rate(v) for k, v in sorted(by["category"].items())},
+        "per_language": {k: _rate(v) for k, v in sorted(by["lang"].items())},
+        "mean_seconds_per_proposal": round(statistics.fmean(seconds), 2) if seconds else 0.0,
+        "flagged_by_risk_rules": flagged,
+    }
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
