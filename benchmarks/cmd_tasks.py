@@ -17,11 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
-from cmd_task_defs import TASKS, run_task
+from cmd_task_defs import TASKS, Task, build_fixture, run_task
 
 from lamp.agent.errors import InvalidOutput
 from lamp.agent.models import Sampling
@@ -34,6 +35,18 @@ from lamp.cli import paths
 
 def _rate(results: list[bool]) -> float:
     return round(sum(results) / len(results), 3) if results else 0.0
+
+
+def _flagged(task: Task, command: str) -> bool:
+    """Whether `lamp cmd` would warn, judged in a fresh copy of the fixture (a redirect is
+    flagged only over a file that exists there)."""
+    with tempfile.TemporaryDirectory(prefix="cmd-risk-") as tmp:
+        work, _ = build_fixture(task, Path(tmp))
+        try:
+            return bool(assess(command, work))
+        finally:
+            if task.cleanup is not None:
+                task.cleanup(work)
 
 
 def main() -> None:
@@ -72,7 +85,7 @@ def main() -> None:
         seconds.append(time.perf_counter() - started)
         if command:
             ok, why = run_task(task, command)
-            flagged += bool(assess(command, Path.cwd()))
+            flagged += _flagged(task, command)
         results.append(ok)
         by["category"][task.category].append(ok)
         by["lang"][task.lang].append(ok)
