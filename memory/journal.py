@@ -23,12 +23,12 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import MemoryStoreError
+from .records import Turn
 
-__all__ = ["CHROMA_DB_NAME", "JOURNAL_NAME", "Journal", "JournalEntry"]
+__all__ = ["CHROMA_DB_NAME", "JOURNAL_NAME", "Journal"]
 
 JOURNAL_NAME = "lamp-journal.sqlite3"
 CHROMA_DB_NAME = "chroma.sqlite3"  # Chroma's own database, beside the journal
@@ -47,16 +47,6 @@ CREATE TABLE IF NOT EXISTS turns (
 CREATE INDEX IF NOT EXISTS turns_pending ON turns (indexed) WHERE indexed = 0;
 CREATE TABLE IF NOT EXISTS hints (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
-
-
-@dataclass(frozen=True)
-class JournalEntry:
-    session: str
-    n: int
-    role: str
-    text: str
-    time: float
-    model: str = ""
 
 
 class Journal:
@@ -87,12 +77,12 @@ class Journal:
                 raise MemoryStoreError(f"memory journal {self.path}: {exc}") from exc
 
     def append(self, session: str, messages: Sequence[tuple[str, str]], *, start: int,
-               model: str = "", at: float | None = None) -> list[JournalEntry]:
+               model: str = "", at: float | None = None) -> list[Turn]:
         """Record ``(role, text)`` messages as turns ``start, start+1, ...`` of ``session``,
         durably, in one transaction. A retried append with the same ``start`` replaces
         what it wrote before."""
         now = time.time() if at is None else at
-        entries = [JournalEntry(session, start + i, role, text, now, model)
+        entries = [Turn(session, start + i, role, text, now, model)
                    for i, (role, text) in enumerate(messages)]
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
@@ -107,15 +97,15 @@ class Journal:
             db.execute("COMMIT")
         return entries
 
-    def pending(self, limit: int = 256) -> list[JournalEntry]:
+    def pending(self, limit: int = 256) -> list[Turn]:
         """Entries not yet indexed, oldest first."""
         with self._db() as db:
             rows = db.execute(
                 "SELECT session, n, role, text, time, model FROM turns WHERE indexed = 0 "
                 "ORDER BY time, session, n LIMIT ?", (limit,)).fetchall()
-        return [JournalEntry(*row) for row in rows]
+        return [Turn(*row) for row in rows]
 
-    def mark_indexed(self, entries: Sequence[JournalEntry]) -> None:
+    def mark_indexed(self, entries: Sequence[Turn]) -> None:
         """Mark entries as in Chroma, unless they were rewritten since they were read."""
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")

@@ -21,7 +21,7 @@ from ._backend import Collections, LocalBackend, ServerBackend
 from ._chunking import chunk_text
 from ._encoders import DEFAULT_ENCODER, Encoder, load_encoder
 from .errors import MemoryInputError
-from .journal import JOURNAL_NAME, Journal, JournalEntry
+from .journal import JOURNAL_NAME, Journal
 from .records import Fact, SearchHit, SessionInfo, Turn, fact_id, new_session_name
 
 __all__ = ["MemoryStore"]
@@ -443,9 +443,9 @@ class MemoryStore:
         return SearchHit(rows[0][0], kind, rows[0][1], 0.0, rows[0][2]) if rows else None
 
 
-def _runs(entries: Sequence[JournalEntry]) -> list[list[JournalEntry]]:
+def _runs(entries: Sequence[Turn]) -> list[list[Turn]]:
     """Consecutive turns of one session, so each run is one embedding batch and upsert."""
-    runs: list[list[JournalEntry]] = []
+    runs: list[list[Turn]] = []
     for entry in sorted(entries, key=lambda e: (e.session, e.n)):
         last = runs[-1][-1] if runs else None
         if last is not None and last.session == entry.session and last.n + 1 == entry.n:

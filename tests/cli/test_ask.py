@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 
 import pytest
+from scripted_cli import invoke as run_cli
 
 from lamp.agent.models import ScriptedBackend
-from lamp.cli import main as cli_main
-from lamp.cli.runtime import Preloaded
-
-
-class FakeStdin(io.TextIOWrapper):
-    def isatty(self) -> bool:
-        return False
 
 
 def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str,
            stdin: bytes = b"", backend: ScriptedBackend | None = None) -> tuple[int, str, str]:
-    backend = backend or ScriptedBackend().enqueue("scripted answer")
-    monkeypatch.setattr(sys, "argv", ["lamp", *args])
-    monkeypatch.setattr(sys, "stdin", FakeStdin(io.BytesIO(stdin)))
-    with pytest.raises(SystemExit) as exit_info:
-        cli_main.run(model_source=Preloaded(backend))
-    out, err = capsys.readouterr()
-    return int(exit_info.value.code or 0), out, err
+    return run_cli(monkeypatch, capsys, *args, stdin=stdin,
+                   backend=backend or ScriptedBackend().enqueue("scripted answer"))
 
 
 def test_plain_answer_on_a_pipe(monkeypatch, capsys) -> None:

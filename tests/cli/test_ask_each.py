@@ -9,27 +9,17 @@ import sys
 
 import pytest
 from rich.console import Console
+from scripted_cli import FakeStdin
+from scripted_cli import invoke as run_cli
 
 from lamp.agent.models import Capabilities, ScriptedBackend
 from lamp.cli import main as cli_main
 from lamp.cli.each_run import EachProgress, escape_line
-from lamp.cli.runtime import Preloaded
-
-
-class FakeStdin(io.TextIOWrapper):
-    def isatty(self) -> bool:
-        return False
 
 
 def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str,
            stdin: bytes = b"", backend: ScriptedBackend | None = None) -> tuple[int, str, str]:
-    backend = backend if backend is not None else ScriptedBackend()
-    monkeypatch.setattr(sys, "argv", ["lamp", "ask", *args])
-    monkeypatch.setattr(sys, "stdin", FakeStdin(io.BytesIO(stdin)))
-    with pytest.raises(SystemExit) as exit_info:
-        cli_main.run(model_source=Preloaded(backend))
-    out, err = capsys.readouterr()
-    return int(exit_info.value.code or 0), out, err
+    return run_cli(monkeypatch, capsys, "ask", *args, stdin=stdin, backend=backend)
 
 
 def test_one_plain_line_per_input_in_order_and_nothing_on_stderr(monkeypatch, capsys) -> None:

@@ -8,28 +8,14 @@ import json
 import sys
 
 import pytest
+from scripted_cli import FakeStdin, invoke
 
 from lamp.agent.models import Capabilities, Chunk, ScriptedBackend
 from lamp.cli import main as cli_main
-from lamp.cli.runtime import Preloaded
 
 SHORT = "name, age int"
 
 
-class FakeStdin(io.TextIOWrapper):
-    def isatty(self) -> bool:
-        return False
-
-
-def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str,
-           stdin: bytes = b"", backend: ScriptedBackend | None = None) -> tuple[int, str, str]:
-    backend = backend if backend is not None else ScriptedBackend()
-    monkeypatch.setattr(sys, "argv", ["lamp", *args])
-    monkeypatch.setattr(sys, "stdin", FakeStdin(io.BytesIO(stdin)))
-    with pytest.raises(SystemExit) as exit_info:
-        cli_main.run(model_source=Preloaded(backend))
-    out, err = capsys.readouterr()
-    return int(exit_info.value.code or 0), out, err
 
 
 def test_one_valid_document_from_stdin_material(monkeypatch, capsys) -> None:
