@@ -25,6 +25,6 @@ def test_auto_step_format_is_the_presets_and_native_elsewhere() -> None:
         assert step_format("auto", Settings(model=preset.name)) == preset.tool_format
     assert step_format("auto", Settings(model="/tmp/other.gguf")) == "native"
     # Behind a server the model is unknown: its own format.
-    assert step_format("auto", Settings(backend="http", base_url="http://127.0.0.1:1/v1")) \
+    assert step_format("auto", Settings(backend="openai", base_url="http://127.0.0.1:1/v1")) \
         == "native"
     assert step_format("react", Settings()) == "react"
