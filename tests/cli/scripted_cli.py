@@ -10,7 +10,7 @@ import pytest
 
 from lamp.agent.models import ScriptedBackend
 from lamp.cli import main as cli_main
-from lamp.cli.runtime import Preloaded
+from lamp.cli.runtime import ModelSource, Preloaded
 
 
 class FakeStdin(io.TextIOWrapper):
@@ -24,9 +24,24 @@ def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], 
            stdin: bytes = b"", backend: ScriptedBackend | None = None) -> tuple[int, str, str]:
     """Run ``lamp ARGS`` on ``backend``; returns (exit code, stdout, stderr)."""
     backend = backend if backend is not None else ScriptedBackend()
+    return _run(monkeypatch, capsys, args, stdin, Preloaded(backend))
+
+
+def invoke_without_model(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                         *args: str, stdin: bytes = b"") -> tuple[int, str, str]:
+    """Run ``lamp ARGS`` where loading a model fails the test: for errors that must come
+    before the model loads."""
+    def no_model(settings: object) -> ScriptedBackend:
+        raise AssertionError("the model must not be loaded")
+
+    return _run(monkeypatch, capsys, args, stdin, no_model)
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+         args: tuple[str, ...], stdin: bytes, model_source: ModelSource) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["lamp", *args])
     monkeypatch.setattr(sys, "stdin", FakeStdin(io.BytesIO(stdin)))
     with pytest.raises(SystemExit) as exit_info:
-        cli_main.run(model_source=Preloaded(backend))
+        cli_main.run(model_source=model_source)
     out, err = capsys.readouterr()
     return int(exit_info.value.code or 0), out, err

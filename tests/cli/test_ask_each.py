@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 
 import pytest
 from rich.console import Console
-from scripted_cli import FakeStdin
 from scripted_cli import invoke as run_cli
+from scripted_cli import invoke_without_model
 
 from lamp.agent.models import Capabilities, ScriptedBackend
-from lamp.cli import main as cli_main
 from lamp.cli.each_run import EachProgress, escape_line
 
 
@@ -106,15 +104,8 @@ def test_the_first_failure_decides_the_exit_code(monkeypatch, capsys) -> None:
     (("--each", "--field", " "), "--field needs the name"),
 ])
 def test_flag_conflicts_exit_2_before_the_model(monkeypatch, capsys, args, fragment) -> None:
-    def no_model(settings):
-        raise AssertionError("the model must not be loaded")
-
-    monkeypatch.setattr(sys, "argv", ["lamp", "ask", *args, "x"])
-    monkeypatch.setattr(sys, "stdin", FakeStdin(io.BytesIO(b"a\n")))
-    with pytest.raises(SystemExit) as exit_info:
-        cli_main.run(model_source=no_model)
-    out, err = capsys.readouterr()
-    assert (exit_info.value.code, out) == (2, "")
+    code, out, err = invoke_without_model(monkeypatch, capsys, "ask", *args, "x", stdin=b"a\n")
+    assert (code, out) == (2, "")
     assert err.count("\n") == 1 and fragment in err
 
 

@@ -3,15 +3,12 @@ what the model was asked under, and the exit codes."""
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 
 import pytest
-from scripted_cli import FakeStdin, invoke
+from scripted_cli import invoke, invoke_without_model
 
 from lamp.agent.models import Capabilities, Chunk, ScriptedBackend
-from lamp.cli import main as cli_main
 
 SHORT = "name, age int"
 
@@ -79,15 +76,9 @@ def test_unparsable_answer_exits_1(monkeypatch, capsys) -> None:
 ])
 def test_bad_schema_or_flags_exit_2_before_the_model(monkeypatch, capsys, args, fragment
                                                      ) -> None:
-    def no_model(settings):
-        raise AssertionError("the model must not be loaded")
-
-    monkeypatch.setattr(sys, "argv", ["lamp", "ask", "--no-memory", *args, "x"])
-    monkeypatch.setattr(sys, "stdin", FakeStdin(io.BytesIO(b"")))
-    with pytest.raises(SystemExit) as exit_info:
-        cli_main.run(model_source=no_model)
-    out, err = capsys.readouterr()
-    assert (exit_info.value.code, out) == (2, "")
+    code, out, err = invoke_without_model(monkeypatch, capsys, "ask", "--no-memory", *args,
+                                          "x")
+    assert (code, out) == (2, "")
     assert err.count("\n") == 1 and fragment in err
 
 
