@@ -95,17 +95,24 @@ class Route:
     prefix_cache: tuple[str, ...] = ()  # warm_prefix status of each question asked
 
 
+def _summaries(tools: Sequence[ToolSpec]) -> list[tuple[str, str]]:
+    """Each tool's name and the first line of its description (empty when it has none)."""
+    return [(t.name, (t.description.strip().splitlines() or [""])[0]) for t in tools]
+
+
+def _listing(tools: Sequence[tuple[str, str]]) -> str:
+    return "\n".join(f"- {name}: {about}" for name, about in tools)
+
+
 def route_messages(question: str, tools: Sequence[ToolSpec]) -> list[Message]:
-    listing = "\n".join(f"- {t.name}: {t.description.strip().splitlines()[0]}" for t in tools)
-    out = [Message("system", _SYSTEM.format(tools=listing))]
+    out = [Message("system", _SYSTEM.format(tools=_listing(_summaries(tools))))]
     for example, needs in ROUTE_EXAMPLES:
         out += [Message("user", example), Message("assistant", "tool" if needs else "direct")]
     return [*out, Message("user", question)]
 
 
 def _offer(tools: Sequence[tuple[str, str]], request: str) -> str:
-    listing = "\n".join(f"- {name}: {about}" for name, about in tools)
-    return f"Tools:\n{listing}\n\nRequest: {request}"
+    return f"Tools:\n{_listing(tools)}\n\nRequest: {request}"
 
 
 def fit_messages(question: str, tools: Sequence[ToolSpec]) -> list[Message]:
@@ -113,8 +120,7 @@ def fit_messages(question: str, tools: Sequence[ToolSpec]) -> list[Message]:
     for offered, request, fits in FIT_EXAMPLES:
         out += [Message("user", _offer(offered, request)),
                 Message("assistant", "yes" if fits else "no")]
-    listing = [(t.name, (t.description.strip().splitlines() or [""])[0]) for t in tools]
-    return [*out, Message("user", _offer(listing, question))]
+    return [*out, Message("user", _offer(_summaries(tools), question))]
 
 
 def needs_tool(backend: Backend, question: str, tools: Sequence[ToolSpec],

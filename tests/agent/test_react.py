@@ -296,3 +296,13 @@ def test_an_answer_that_repeats_a_failed_programs_report_is_replaced() -> None:
     answer = next(e for e in events if isinstance(e, FinalAnswer))
     assert answer.text == "I could not compute it."
     assert answer.steps[-1]["reason"] == "the answer repeated a tool error"
+
+
+def test_the_router_lists_a_tool_without_a_description() -> None:
+    # A plugin or benchmark function may have no description; both router prompts list it.
+    from lamp.agent.formats import ToolSpec
+    from lamp.agent.route import fit_messages, route_messages
+
+    bare = [ToolSpec("lookup", "", {"type": "object", "properties": {}})]
+    assert "- lookup: \n" in route_messages("q?", bare)[0].content
+    assert fit_messages("q?", bare)[-1].content == "Tools:\n- lookup: \n\nRequest: q?"
