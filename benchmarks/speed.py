@@ -23,20 +23,7 @@ from lamp.agent.models.cores import usable_cores
 
 BARE = r"""
 import json, sys, time
-import llama_cpp
-Llama = llama_cpp.Llama
-if b"AMX_INT8 = 1" in llama_cpp.llama_print_system_info():
-    # The one change any script needs on a VM whose CPU advertises AMX (else SIGSEGV in
-    # the AMX matmul); lamp does the same (llama_backend._llama_class).
-    class Llama(llama_cpp.Llama):
-        @property
-        def model_params(self):
-            return self.__dict__["model_params"]
-
-        @model_params.setter
-        def model_params(self, params):
-            params.use_extra_bufts = False
-            self.__dict__["model_params"] = params
+from llama_cpp import Llama
 model, prompt, max_tokens, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 llm = Llama(model_path=model, n_ctx=4096, n_threads=threads, n_threads_batch=threads,
             verbose=False)
@@ -64,9 +51,16 @@ def lamp_cmd() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "lamp.cli"]
 
 
-def timed(cmd: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
+# Third-party llama-cpp-python programs (the bare script, llm-gguf) get the AMX workaround
+# lamp applies to itself through this site directory (see its sitecustomize).
+AMX_SITE = {**os.environ, "PYTHONPATH": str(Path(__file__).with_name("amx_site"))}
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None
+          ) -> tuple[float, subprocess.CompletedProcess[str]]:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          env=env)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"benchmark command failed: {cmd[:3]}...: {proc.stderr.strip()}")
@@ -122,8 +116,7 @@ def llm_pairs(runs: int, model: str, prompt: str, max_tokens: int) -> dict[str, 
         env = {**os.environ, "LAMP_HOME": str(Path(home) / "lamp"),
                "LLM_USER_PATH": str(Path(home) / "llm"), "LAMP_NO_SERVER": "1",
                "LAMP_MODELS_DIR": str(Path(model).parent)}
-        # llm-gguf's Llama needs the AMX workaround on machines where lamp needs it.
-        llm_env = {**env, "PYTHONPATH": str(Path(__file__).with_name("amx_site"))}
+        llm_env = {**env, "PYTHONPATH": AMX_SITE["PYTHONPATH"]}
         subprocess.run([llm, "gguf", "register-model", "lampbench", model], env=llm_env,
                        check=True, capture_output=True)
         lamp_ask = [*lamp_cmd(), "ask", "--model", model, "--temperature", "0",
@@ -257,7 +250,7 @@ def main() -> None:
     same_answer = True
     for i in range(args.runs):
         lamp_wall, _ = timed([*lamp_cmd(), "ask", *common, args.prompt])
-        bare_wall, bare_proc = timed(bare)
+        bare_wall, bare_proc = timed(bare, AMX_SITE)
         _, lamp_json = timed([*lamp_cmd(), "ask", "--json", *common, args.prompt])
         lj = json.loads(lamp_json.stdout)
         bj = json.loads(bare_proc.stderr.strip().splitlines()[-1])

@@ -1,7 +1,8 @@
-"""Put on PYTHONPATH of a third-party llama-cpp-python program (``llm`` + ``llm-gguf`` in
-benchmarks/speed.py) so that it runs on a VM whose CPU advertises AMX, where the AMX
-matmul crashes: ``Llama`` loads without extra buffer types, as lamp's own backend does
-(``lamp.agent.models.llama_backend._llama_class``). Harmless elsewhere."""
+"""Put on PYTHONPATH of a third-party llama-cpp-python program (the bare script and
+``llm`` + ``llm-gguf`` in benchmarks/speed.py) so that it runs on a VM whose CPU
+advertises AMX, where the AMX matmul crashes: ``Llama`` loads without extra buffer
+types, as lamp's own backend does (``lamp.agent.models.llama_backend._llama_class``).
+Harmless elsewhere."""
 
 from __future__ import annotations
 
