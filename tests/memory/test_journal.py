@@ -135,19 +135,8 @@ def test_one_shot_ask_journals_without_chroma_and_memory_commands_see_it(
     # journaled and chromadb is never imported. The next command that opens the store
     # (here `lamp memory list`) indexes it.
     env = {**os.environ, "LAMP_HOME": str(tmp_path / "home")}
-    probe = (
-        "import sys\n"
-        "from lamp.agent.models import ScriptedBackend\n"
-        "from lamp.cli.runtime import Preloaded\n"
-        "model = Preloaded(ScriptedBackend().enqueue('서울입니다.'))\n"
-        "sys.argv = ['lamp', 'ask', '--json', '한국의 수도는?']\n"
-        "from lamp.cli.main import run\n"
-        "try:\n    run(model_source=model)\nexcept SystemExit as e:\n    code = e.code\n"
-        "print('CHROMA', 'chromadb' in sys.modules, 'EXIT', code, file=sys.stderr)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, env=env, timeout=300)
-    assert "CHROMA False EXIT 0" in done.stderr, done.stderr
+    done, probe = _scripted_ask(env, "서울입니다.", "--json", "한국의 수도는?")
+    assert (probe["chromadb"], probe["exit"]) == (False, 0), done.stderr
     session = json.loads(done.stdout)["session"]
     journal = Journal(tmp_path / "home" / "data" / "memory" / JOURNAL_NAME)
     assert [e.text for e in journal.pending()] == ["한국의 수도는?", "서울입니다."]
@@ -165,16 +154,33 @@ def test_a_remembered_fact_still_reaches_a_new_one_shot_session(tmp_path: Path) 
                            "My cat is called Tobias."], capture_output=True, text=True,
                           env=env, timeout=300)
     assert told.returncode == 0, told.stderr
-    probe = (
-        "import sys\n"
-        "from lamp.agent.models import ScriptedBackend\n"
-        "from lamp.cli.runtime import Preloaded\n"
-        "backend = ScriptedBackend().enqueue('Tobias.')\n"
-        "sys.argv = ['lamp', 'ask', 'What is my cat called?']\n"
-        "from lamp.cli.main import run\n"
-        "try:\n    run(model_source=Preloaded(backend))\nexcept SystemExit:\n    pass\n"
-        "print('SYSTEM', backend.requests[0][0][0].content, file=sys.stderr)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, env=env, timeout=300)
-    assert "- fact: My cat is called Tobias." in done.stderr, done.stderr
+    done, probe = _scripted_ask(env, "Tobias.", "What is my cat called?")
+    assert probe["exit"] == 0, done.stderr
+    assert "- fact: My cat is called Tobias." in probe["system"]
+
+
+_PROBE = """
+import json, sys
+from lamp.agent.models import ScriptedBackend
+from lamp.cli.main import run
+from lamp.cli.runtime import Preloaded
+backend = ScriptedBackend().enqueue(sys.argv[1])
+sys.argv = ["lamp", "ask", *sys.argv[2:]]
+try:
+    run(model_source=Preloaded(backend))
+except SystemExit as exc:
+    code = exc.code
+system = backend.requests[0][0][0] if backend.requests else None
+print(json.dumps({"chromadb": "chromadb" in sys.modules, "exit": code,
+                  "system": system.content if system and system.role == "system" else ""}),
+      file=sys.stderr)
+"""
+
+
+def _scripted_ask(env: dict[str, str], answer: str, *args: str
+                  ) -> tuple[subprocess.CompletedProcess[str], dict]:
+    """``lamp ask ARGS`` in a fresh process on a scripted model that answers ``answer``:
+    the process, and what it saw (chromadb imported, exit code, the system prompt)."""
+    done = subprocess.run([sys.executable, "-c", _PROBE, answer, *args], capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL, env=env, timeout=300)
+    return done, json.loads(done.stderr.strip().splitlines()[-1])
