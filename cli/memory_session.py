@@ -76,12 +76,21 @@ def start_memory(choice: MemoryChoice) -> MemoryOpening | None:
 
     location = memory_location(choice.url)
     journal = None
+    may_hold_facts = True
     if location.path is not None:
+        from lamp.memory.errors import MemoryInputError, MemoryStoreError
         from lamp.memory.journal import JOURNAL_NAME, Journal
 
         journal = Journal(location.path / JOURNAL_NAME)
+        try:
+            may_hold_facts = journal.may_hold_facts()
+        except (MemoryInputError, MemoryStoreError):
+            # A store path that cannot hold a journal cannot hold a store either: opening
+            # the store below reports it, and attach_memory decides (a warning, or an error
+            # for a named session), as for any store that fails to open.
+            journal = None
     needed = (journal is None or choice.explicit or choice.needs_store or choice.long_lived
-              or journal.may_hold_facts())
+              or may_hold_facts)
     if not needed:
         return MemoryOpening(journal, None, location)
     from lamp.memory import MemoryStore

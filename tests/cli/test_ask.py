@@ -126,3 +126,16 @@ def test_help_does_not_import_llama_or_chromadb() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True).stdout
     assert "HEAVY []" in out
+
+
+def test_a_store_path_that_is_a_file_degrades_to_no_memory_or_fails_a_named_session(
+        monkeypatch, capsys, lamp_home) -> None:
+    # The journal lives in the store directory; a path that cannot hold it is reported
+    # like any store that fails to open: a warning for a new session, exit 2 for a named one.
+    (lamp_home / "data").mkdir(parents=True, exist_ok=True)
+    (lamp_home / "data" / "memory").write_text("not a store")
+    code, out, err = invoke(monkeypatch, capsys, "ask", "hello")
+    assert (code, out) == (0, "scripted answer\n")
+    assert err.startswith("lamp: warning: memory unavailable") and err.count("\n") == 1
+    code, out, err = invoke(monkeypatch, capsys, "ask", "--session", "named", "hello")
+    assert (code, out) == (2, "") and err.count("\n") == 1 and "not a directory" in err
