@@ -6,7 +6,9 @@ the console entry point and the single place where errors become exit codes.
 
 from __future__ import annotations
 
+import os
 import sys
+from importlib import import_module
 from typing import Annotated
 
 import typer
@@ -14,42 +16,60 @@ import typer
 from lamp.agent.errors import LampError
 
 from . import errors
-from .ask import ask
-from .cache_cmd import app as cache_app
-from .chat import chat
-from .cmd import cmd
-from .config_cmd import app as config_app
-from .memory import app as memory_app
-from .models import app as models_app
-from .pal import pal
 from .runtime import Invocation, ModelSource
-from .sandbox import app as sandbox_app
-from .serve import serve
-from .templates_cmd import app as templates_app
-from .tools import app as tools_app
 
-__all__ = ["app", "execute", "run"]
+__all__ = ["COMMANDS", "GROUPS", "build_app", "execute", "run"]
 
-app = typer.Typer(
-    name="lamp",
-    help="Local chat and tool-use assistant on a quantized llama.cpp model.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-app.command("ask")(ask)
-app.command("chat")(chat)
-app.command("pal")(pal)
-app.command("cmd")(cmd)
-app.command("serve")(serve)
-app.add_typer(memory_app, name="memory")
-app.add_typer(sandbox_app, name="sandbox")
-app.add_typer(tools_app, name="tools")
-app.add_typer(models_app, name="models")
-app.add_typer(templates_app, name="templates")
-app.add_typer(config_app, name="config")
-app.add_typer(cache_app, name="cache")
+# Each command lives in its own module. A command line that names one gets an app
+# holding only that command, so `lamp ask` neither imports nor builds chat, cmd, serve
+# or the groups (docs/startup.md measures what that saves); help, completion and
+# anything unrecognised get the whole app.
+COMMANDS: dict[str, tuple[str, str]] = {  # name -> (module in lamp.cli, function)
+    "ask": ("ask", "ask"),
+    "chat": ("chat", "chat"),
+    "pal": ("pal", "pal"),
+    "cmd": ("cmd", "cmd"),
+    "serve": ("serve", "serve"),
+}
+GROUPS: dict[str, str] = {  # name -> module in lamp.cli whose `app` is the group
+    "memory": "memory",
+    "sandbox": "sandbox",
+    "tools": "tools",
+    "models": "models",
+    "templates": "templates_cmd",
+    "config": "config_cmd",
+    "cache": "cache_cmd",
+}
+_COMPLETION_VAR = "_LAMP_COMPLETE"  # set by the shell while it asks for completions
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The `lamp` app with every command, or with just the command named ``only``."""
+    app = typer.Typer(
+        name="lamp",
+        help="Local chat and tool-use assistant on a quantized llama.cpp model.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(main)
+    for name, (module, attr) in COMMANDS.items():
+        if only in (None, name):
+            app.command(name)(getattr(import_module(f".{module}", __package__), attr))
+    for name, module in GROUPS.items():
+        if only in (None, name):
+            app.add_typer(import_module(f".{module}", __package__).app, name=name)
+    return app
+
+
+def _named_command(argv: list[str]) -> str | None:
+    """The command a command line runs, when it starts with one lamp knows."""
+    if not argv or os.environ.get(_COMPLETION_VAR):
+        return None
+    first = argv[0]
+    return first if first in COMMANDS or first in GROUPS else None
+
 
 def _version(value: bool) -> None:
     if value:
@@ -59,7 +79,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
@@ -80,7 +99,9 @@ def execute(argv: list[str] | None = None, *, model_source: ModelSource | None =
     """
     invocation = Invocation(model_source=model_source)
     try:
-        code = app(args=argv, standalone_mode=False, obj=invocation)
+        args = sys.argv[1:] if argv is None else argv
+        app = build_app(_named_command(args))
+        code = app(args=args, standalone_mode=False, obj=invocation)
         if code == errors.EXIT_INTERRUPTED:  # Typer turns Ctrl-C into a silent exit 130
             errors.report(KeyboardInterrupt())
     except typer.Exit as exc:
