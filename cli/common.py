@@ -59,7 +59,8 @@ def with_model_options(fn: F) -> F:
         given = options.ModelOptions(**{name: kwargs.pop(name, None) for name in SHARED_OPTIONS})
         invocation = _invocation(kwargs.pop("typer_ctx", None))
         invocation.verbose = bool(kwargs.pop("verbose", False))
-        rt = Runtime(given, verbose=invocation.verbose, model_source=invocation.model_source)
+        rt = Runtime(given, verbose=invocation.verbose, model_source=invocation.model_source,
+                     journals_written=invocation.journals_written)
         try:
             return fn(*args, rt=rt, **kwargs)
         finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from importlib import import_module
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -90,14 +91,17 @@ def main(
     """
 
 
-def execute(argv: list[str] | None = None, *, model_source: ModelSource | None = None) -> int:
+def execute(argv: list[str] | None = None, *, model_source: ModelSource | None = None,
+            journals_written: set[Path] | None = None) -> int:
     """Run one command line and return its exit code; every failure becomes one stderr line.
 
     ``model_source`` hands the command a model its caller already holds (the command's
     Runtime asks it instead of loading one). `lamp serve` calls this with its warm model,
     so a forwarded call behaves exactly like a local one; tests hand in a scripted model.
+    ``journals_written`` collects the memory stores whose journals the command wrote, for
+    a long-lived caller to index after replying.
     """
-    invocation = Invocation(model_source=model_source)
+    invocation = Invocation(model_source=model_source, journals_written=journals_written)
     try:
         args = sys.argv[1:] if argv is None else argv
         app = build_app(_named_command(args))

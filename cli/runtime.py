@@ -59,6 +59,9 @@ class Invocation:
 
     model_source: ModelSource | None = None
     verbose: bool = False
+    # Stores whose journals this run wrote, for a long-lived caller (`lamp serve`) to index
+    # once the reply is out. None in a one-shot process: the next store opener indexes them.
+    journals_written: set[Path] | None = None
 
 
 @dataclass
@@ -68,6 +71,7 @@ class Runtime:
     options: ModelOptions = field(default_factory=ModelOptions)
     verbose: bool = False
     model_source: ModelSource | None = None  # None: load the model the settings name
+    journals_written: set[Path] | None = None  # see Invocation.journals_written
     memory: StoreMemory | None = field(default=None, init=False)
     # Warnings already said on stderr: each once per command, however many runs meet it.
     said: set[str] = field(default_factory=set, init=False)
@@ -132,6 +136,10 @@ class Runtime:
         memory, self.memory = self.memory, None
         if memory is not None:
             memory.close()
+            opening = self._opening
+            if (self.journals_written is not None and opening is not None
+                    and opening.journal is not None and opening.location.path is not None):
+                self.journals_written.add(Path(opening.location.path))
 
 
 def sampling_from(settings: Settings, temperature: float | None = None) -> Sampling:

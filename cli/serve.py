@@ -122,6 +122,7 @@ class Server:
         self.idle_timeout = idle_timeout
         self.started = time.time()
         self.requests = 0
+        self.stores: dict[Path, Any] = {}  # memory stores kept open to index as it goes
 
     def _matches(self, settings: Any) -> bool:
         return all(getattr(settings, k) == getattr(self.settings, k) for k in MODEL_KEYS)
@@ -142,6 +143,7 @@ class Server:
         self.requests += 1
         from .main import execute
 
+        written: set[Path] = set()
         with _as_caller(req, conn) as writers:
             pending = writers[0].pending
 
@@ -153,7 +155,8 @@ class Server:
                 return self.backend
 
             try:
-                code = execute(list(req.get("argv", [])), model_source=warm_backend)
+                code = execute(list(req.get("argv", [])), model_source=warm_backend,
+                               journals_written=written)
             except _Fallback:
                 code = None
             if code is None:
@@ -162,7 +165,32 @@ class Server:
             _release(conn, writers, pending)  # e.g. a usage error before any model use
         with contextlib.suppress(OSError):
             conn.sendall(json.dumps({"exit": code}).encode() + b"\n")
+        conn.close()  # the caller has its answer and exit code; indexing is ours alone
+        for path in sorted(written):
+            self.index_journal(path)
         return True
+
+    def index_journal(self, path: Path) -> None:
+        """Bring a store's journal into Chroma now that the caller is answered, so the next
+        recall (here or in another process) finds it indexed. The store stays open, as in
+        chat; a failure is reported here and left for the next opener to retry."""
+        try:
+            store = self.stores.get(path)
+            if store is None:
+                from lamp.memory import MemoryStore
+
+                self.stores[path] = MemoryStore.open(path)  # opening indexes the journal
+                return
+            store.sync_journal()
+        except Exception as exc:
+            print(f"lamp serve: indexing the memory journal in {path} failed: {exc}",
+                  file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        for store in self.stores.values():
+            with contextlib.suppress(Exception):
+                store.close()
+        self.stores.clear()
 
     def status(self) -> dict[str, Any]:
         return {"pid": os.getpid(), "socket": str(self.path), "model": self.settings.model or
@@ -270,7 +298,10 @@ def serve(
     sys.stderr.write(f"lamp serve: listening on {server.path} (pid {os.getpid()})\n")
     sys.stderr.flush()
     with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
+        try:
+            server.serve_forever()
+        finally:
+            server.close()
 
 
 def _stop_on_signal(signum: int, frame: Any) -> None:

@@ -67,6 +67,25 @@ def test_memory_works_through_the_server(server: Path) -> None:
     assert "7731" in json.dumps(shown)
 
 
+def test_the_server_indexes_the_journal_of_what_it_answered(server: Path) -> None:
+    from lamp.cli.memory import memory_location
+    from lamp.memory.journal import JOURNAL_NAME, Journal
+
+    asked = lamp("ask", "--temperature", "0", "--max-tokens", "8", "Say OK.")
+    assert asked.returncode == 0, asked.stderr
+    journal = Journal(memory_location(None).path / JOURNAL_NAME)
+    deadline = time.monotonic() + 120
+    while journal.pending() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert journal.pending() == []  # indexed by the server after it replied
+    # A one-shot process only journals: the exchange waits for the next store opener.
+    cold = lamp("ask", "--temperature", "0", "--max-tokens", "8", "Say OK.",
+                env={"LAMP_NO_SERVER": "1"})
+    assert cold.returncode == 0, cold.stderr
+    assert {e.text for e in journal.pending()} >= {"Say OK."}
+    journal.close()
+
+
 def test_stale_socket_from_a_killed_server_is_removed(server: Path) -> None:
     os.kill(pid_of_server(), signal.SIGKILL)
     time.sleep(0.5)
