@@ -52,6 +52,8 @@ class Settings:
     base_url: str = ""  # the OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1
     request_timeout: float = 120.0  # seconds of server silence before giving up
     pal_samples: int = 1  # programs `lamp pal` draws and votes on (1: one greedy program)
+    # > 0: `lamp ask` starts `lamp serve` on first use, stopping after this many idle seconds
+    auto_serve: float = 0.0
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod

@@ -37,6 +37,8 @@ from .runtime import Runtime
 
 __all__ = ["serve"]
 
+CONTROL_TIMEOUT = 60.0  # seconds `--status` and `--stop` wait behind a call being answered
+
 # Settings that decide which model is loaded and how: a request must match them.
 MODEL_KEYS = ("model", "ctx", "threads", "n_gpu_layers", "backend", "base_url",
               "prefix_cache", "cache_max_mb")
@@ -123,6 +125,7 @@ class Server:
         self.started = time.time()
         self.requests = 0
         self.stores: dict[Path, Any] = {}  # memory stores kept open to index as it goes
+        self.unindexed: set[Path] = set()  # stores whose journals answered calls wrote
 
     def _matches(self, settings: Any) -> bool:
         return all(getattr(settings, k) == getattr(self.settings, k) for k in MODEL_KEYS)
@@ -165,26 +168,25 @@ class Server:
             _release(conn, writers, pending)  # e.g. a usage error before any model use
         with contextlib.suppress(OSError):
             conn.sendall(json.dumps({"exit": code}).encode() + b"\n")
-        conn.close()  # the caller has its answer and exit code; indexing is ours alone
-        for path in sorted(written):
-            self.index_journal(path)
+        self.unindexed |= written
         return True
 
-    def index_journal(self, path: Path) -> None:
-        """Bring a store's journal into Chroma now that the caller is answered, so the next
-        recall (here or in another process) finds it indexed. The store stays open, as in
-        chat; a failure is reported here and left for the next opener to retry."""
-        try:
-            store = self.stores.get(path)
-            if store is None:
-                from lamp.memory import MemoryStore
+    def index_journals(self) -> None:
+        """Bring the journals of answered calls into Chroma while no caller waits, so the
+        next recall (here or in another process) finds them indexed. Stores stay open, as
+        in chat; a failure is logged and left for the next opener to retry."""
+        while self.unindexed:
+            path = self.unindexed.pop()
+            try:
+                store = self.stores.get(path)
+                if store is None:
+                    from lamp.memory import MemoryStore
 
-                self.stores[path] = MemoryStore.open(path)  # opening indexes the journal
-                return
-            store.sync_journal()
-        except Exception as exc:
-            print(f"lamp serve: indexing the memory journal in {path} failed: {exc}",
-                  file=sys.stderr, flush=True)
+                    self.stores[path] = MemoryStore.open(path)  # opening indexes the journal
+                else:
+                    store.sync_journal()
+            except Exception as exc:
+                _log(f"indexing the memory journal in {path} failed: {exc}")
 
     def close(self) -> None:
         for store in self.stores.values():
@@ -205,12 +207,19 @@ class Server:
                 try:
                     conn, _ = listener.accept()
                 except TimeoutError:
+                    self.index_journals()  # a second without requests: index what we wrote
                     continue
                 with conn:
                     if not _same_user(conn):
                         continue
                     conn.settimeout(None)
-                    keep_going = self.handle(conn)
+                    try:
+                        keep_going = self.handle(conn)
+                    except (OSError, ValueError) as exc:
+                        # The caller went away, or sent something that is not a request:
+                        # that call is over, the server is not.
+                        _log(f"a request failed: {exc}")
+                        keep_going = True
                 last = time.monotonic()
                 if not keep_going:
                     break
@@ -218,6 +227,11 @@ class Server:
             listener.close()
             with contextlib.suppress(OSError):
                 self.path.unlink()
+            self.index_journals()
+
+
+def _log(message: str) -> None:
+    print(f"lamp serve: {message}", file=sys.stderr, flush=True)
 
 
 def _same_user(conn: socket.socket) -> bool:
@@ -260,7 +274,13 @@ def _ask_server(op: str) -> dict[str, Any] | None:
     if sock is None:
         return None
     with sock:
-        line = request(sock, {"op": op}).readline()
+        # The server answers one call at a time: a status or stop waits for the current one.
+        sock.settimeout(CONTROL_TIMEOUT)
+        try:
+            line = request(sock, {"op": op}).readline()
+        except TimeoutError:
+            raise LampError(f"the lamp server did not answer within {CONTROL_TIMEOUT:g} s "
+                            "(busy with a long answer?)") from None
     return json.loads(line) if line else {}
 
 

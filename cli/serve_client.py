@@ -25,6 +25,7 @@ __all__ = ["connect", "request", "try_forward"]
 
 FORWARDED = {"ask"}
 READ_TIMEOUT = 300.0  # seconds without a single frame from the server
+START_TIMEOUT = 120.0  # seconds an auto-started server may take to load its model
 
 
 def connect(path: Path, timeout: float = 2.0) -> socket.socket | None:
@@ -69,6 +70,49 @@ def _restore_stdin(data: bytes | None) -> None:
         sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace")
 
 
+def _auto_serve_idle() -> float:
+    """The `auto_serve` setting (config file or LAMP_AUTO_SERVE): 0 when off or unreadable
+    (then the in-process run reads the settings again and reports what is wrong)."""
+    from lamp.agent.errors import UsageError
+
+    from .config import load_settings
+
+    try:
+        return max(0.0, load_settings({}).auto_serve)
+    except UsageError:
+        return 0.0
+
+
+def _start_server(path: Path) -> socket.socket | None:
+    """With `auto_serve` on, start `lamp serve` in the background and connect once its model
+    is loaded, so this call is its first; None (run in process) when it is off or the
+    server does not come up. A second caller racing to start one finds the first's
+    socket: the loser exits at once ("already running") and both connect to the winner."""
+    idle = _auto_serve_idle()
+    if idle <= 0:
+        return None
+    import subprocess
+    import time
+
+    log = path.with_name("serve.log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lamp.cli", "serve", "--idle-timeout", f"{idle:g}"],
+            stdin=subprocess.DEVNULL, stdout=fh, stderr=fh, start_new_session=True)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        sock = connect(path)
+        if sock is not None:
+            return sock
+        if proc.poll() is not None and proc.returncode != 0:
+            time.sleep(0.2)  # lost a race to another caller's server: its socket comes
+            sock = connect(path)
+            return sock
+        time.sleep(0.1)
+    return None
+
+
 def try_forward(argv: list[str]) -> int | None:
     """The exit code of the forwarded command, or None to run it in process."""
     if not argv or argv[0] not in FORWARDED or "--tools" in argv:
@@ -78,6 +122,8 @@ def try_forward(argv: list[str]) -> int | None:
     from . import errors, paths
 
     sock = connect(paths.serve_socket())
+    if sock is None:
+        sock = _start_server(paths.serve_socket())
     if sock is None:
         return None
     data = _stdin_bytes()

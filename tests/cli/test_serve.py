@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -115,3 +116,35 @@ def test_stop_and_status(server: Path) -> None:
     time.sleep(0.5)
     assert lamp("serve", "--status").returncode == 1
     assert not server.exists()
+
+
+def test_a_caller_that_goes_away_or_sends_garbage_does_not_stop_the_server(server: Path) -> None:
+    for payload in (b"this is not json\n", b'{"op": "status"}\n'):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(str(server))
+            sock.sendall(payload)  # and leave without reading the reply
+    time.sleep(0.5)
+    assert lamp("serve", "--status").returncode == 0
+    assert lamp(*ASK, "Say OK.").returncode == 0
+
+
+def test_auto_serve_starts_a_server_on_first_use_and_answers_through_it(
+        default_model: Path, lamp_home: Path) -> None:
+    env = {"LAMP_AUTO_SERVE": "120"}
+    try:
+        first = lamp(*ASK, "What is 2 + 3? Answer with the number.", env=env)
+        assert first.returncode == 0, first.stderr
+        assert b"5" in first.stdout
+        status = json.loads(lamp("serve", "--status").stdout)
+        assert (status["requests"], status["idle_timeout_s"]) == (1, 120)
+        second = lamp(*ASK, "Say OK.", env=env)
+        assert second.returncode == 0 and second.stdout.strip()
+        assert json.loads(lamp("serve", "--status").stdout)["requests"] == 2
+    finally:
+        lamp("serve", "--stop")
+
+
+def test_without_auto_serve_no_server_is_started(default_model: Path, lamp_home: Path) -> None:
+    assert lamp(*ASK, "Say OK.").returncode == 0
+    assert lamp("serve", "--status").returncode == 1
+
