@@ -186,11 +186,23 @@ def serve_pairs(runs: int, loop_questions: int) -> dict[str, object]:
                       f"{loops[name]:.1f}s", flush=True)
         finally:
             subprocess.run([*lamp_cmd(), "serve", "--stop"], env=env, capture_output=True)
+        # The same loop with `auto_serve` on and no server running: its first call starts one.
+        auto_env = {**env, **path_env, "LAMP_AUTO_SERVE": "60"}
+        try:
+            start = time.perf_counter()
+            subprocess.run(["bash", "-c", script], env=auto_env, check=True,
+                           stdin=subprocess.DEVNULL)
+            loops["auto_serve"] = time.perf_counter() - start
+            print(f"{loop_questions} questions in a shell loop, auto_serve: "
+                  f"{loops['auto_serve']:.1f}s", flush=True)
+        finally:
+            subprocess.run([*lamp_cmd(), "serve", "--stop"], env=env, capture_output=True)
     c, w = statistics.median(cold), statistics.median(warm)
     return {"one_shot_cold_s": c, "one_shot_warm_s": w, "ratio_warm_over_cold": w / c,
             "target": "<= 0.25", "loop_questions": loop_questions, **{
                 f"loop_{k}_s": v for k, v in loops.items()},
-            "loop_ratio_with_over_without": loops["with_serve"] / loops["without_serve"]}
+            "loop_ratio_with_over_without": loops["with_serve"] / loops["without_serve"],
+            "loop_ratio_auto_over_without": loops["auto_serve"] / loops["without_serve"]}
 
 
 def main() -> None:
@@ -310,7 +322,8 @@ def main() -> None:
         v = summary["serve"]
         print(f"one-shot cold {v['one_shot_cold_s']:.3f}s warm {v['one_shot_warm_s']:.3f}s "
               f"ratio {v['ratio_warm_over_cold']:.3f} (target <= 0.25); {v['loop_questions']} "
-              f"questions loop: {v['loop_without_serve_s']:.1f}s vs {v['loop_with_serve_s']:.1f}s")
+              f"questions loop: {v['loop_without_serve_s']:.1f}s vs {v['loop_with_serve_s']:.1f}s, "
+              f"auto_serve {v['loop_auto_serve_s']:.1f}s")
     if "prefix_cache_first_token_s" in summary:
         p = summary["prefix_cache_first_token_s"]
         print(f"prefix cache, tool step-1 first token: empty {p['empty']:.3f}s filled "
