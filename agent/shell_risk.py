@@ -131,10 +131,36 @@ def mask_quoted(command: str) -> str:
     return "".join(out)
 
 
+# Options of runner words that take the next word as their value (``xargs -n 1 rm``).
+_RUNNER_VALUE_FLAGS = {"xargs": set("IinPLdsaE"), "sudo": set("ugCDhprT"), "doas": set("uC"),
+                       "nice": {"n"}, "watch": set("nd"), "env": set("uSC"), "time": set("fo")}
+
+
+def drop_runner_options(words: str) -> str:
+    """``words`` with the options (and ``env``'s assignments) between a runner word and the
+    command it runs taken out, so ``xargs -0 -n 1 rm -rf`` is seen as ``xargs rm -rf``."""
+    tokens = words.split(" ")
+    out: list[str] = []
+    runner: str | None = None
+    skip_value = False
+    for token in tokens:
+        if skip_value:
+            skip_value = False
+            continue
+        if runner is not None and ((token.startswith("-") and token != "-")
+                                   or (runner == "env" and "=" in token)):
+            flags = _RUNNER_VALUE_FLAGS.get(runner, set())
+            skip_value = len(token) == 2 and token[1] in flags
+            continue
+        runner = token if token in _RUNNERS else None
+        out.append(token)
+    return " ".join(out)
+
+
 def assess(command: str, cwd: Path) -> tuple[Risk, ...]:
     """The reasons to warn about ``command`` if it ran in ``cwd`` (empty: none found)."""
     masked = mask_quoted(command)
-    words = re.sub(r"\s+", " ", masked.strip())
+    words = drop_runner_options(re.sub(r"\s+", " ", masked.strip()))
     found: list[Risk] = []
     for rule in RULES:
         if (rule.pattern.search(command if rule.quoted else words)

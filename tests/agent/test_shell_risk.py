@@ -39,11 +39,20 @@ DANGEROUS = [
     ("sudo shutdown -h now", "power"),
     ("crontab -r", "crontab-remove"),
     ("ls | xargs rm -r", "rm-recursive"),
+    # Options between a runner word and the command it runs do not hide the command.
+    ("find . -print0 | xargs -0 rm -rf", "rm-recursive"),
+    ("find . -name '*.tmp' | xargs -I {} rm -r {}", "rm-recursive"),
+    ("find . | xargs -n 1 -P 4 rm -r", "rm-recursive"),
+    ("sudo -u bob rm -rf /srv/old", "rm-recursive"),
+    ("env LC_ALL=C rm -rf build", "rm-recursive"),
+    ("nice -n 10 dd if=/dev/zero of=/dev/sda", "raw-disk"),
     ("time rm -rf target", "rm-recursive"),
     ("sudo -u web touch x", "privileges"),
 ]
 
 SAFE = [
+    "find . -name '*.py' -print0 | xargs -0 wc -l",
+    "xargs -n 1 echo < names.txt",
     "rm file.txt",
     "rm -f notes.bak",
     "grep -r TODO .",
