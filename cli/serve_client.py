@@ -23,7 +23,7 @@ from typing import Any
 
 __all__ = ["connect", "request", "try_forward"]
 
-FORWARDED = {"ask"}
+FORWARDED = {"ask", "pal"}  # commands that need no terminal of their own
 READ_TIMEOUT = 300.0  # seconds without a single frame from the server
 START_TIMEOUT = 120.0  # seconds an auto-started server may take to load its model
 

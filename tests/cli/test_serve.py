@@ -60,6 +60,15 @@ def test_forwarded_calls_match_in_process_ones(server: Path) -> None:
     assert other.returncode == 0 and other.stdout.strip()
 
 
+def test_pal_is_answered_by_the_server_as_in_process(server: Path) -> None:
+    question = "A box holds 12 eggs. How many eggs are in 7 boxes?"
+    warm = lamp("pal", question)
+    cold = lamp("pal", question, env={"LAMP_NO_SERVER": "1"})
+    assert (warm.returncode, warm.stdout) == (cold.returncode, cold.stdout)
+    assert warm.stdout.strip() == b"84"
+    assert json.loads(lamp("serve", "--status").stdout)["requests"] == 1
+
+
 def test_memory_works_through_the_server(server: Path) -> None:
     asked = lamp("ask", "--session", "served", "--temperature", "0", "--max-tokens", "12",
                  "Remember: my badge number is 7731. Reply OK.")
