@@ -1,4 +1,4 @@
-"""The client half of `lamp serve`: forward `lamp ask` to a warm server when one runs.
+"""The client half of `lamp serve`: forward `lamp ask` and `lamp pal` to a warm server.
 
 It must never make things worse than running in process: no server, a stale
 socket, a server that answers "not for me" (other model settings), or one that
