@@ -15,7 +15,7 @@ from lamp.agent.models import Backend, Sampling
 from lamp.agent.tool_agent import ToolsRequest, run_with_tools
 
 from .approval import make_approver
-from .render import renderer_for
+from .render import renderer_for, warn
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -50,7 +50,12 @@ def run_tools(rt: Runtime, backend: Backend, question: str, request: ToolsReques
     run = run_with_tools(backend, question, request, sampling, chosen=rt.chosen,
                          sandbox=rt.sandbox(sandbox_policy),
                          memory_store=memory.store if memory is not None else None,
-                         approve=make_approver(approve))
+                         approve=make_approver(approve), tool_source=rt.mcp_tools())
+    source = rt.mcp_tools()
+    for message in source.warnings if source is not None else ():
+        if message not in rt.said:
+            rt.said.add(message)
+            warn(message)
     payload: dict[str, Any] = {"tools": [t.name for t in run.tools], "format": run.fmt.name}
     renderer = renderer_for(json_out=json_out, quiet=quiet, verbose=rt.verbose, stream=False,
                             said=rt.said)

@@ -106,7 +106,7 @@ def ask(
         request = ToolsRequest(tools=tools, allow=tuple(allow or ()), max_steps=max_steps,
                                tool_format=step_format(tool_format, settings),
                                system=settings.system if "system" in rt.chosen else "")
-        request.check()
+        request.check(mcp_servers=settings.mcp_servers)
     started = time.perf_counter()
     rt.open_memory(MemoryChoice(session=session, continue_last=continue_last,
                                 disabled=no_memory, url=memory_url,

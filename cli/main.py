@@ -19,6 +19,7 @@ from .cache_cmd import app as cache_app
 from .chat import chat
 from .cmd import cmd
 from .config_cmd import app as config_app
+from .mcp import app as mcp_app
 from .memory import app as memory_app
 from .models import app as models_app
 from .pal import pal
@@ -46,6 +47,7 @@ app.command("serve")(serve)
 app.add_typer(memory_app, name="memory")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(tools_app, name="tools")
+app.add_typer(mcp_app, name="mcp")
 app.add_typer(models_app, name="models")
 app.add_typer(templates_app, name="templates")
 app.add_typer(config_app, name="config")

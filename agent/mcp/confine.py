@@ -140,7 +140,7 @@ def _enforcement(l1: bool, l2: bool, network: bool) -> dict[str, str]:
         net = "denied by " + " and ".join(by)
     else:
         net = "NOT enforced on this machine"
-    return {"file access outside the policy": files, "network": net,
+    return {"file access outside the policy": files, "network access": net,
             "memory and CPU time": "enforced by L0 (rlimits)",
             "other processes": "cannot be traced or signalled" if l1 or l2
             else "NOT restricted on this machine"}
