@@ -19,6 +19,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import json
+import math
 import shutil
 import tempfile
 import threading
@@ -132,7 +133,11 @@ class McpHub:
         if self._closed:
             raise McpError("MCP connections are already closed")
         if self._loop is None:
+            _quiet_sdk()
             loop = asyncio.new_event_loop()
+            # Failures reach the caller as McpError; the loop's own reports (a generator
+            # closed while cancelled at exit) are noise on the person's terminal.
+            loop.set_exception_handler(lambda loop, context: None)
             ready = threading.Event()
 
             def run() -> None:
@@ -184,6 +189,7 @@ class McpHub:
             return conn
 
     async def _hold(self, conn: Connection, ready: concurrent.futures.Future[None]) -> None:
+        import anyio
         from mcp import Client, StdioServerParameters
 
         cfg = conn.config
@@ -197,16 +203,25 @@ class McpHub:
                 transport: Any = _stdio(target, conn.errlog)
             else:
                 transport = _http(cfg)
-            async with Client(transport, read_timeout_seconds=cfg.timeout) as client:
-                conn.tools = await asyncio.wait_for(_list_all(client), cfg.startup_timeout)
-                conn.client = client
-                conn.read_status()
-                ready.set_result(None)
-                await conn.stop.wait()
+            # The handshake and the listing share one deadline, lifted once the server is
+            # up: a server that sends garbage, or nothing, must not keep lamp waiting.
+            with anyio.CancelScope(deadline=anyio.current_time() + cfg.startup_timeout) \
+                    as scope:
+                async with Client(transport, read_timeout_seconds=cfg.timeout) as client:
+                    conn.tools = await _list_all(client)
+                    scope.deadline = math.inf
+                    conn.client = client
+                    conn.read_status()
+                    ready.set_result(None)
+                    await conn.stop.wait()
+            if scope.cancelled_caught and not ready.done():
+                raise TimeoutError
         except BaseException as exc:
             conn.read_status()
             if not ready.done():
-                ready.set_exception(McpError(_start_failure(conn, exc)))
+                why = (f"no answer to the MCP handshake within {cfg.startup_timeout:g} s"
+                       if isinstance(exc, TimeoutError) else None)
+                ready.set_exception(McpError(_start_failure(conn, exc, why)))
             if not isinstance(exc, Exception):
                 raise
         finally:
@@ -287,6 +302,17 @@ class McpHub:
         self.close()
 
 
+def _quiet_sdk() -> None:
+    """The SDK logs what it also raises (a malformed line, a broken pipe) with tracebacks;
+    with no handler configured Python would print them on stderr. lamp reports each
+    failure once, as one line, so the SDK's records go nowhere unless a handler is set."""
+    import logging
+
+    logger = logging.getLogger("mcp")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+
+
 async def _set(event: asyncio.Event | None) -> None:
     if event is not None:
         event.set()
@@ -338,11 +364,12 @@ def _said(conn: Connection) -> str:
     return f" (server said: {tail})" if tail else ""
 
 
-def _start_failure(conn: Connection, exc: BaseException) -> str:
+def _start_failure(conn: Connection, exc: BaseException, why: str | None = None) -> str:
     name = conn.config.name
     if conn.launch is not None and conn.confined is not None and conn.confined.get("errors") \
             and "L1" in conn.launch.policy.layers and "L1" not in conn.layers:
         return (f"MCP server {name!r} was not started: its confinement failed "
                 f"({'; '.join(map(str, conn.confined['errors']))})")
     where = conn.config.url or conn.config.command
-    return f"MCP server {name!r} ({where}) failed to start: {_describe(exc)}" + _said(conn)
+    return f"MCP server {name!r} ({where}) failed to start: {why or _describe(exc)}" \
+        + _said(conn)

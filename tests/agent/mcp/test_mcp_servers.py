@@ -197,6 +197,18 @@ def test_a_command_that_is_not_an_mcp_server_fails_with_one_line() -> None:
     assert "'bad'" in message and "failed to start" in message and "\n" not in message
 
 
+def test_a_server_that_sends_garbage_fails_with_one_line_not_a_hang(capfd) -> None:
+    garbage = "import sys\nfor line in sys.stdin:\n    print('{not json', flush=True)"
+    source = McpTools.from_config(parse_servers({"servers": {"noise": {
+        "command": sys.executable, "args": ["-c", garbage], "startup_timeout": 3}}}))
+    try:
+        with pytest.raises(McpError, match="no answer to the MCP handshake within 3 s"):
+            select_tools(["noise"], source=source)
+    finally:
+        source.close()
+    assert "Traceback" not in capfd.readouterr().err  # the SDK's own logging stays quiet
+
+
 def test_an_unknown_tool_of_a_known_server_is_a_usage_error(notes: McpTools) -> None:
     with pytest.raises(LampError, match="has no tool 'teleport'"):
         select_tools(["notes.teleport"], source=notes)
