@@ -184,6 +184,36 @@ def test_close_stops_the_server_process() -> None:
     assert _pids_with(token) == []
 
 
+_HOLDER = """
+import sys, time
+from lamp.agent.mcp import McpTools, parse_servers
+from lamp.agent.tools import select_tools
+source = McpTools.from_config(parse_servers({"servers": {"notes": {
+    "command": sys.executable, "args": sys.argv[1:], "startup_timeout": 60}}}))
+select_tools(["notes"], source=source)
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_server_dies_with_lamp_even_when_lamp_is_killed() -> None:
+    token = f"token-{uuid.uuid4().hex}"
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(SERVER), token],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"ready\n"
+        assert [p for p in _pids_with(token) if p != holder.pid]  # the server itself
+        holder.kill()  # SIGKILL: no close(), no atexit; the kernel's parent-death signal
+        holder.wait(10)
+        deadline = time.monotonic() + 10
+        while _pids_with(token) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _pids_with(token) == []
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+
+
 def test_a_command_that_is_not_an_mcp_server_fails_with_one_line() -> None:
     source = McpTools.from_config(parse_servers({"servers": {"bad": {
         "command": sys.executable, "args": ["-c", "print('hello'); import sys; "
