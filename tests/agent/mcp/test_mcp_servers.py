@@ -122,6 +122,21 @@ def test_opening_a_socket_is_denied(notes: McpTools) -> None:
     assert "Operation not permitted" in output or "Permission denied" in output
 
 
+def test_a_server_allowed_the_network_can_connect() -> None:
+    source = McpTools.from_config(parse_servers({"servers": {"net": _config(network=True)}}))
+    try:
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            assert _call(source, "net.connect", {"port": listener.getsockname()[1]}) == (
+                "connected", False)
+        policy = source.hub.connect("net").policy
+        assert policy is not None and policy.enforcement["network access"] == \
+            "allowed by the policy"
+    finally:
+        source.close()
+
+
 def test_a_hung_call_times_out_as_an_error_observation(notes: McpTools) -> None:
     output, is_error = _call(notes, "notes.nap", {"seconds": 30})  # the policy allows 5 s
     assert is_error and "did not answer" in output
