@@ -67,7 +67,7 @@ class Connection:
     client: Any = None
     broken: str = ""  # why the server can no longer be called (it exited, the pipe closed)
     stop: asyncio.Event | None = None
-    task: asyncio.Future[Any] | None = None
+    task: concurrent.futures.Future[Any] | None = None
 
     @property
     def policy(self) -> Policy | None:
@@ -167,8 +167,6 @@ class McpHub:
             if cfg is None:
                 raise UsageError(f"no MCP server named {name!r} in the config file")
             conn = Connection(cfg)
-            self._connections[name] = conn
-            ready: concurrent.futures.Future[None] = concurrent.futures.Future()
             try:
                 if cfg.transport == "stdio":
                     conn.launch = prepare_launch(cfg)
@@ -176,16 +174,20 @@ class McpHub:
                                                          errors="replace")
             except SandboxUnavailable as exc:
                 raise McpError(f"MCP server {name!r} cannot start: {exc}") from exc
-            conn.task = self._submit(self._hold(conn, ready))  # type: ignore[assignment]
+            ready: concurrent.futures.Future[None] = concurrent.futures.Future()
+            conn.task = self._submit(self._hold(conn, ready))
             try:
                 ready.result(timeout=cfg.startup_timeout + 5)
-            except concurrent.futures.TimeoutError:
-                self._stop_one(conn)
-                raise McpError(f"MCP server {name!r} did not finish starting within "
-                               f"{cfg.startup_timeout:g} s" + _said(conn)) from None
-            except McpError:
-                self._stop_one(conn)
-                raise
+            except (concurrent.futures.TimeoutError, McpError) as exc:
+                message = str(exc) if isinstance(exc, McpError) else (
+                    f"MCP server {name!r} did not finish starting within "
+                    f"{cfg.startup_timeout:g} s" + _said(conn))
+                self._stop_one(conn)  # a failed start is not kept: the next call tries again
+                raise McpError(message) from None
+            finally:
+                if conn.client is not None or not ready.done():
+                    # started, or interrupted (Ctrl-C) while starting: close() stops it
+                    self._connections[name] = conn
             return conn
 
     async def _hold(self, conn: Connection, ready: concurrent.futures.Future[None]) -> None:
@@ -263,7 +265,7 @@ class McpHub:
                 loop.call_soon_threadsafe(conn.stop.set)
         if conn.task is not None:
             with contextlib.suppress(Exception):
-                conn.task.result(timeout=_CLOSE_GRACE)  # type: ignore[call-arg]
+                conn.task.result(timeout=_CLOSE_GRACE)
             if not conn.task.done():
                 conn.task.cancel()
         if conn.launch is not None:
