@@ -23,7 +23,7 @@ from typing import Any
 
 from ..tools import Tool, ToolContext, ToolError
 from ..tools._schema import check_schema
-from .client import McpError, RemoteTool
+from .client import McpError, RemoteTool, looks_denied
 
 __all__ = ["SchemaUnsupported", "adapt_schema", "observation", "tool_class"]
 
@@ -170,10 +170,6 @@ def _same_json(text: str, value: Any) -> bool:
         return False
 
 
-_DENIED = ("Permission denied", "Operation not permitted", "[Errno 13]", "[Errno 1]",
-           "EACCES", "EPERM")
-
-
 def tool_class(server: str, remote: RemoteTool, call: Callable[[str, dict[str, Any]], Any],
                *, timeout: float, denial_hint: str = "") -> type[Tool]:
     """A Tool subclass named ``server.remote_name`` whose ``run`` calls the server.
@@ -191,7 +187,7 @@ def tool_class(server: str, remote: RemoteTool, call: Callable[[str, dict[str, A
             raise ToolError(str(exc)) from exc
         except ToolError as exc:
             message = str(exc)
-            if denial_hint and any(mark in message for mark in _DENIED):
+            if denial_hint and looks_denied(message):
                 message += f" [{denial_hint}]"
             raise ToolError(message) from exc
 

@@ -31,7 +31,7 @@ from ..errors import LampError, SandboxUnavailable, UsageError
 from .config import ServerConfig
 from .confine import STATUS_PREFIX, Launch, Policy, prepare_launch
 
-__all__ = ["Connection", "McpError", "McpHub", "RemoteTool"]
+__all__ = ["Connection", "McpError", "McpHub", "RemoteTool", "looks_denied"]
 
 _CLOSE_GRACE = 6.0  # the SDK's own shutdown waits up to 2 s + 2 s before SIGKILL
 _STDERR_TAIL = 4000
@@ -109,6 +109,16 @@ class Connection:
                     with contextlib.suppress(ValueError):
                         self.confined = json.loads(line[len(STATUS_PREFIX):])
                     break
+
+
+DENIAL_MARKS = ("Permission denied", "Operation not permitted", "[Errno 13]", "[Errno 1]",
+                "EACCES", "EPERM")
+
+
+def looks_denied(text: str) -> bool:
+    """True when ``text`` reads like a refused system call (Landlock: EACCES, seccomp:
+    EPERM), so lamp can say that its confinement, not the server, said no."""
+    return any(mark in text for mark in DENIAL_MARKS)
 
 
 def last_line(text: str) -> str:
@@ -373,5 +383,7 @@ def _start_failure(conn: Connection, exc: BaseException, why: str | None = None)
         return (f"MCP server {name!r} was not started: its confinement failed "
                 f"({'; '.join(map(str, conn.confined['errors']))})")
     where = conn.config.url or conn.config.command
-    return f"MCP server {name!r} ({where}) failed to start: {why or _describe(exc)}" \
-        + _said(conn)
+    said = _said(conn)
+    if conn.launch is not None and looks_denied(said):
+        said += f" [denied by lamp's confinement; see `lamp tools info {name}`]"
+    return f"MCP server {name!r} ({where}) failed to start: {why or _describe(exc)}" + said

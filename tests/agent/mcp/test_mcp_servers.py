@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from lamp.agent.errors import LampError
-from lamp.agent.mcp import McpError, McpTools, parse_servers
+from lamp.agent.mcp import McpError, McpTools, parse_servers, policy_for
 from lamp.agent.tools import ToolContext, run_tool, select_tools
 
 pytestmark = pytest.mark.integration
@@ -252,6 +252,24 @@ def test_a_server_that_sends_garbage_fails_with_one_line_not_a_hang(capfd) -> No
     finally:
         source.close()
     assert "Traceback" not in capfd.readouterr().err  # the SDK's own logging stays quiet
+
+
+def test_a_server_that_reads_outside_its_policy_at_start_fails_naming_the_path(
+        secret: Path) -> None:
+    servers = parse_servers({"servers": {"greedy": {
+        "command": sys.executable, "args": ["-c", f"open({str(secret)!r}).read()"]}}})
+    source = McpTools.from_config(servers)
+    try:
+        with pytest.raises(McpError) as info:
+            select_tools(["greedy"], source=source)
+    finally:
+        source.close()
+    message = str(info.value)
+    assert "\n" not in message and "'greedy'" in message and str(secret) in message
+    if "L2" in policy_for(servers["greedy"]).layers:
+        assert "No such file" in message  # the file is not in its mount namespace at all
+    else:
+        assert "Permission denied" in message and "lamp's confinement" in message
 
 
 def test_an_unknown_tool_of_a_known_server_is_a_usage_error(notes: McpTools) -> None:
