@@ -15,6 +15,7 @@ from lamp.agent.models import Backend, Sampling
 from lamp.agent.tool_agent import ToolsRequest, run_with_tools
 
 from .approval import make_approver
+from .mcp import starting_servers
 from .render import renderer_for, warn
 
 if TYPE_CHECKING:
@@ -47,11 +48,13 @@ def run_tools(rt: Runtime, backend: Backend, question: str, request: ToolsReques
               json_out: bool = False, quiet: bool = False, started: float) -> str:
     """Run the agent, render it, and return the final answer text."""
     memory = rt.memory
-    run = run_with_tools(backend, question, request, sampling, chosen=rt.chosen,
-                         sandbox=rt.sandbox(sandbox_policy),
-                         memory_store=memory.store if memory is not None else None,
-                         approve=make_approver(approve), tool_source=rt.mcp_tools())
     source = rt.mcp_tools()
+    starts = source is not None and any(source.owns(n) for n in request.tool_names() or ())
+    with starting_servers(starts and not (json_out or quiet)):
+        run = run_with_tools(backend, question, request, sampling, chosen=rt.chosen,
+                             sandbox=rt.sandbox(sandbox_policy),
+                             memory_store=memory.store if memory is not None else None,
+                             approve=make_approver(approve), tool_source=source)
     for message in source.warnings if source is not None else ():
         if message not in rt.said:
             rt.said.add(message)

@@ -9,13 +9,14 @@ stdout belongs to the protocol: lamp's own notes go to stderr.
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 import typer
 
-__all__ = ["app"]
+__all__ = ["app", "starting_servers"]
 
 app = typer.Typer(help="lamp and the Model Context Protocol.", no_args_is_help=True)
 
@@ -43,6 +44,19 @@ def serve(
                         solve_factory=None if no_pal else (lambda: _solver(settings, sandbox)),
                         search_factory=None if no_memory else (lambda: _searcher(settings)))
     build_server(services).run("stdio")
+
+
+@contextlib.contextmanager
+def starting_servers(show: bool) -> Iterator[None]:
+    """A spinner on stderr while MCP servers start (a second or more each), only on a
+    terminal: in a pipe lamp stays silent."""
+    if not (show and sys.stderr.isatty()):
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status("starting MCP servers…", spinner="dots"):
+        yield
 
 
 def _note(message: str) -> None:

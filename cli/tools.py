@@ -22,6 +22,7 @@ def list_tools(json_out: JsonOut = False) -> None:
     from lamp.agent.tools import load_tools
 
     from .config import load_settings
+    from .mcp import starting_servers
     from .render import print_json, warn
 
     settings = load_settings()
@@ -34,7 +35,9 @@ def list_tools(json_out: JsonOut = False) -> None:
         try:
             for server in source.servers:
                 try:
-                    rows += [_row(f"mcp:{server}", cls) for cls in source.tools(server)]
+                    with starting_servers(not json_out):
+                        classes = source.tools(server)
+                    rows += [_row(f"mcp:{server}", cls) for cls in classes]
                     servers[server] = {"ok": True}
                 except Exception as exc:  # one broken server must not hide the others
                     warnings.append(f"MCP server {server!r}: {_one_line(exc)}")
@@ -96,6 +99,7 @@ def info(
 def _server_info(name: str, servers: dict[str, Any], json_out: bool) -> None:
     from lamp.agent.mcp import McpError, McpTools, policy_for
 
+    from .mcp import starting_servers
     from .render import print_json, warn
 
     cfg = servers[name]
@@ -112,7 +116,8 @@ def _server_info(name: str, servers: dict[str, Any], json_out: bool) -> None:
     source = McpTools.from_config(servers)
     error = None
     try:
-        tools = source.tools(name)
+        with starting_servers(not json_out):
+            tools = source.tools(name)
         conn = source.hub.connect(name)
         if conn.launch is not None:
             out["confirmed_layers"] = list(conn.layers)
