@@ -77,6 +77,11 @@ def _one(name: str, spec: Any, where: str) -> ServerConfig:
     if not SERVER_NAME.match(name):
         raise UsageError(f"{where}: a server name is lower case letters, digits, - and _ "
                          "(it prefixes the tool names: NAME.TOOL)")
+    from ..tools.registry import BUILTIN_TOOLS
+
+    if name in BUILTIN_TOOLS:
+        raise UsageError(f"{where}: {name!r} is a built-in tool's name; name the server "
+                         "something else")
     if not isinstance(spec, Mapping):
         raise UsageError(f"{where} must be a table")
     if ("command" in spec) == ("url" in spec):

@@ -23,7 +23,8 @@ def test_config_is_checked_when_read() -> None:
                          ({"files": {"command": "x", "url": "http://a"}}, "exactly one"),
                          ({"Files": {"command": "x"}}, "server name"),
                          ({"files": {"command": "x", "network": "yes"}}, "true or false"),
-                         ({"files": {"url": "ftp://a"}}, "http://")]:
+                         ({"files": {"url": "ftp://a"}}, "http://"),
+                         ({"python": {"command": "x"}}, "built-in tool's name")]:
         with pytest.raises(UsageError, match=message):
             parse_servers({"servers": bad})
 
