@@ -68,6 +68,26 @@ def test_ask_uses_a_server_tool_and_answers_from_its_result(monkeypatch, capsys)
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("approve", ["ask", "all"])
+def test_a_tool_that_changes_things_is_refused_on_a_pipe_unless_approved(
+        monkeypatch, capsys, tmp_path: Path, approve: str) -> None:
+    _configure(_notes() + f"write = [{json.dumps(str(tmp_path))}]\n")
+    target = tmp_path / "out.txt"
+    model = ScriptedBackend().enqueue(
+        "tool", "yes", _call("notes.write_text", {"path": str(target), "text": "hi"}), "ok",
+        "ok")  # after a refusal the question is answered once more, without tools
+    code, _, err = invoke(monkeypatch, capsys, "ask", "--no-memory", "--tools", "notes",
+                          "--tool-format", "native", "--approve", approve,
+                          "write hi to out.txt", backend=model)
+    assert code == 0, err
+    observation = model.requests[3][0][-1].content  # what the model read after its call
+    if approve == "ask":  # no terminal here: nobody can say yes
+        assert "refused" in observation and not target.exists()
+    else:  # approved, and inside the server's declared write paths
+        assert "wrote 2 characters" in observation and target.read_text() == "hi"
+
+
+@pytest.mark.integration
 def test_tools_list_and_info_show_the_server(run_lamp, tmp_path: Path) -> None:
     _configure(_notes() + f"read = [{json.dumps(str(tmp_path))}]\n")
     env = {"LAMP_HOME": os.environ["LAMP_HOME"]}
