@@ -47,6 +47,13 @@ class McpTools:
         cannot enforce is left out with a warning."""
         if server not in self._classes:
             conn = self.hub.connect(server)
+            if conn.policy is not None and "L1" not in conn.layers:
+                unenforced = [f"{what} {how}" for what, how in conn.policy.enforcement.items()
+                              if how.startswith("NOT")]
+                self.warnings.append(
+                    f"MCP SERVER {server!r} RUNS WEAKER THAN STRICT: no Landlock + seccomp "
+                    f"(layers {', '.join(conn.layers) or 'none confirmed'})"
+                    + (f"; {'; '.join(unenforced)}" if unenforced else ""))
             hint = f"denied by lamp's confinement of MCP server {server!r}; see " \
                    f"`lamp tools info {server}`" if conn.launch is not None else ""
             made: list[type[Tool]] = []
