@@ -81,10 +81,14 @@ def info(
     if name in settings.mcp_servers and name not in registry:
         _server_info(name, settings.mcp_servers, json_out)
         return
-    if name not in registry:
+    server = name.partition(".")[0]
+    if name not in registry and server in settings.mcp_servers:
+        row = _mcp_tool_row(name, settings.mcp_servers)
+    elif name not in registry:
         known = ", ".join([*registry, *settings.mcp_servers])
         raise UsageError(f"no tool or MCP server named {name!r} (known: {known})")
-    row = _row(registry.origin(name), registry[name])
+    else:
+        row = _row(registry.origin(name), registry[name])
     if json_out:
         print_json(row, indent=2)
         return
@@ -94,6 +98,21 @@ def info(
     typer.echo(f"origin: {row['package'] or row['origin']}; asks before running: "
                f"{'yes' if row['needs_approval'] else 'no'}; timeout {row['timeout']:g} s")
     typer.echo("input schema: " + json.dumps(row["input_schema"], ensure_ascii=False))
+
+
+def _mcp_tool_row(name: str, servers: dict[str, Any]) -> dict[str, Any]:
+    """One MCP tool's row (its server is started to list it, then stopped)."""
+    from lamp.agent.mcp import McpTools
+
+    from .mcp import starting_servers
+
+    source = McpTools.from_config(servers)
+    try:
+        with starting_servers(True):
+            cls = source.resolve(name)[0]
+        return _row(f"mcp:{name.partition('.')[0]}", cls)
+    finally:
+        source.close()
 
 
 def _server_info(name: str, servers: dict[str, Any], json_out: bool) -> None:

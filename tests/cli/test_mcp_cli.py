@@ -105,6 +105,9 @@ def test_tools_list_and_info_show_the_server(run_lamp, tmp_path: Path) -> None:
     assert "L1" in confirmed
     assert any(x.startswith("tool notes.shelf:") and x.endswith("runs without asking]")
                for x in lines)
+    one = run_lamp("tools", "info", "notes.read_text", env=env)
+    assert one.returncode == 0, one.stderr
+    assert '"limit": {"type": "integer"}' in one.stdout.decode()
 
 
 @pytest.mark.integration
