@@ -196,7 +196,7 @@ def tool_class(server: str, remote: RemoteTool, call: Callable[[str, dict[str, A
         "description": remote.description or f"{remote.name} (from the MCP server {server})",
         "input_schema": schema,
         "needs_approval": not remote.read_only,
-        "timeout": timeout + 10,  # the hub's own deadline comes first, with a clear message
+        "timeout": timeout + 1,  # the hub's own deadline comes first, with a clearer message
         "server": server,
         "remote_name": remote.name,
         "run": run,
