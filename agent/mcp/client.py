@@ -253,7 +253,7 @@ class McpHub:
         future = self._submit(one())
         try:
             return future.result(timeout=timeout + 5)
-        except (TimeoutError, concurrent.futures.TimeoutError):
+        except (TimeoutError, asyncio.TimeoutError, concurrent.futures.TimeoutError):
             future.cancel()
             raise McpError(f"MCP server {server!r} did not answer {tool} within "
                            f"{timeout:g} s") from None
