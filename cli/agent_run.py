@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .config import Settings
     from .runtime import Runtime
 
-__all__ = ["check_approve", "run_tools", "step_format"]
+__all__ = ["check_approve", "run_tools", "start_servers", "step_format"]
 
 
 def step_format(choice: str, settings: Settings) -> str:
@@ -41,6 +41,20 @@ def check_approve(approve: str) -> None:
     """``--approve`` is ``ask`` (the terminal) or ``all``; checked before anything slow."""
     if approve not in ("ask", "all"):
         raise UsageError(f"--approve must be 'ask' or 'all', not {approve!r}")
+
+
+def start_servers(rt: Runtime, request: ToolsRequest, *, show: bool) -> None:
+    """Start the MCP servers ``request`` names (and check SERVER.TOOL names) before the model
+    loads, so a server that cannot start fails the command in seconds. Their tools are
+    kept, and ``run_tools`` uses them; nothing starts when no server is named."""
+    from lamp.agent.tools import select_tools
+
+    source = rt.mcp_tools()
+    names = request.tool_names() or []
+    if source is None or not any(source.owns(n) for n in names):
+        return
+    with starting_servers(show):
+        select_tools(names, allow=request.allow, source=source)
 
 
 def run_tools(rt: Runtime, backend: Backend, question: str, request: ToolsRequest,
