@@ -21,7 +21,7 @@ from .formats import StepFormat, get_format
 from .models import Backend, Sampling
 from .react import AgentConfig, run_agent
 from .sampling import greedy_unless_set
-from .tools import Tool, ToolContext, deny_all, select_tools
+from .tools import Tool, ToolContext, ToolSource, deny_all, select_tools
 
 __all__ = ["ToolRun", "ToolsRequest", "run_with_tools"]
 
@@ -41,10 +41,15 @@ class ToolsRequest:
         names = [n.strip() for n in self.tools.split(",") if n.strip()]
         return None if names in ([], ["default"]) else names
 
-    def check(self) -> None:
-        """Reject an unknown format or tool (UsageError) before anything slow is loaded."""
+    def check(self, mcp_servers: Collection[str] = ()) -> None:
+        """Reject an unknown format or tool (UsageError) before anything slow is loaded.
+        Names of configured MCP servers (and ``SERVER.TOOL``) pass: checking a tool of a
+        server means starting it, which waits until the tools are selected."""
         get_format(self.tool_format)
-        select_tools(self.tool_names(), allow=self.allow)
+        names = self.tool_names()
+        if names is not None:
+            names = [n for n in names if n.partition(".")[0] not in mcp_servers]
+        select_tools(names, allow=self.allow)
 
 
 @dataclass
@@ -60,18 +65,19 @@ def run_with_tools(backend: Backend, question: str, request: ToolsRequest, sampl
                    *, chosen: Collection[str] = (), sandbox: Any = None,
                    memory_store: Any = None,
                    approve: Callable[[Tool, dict[str, Any]], bool] = deny_all,
-                   cwd: Path | None = None) -> ToolRun:
+                   cwd: Path | None = None, tool_source: ToolSource | None = None) -> ToolRun:
     """Answer ``question`` with the ReAct agent; nothing runs until ``events`` is consumed.
 
     ``chosen`` names the settings the user chose (a chosen temperature is kept, else
     steps are greedy). ``memory_store`` is a ``lamp.memory.MemoryStore`` for the
     search_memory tool; without one that tool is left out of the default set.
+    ``tool_source`` holds the configured MCP servers (``lamp.agent.mcp.McpTools``).
     """
     from .tools.builtins import store_searcher
 
     fmt = get_format(request.tool_format)
     names = request.tool_names()
-    tools = select_tools(names, allow=request.allow)
+    tools = select_tools(names, allow=request.allow, source=tool_source)
     if names is None and memory_store is None:
         tools = [t for t in tools if t.name != "search_memory"]  # nothing to search
     search = store_searcher(memory_store) if memory_store is not None else None

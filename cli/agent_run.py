@@ -15,13 +15,14 @@ from lamp.agent.models import Backend, Sampling
 from lamp.agent.tool_agent import ToolsRequest, run_with_tools
 
 from .approval import make_approver
-from .render import renderer_for
+from .mcp import starting_servers
+from .render import renderer_for, warn
 
 if TYPE_CHECKING:
     from .config import Settings
     from .runtime import Runtime
 
-__all__ = ["check_approve", "run_tools", "step_format"]
+__all__ = ["check_approve", "run_tools", "start_servers", "step_format"]
 
 
 def step_format(choice: str, settings: Settings) -> str:
@@ -42,15 +43,36 @@ def check_approve(approve: str) -> None:
         raise UsageError(f"--approve must be 'ask' or 'all', not {approve!r}")
 
 
+def start_servers(rt: Runtime, request: ToolsRequest, *, show: bool) -> None:
+    """Start the MCP servers ``request`` names (and check SERVER.TOOL names) before the model
+    loads, so a server that cannot start fails the command in seconds. Their tools are
+    kept, and ``run_tools`` uses them; nothing starts when no server is named."""
+    from lamp.agent.tools import select_tools
+
+    source = rt.mcp_tools()
+    names = request.tool_names() or []
+    if source is None or not any(source.owns(n) for n in names):
+        return
+    with starting_servers(show):
+        select_tools(names, allow=request.allow, source=source)
+
+
 def run_tools(rt: Runtime, backend: Backend, question: str, request: ToolsRequest,
               sampling: Sampling, *, approve: str = "ask", sandbox_policy: str = "auto",
               json_out: bool = False, quiet: bool = False, started: float) -> str:
     """Run the agent, render it, and return the final answer text."""
     memory = rt.memory
-    run = run_with_tools(backend, question, request, sampling, chosen=rt.chosen,
-                         sandbox=rt.sandbox(sandbox_policy),
-                         memory_store=memory.store if memory is not None else None,
-                         approve=make_approver(approve))
+    source = rt.mcp_tools()
+    starts = source is not None and any(source.owns(n) for n in request.tool_names() or ())
+    with starting_servers(starts and not (json_out or quiet)):
+        run = run_with_tools(backend, question, request, sampling, chosen=rt.chosen,
+                             sandbox=rt.sandbox(sandbox_policy),
+                             memory_store=memory.store if memory is not None else None,
+                             approve=make_approver(approve), tool_source=source)
+    for message in source.warnings if source is not None else ():
+        if message not in rt.said:
+            rt.said.add(message)
+            warn(message)
     payload: dict[str, Any] = {"tools": [t.name for t in run.tools], "format": run.fmt.name}
     renderer = renderer_for(json_out=json_out, quiet=quiet, verbose=rt.verbose, stream=False,
                             said=rt.said)

@@ -100,13 +100,14 @@ def ask(
     if tools is not None:
         from lamp.agent.tool_agent import ToolsRequest
 
-        from .agent_run import check_approve, step_format
+        from .agent_run import check_approve, start_servers, step_format
 
         check_approve(approve)
         request = ToolsRequest(tools=tools, allow=tuple(allow or ()), max_steps=max_steps,
                                tool_format=step_format(tool_format, settings),
                                system=settings.system if "system" in rt.chosen else "")
-        request.check()
+        request.check(mcp_servers=settings.mcp_servers)
+        start_servers(rt, request, show=not (json_out or quiet))
     started = time.perf_counter()
     rt.open_memory(MemoryChoice(session=session, continue_last=continue_last,
                                 disabled=no_memory, url=memory_url,

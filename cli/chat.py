@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from lamp.agent.conversation import Conversation
@@ -45,6 +45,7 @@ class ChatSession:
     conversation: Conversation
     say: Callable[[str], None]
     tools: str | None = None  # agent mode: the tools spec, as for `ask --tools`
+    mcp_servers: Collection[str] = ()  # configured MCP server names, usable in /tools
 
     def handle_command(self, line: str) -> bool:
         """Run a slash command; return False when the chat should end."""
@@ -75,14 +76,14 @@ class ChatSession:
         from lamp.agent.tools import load_tools
 
         if not arg:
-            known = ", ".join(load_tools())
+            known = ", ".join([*load_tools(), *self.mcp_servers])
             self.say(f"tools: {self.tools or 'off'} (available: {known})")
         elif arg == "off":
             self.tools = None
             self.say("(tools off)")
         else:
             try:
-                ToolsRequest(tools=arg).check()
+                ToolsRequest(tools=arg).check(mcp_servers=self.mcp_servers)
             except LampError as exc:
                 self.say(str(exc))
                 return
@@ -170,13 +171,15 @@ def _loop(rt: Runtime, conversation: Conversation, interactive: bool, banner: st
         from rich.console import Console
 
         console = Console()
-        session = ChatSession(conversation, say=lambda s: console.print(
+        session = ChatSession(conversation, mcp_servers=list(rt.settings.mcp_servers),
+                              say=lambda s: console.print(
             s, style="dim", markup=False, highlight=False))
         console.print(f"lamp chat ({banner}) — /help for commands, Ctrl-D to leave",
                       style="dim", highlight=False)
         renderer: Renderer = RichRenderer(console=console, verbose=verbose, said=rt.said)
     else:
-        session = ChatSession(conversation, say=lambda s: print(s, flush=True))
+        session = ChatSession(conversation, mcp_servers=list(rt.settings.mcp_servers),
+                              say=lambda s: print(s, flush=True))
         renderer = PlainRenderer(verbose=verbose, said=rt.said)
 
     while True:

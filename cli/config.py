@@ -55,10 +55,13 @@ class Settings:
     # > 0: `lamp ask` starts `lamp serve` on first use, stopping after this many idle seconds
     auto_serve: float = 0.0
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # [mcp.servers.NAME] tables of the config file (lamp.agent.mcp.ServerConfig by name):
+    # only the file configures them, so they are not settings with an env var or a flag.
+    mcp_servers: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def keys(cls) -> list[str]:
-        return [f.name for f in fields(cls) if f.name != "sources"]
+        return [f.name for f in fields(cls) if f.name not in ("sources", "mcp_servers")]
 
     def effective_threads(self) -> int:
         return self.threads if self.threads > 0 else usable_cores()
@@ -95,10 +98,12 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise UsageError(f"config file {path} is not valid TOML: {exc}") from exc
     except OSError as exc:
         raise UsageError(f"cannot read config file {path}: {exc.strerror}") from exc
-    # [memory] url = "..." is accepted as memory_url, for readability.
+    # [memory] url = "..." is accepted as memory_url, for readability. [mcp] stays a table.
     flat: dict[str, Any] = {}
     for key, value in data.items():
-        if isinstance(value, dict):
+        if key == "mcp":
+            flat[key] = value
+        elif isinstance(value, dict):
             for sub, subval in value.items():
                 flat[f"{key}_{sub}"] = subval
         else:
@@ -149,6 +154,11 @@ def load_settings(flags: dict[str, Any] | None = None) -> Settings:
 
     cfg_path = paths.config_file()
     for key, value in _read_file(cfg_path).items():
+        if key == "mcp":
+            from lamp.agent.mcp.config import parse_servers
+
+            settings.mcp_servers = parse_servers(value, f"config file {cfg_path}")
+            continue
         if key not in known:
             raise UsageError(
                 f"config file {cfg_path}: unknown setting {key!r} "

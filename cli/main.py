@@ -40,6 +40,7 @@ GROUPS: dict[str, str] = {  # name -> module in lamp.cli whose `app` is the grou
     "templates": "templates_cmd",
     "config": "config_cmd",
     "cache": "cache_cmd",
+    "mcp": "mcp",
 }
 _COMPLETION_VAR = "_LAMP_COMPLETE"  # set by the shell while it asks for completions
 

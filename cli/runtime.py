@@ -29,6 +29,7 @@ from .options import ModelOptions
 
 if TYPE_CHECKING:
     from lamp.agent.conversation import Conversation
+    from lamp.agent.mcp import McpTools
     from lamp.agent.memory_link import StoreMemory
     from lamp.agent.sandbox import Sandbox
 
@@ -79,6 +80,7 @@ class Runtime:
     _opening: Any = field(default=None, init=False, repr=False)
     _choice: MemoryChoice | None = field(default=None, init=False, repr=False)
     _sandbox: Sandbox | None = field(default=None, init=False, repr=False)
+    _mcp: McpTools | None = field(default=None, init=False, repr=False)
 
     @cached_property
     def settings(self) -> Settings:
@@ -112,6 +114,17 @@ class Runtime:
         assert self._sandbox is not None
         return self._sandbox
 
+    def mcp_tools(self) -> McpTools | None:
+        """The configured MCP servers as a tool source (None when none are configured).
+        Nothing starts here: a server starts when one of its tools is selected."""
+        if not self.settings.mcp_servers:
+            return None
+        if self._mcp is None:
+            from lamp.agent.mcp import McpTools
+
+            self._mcp = McpTools.from_config(self.settings.mcp_servers)
+        return self._mcp
+
     def open_memory(self, choice: MemoryChoice) -> None:
         """Start opening the memory store in a thread, so it overlaps the model load."""
         from .memory_session import start_memory
@@ -132,14 +145,21 @@ class Runtime:
         return self.memory
 
     def close(self) -> None:
-        """Finish deferred memory writes (raising their errors) and release the store."""
-        memory, self.memory = self.memory, None
-        if memory is not None:
-            memory.close()
-            opening = self._opening
-            if (self.journals_written is not None and opening is not None
-                    and opening.journal is not None and opening.location.path is not None):
-                self.journals_written.add(Path(opening.location.path))
+        """Stop any MCP server, finish deferred memory writes (raising their errors) and
+        release the store."""
+        mcp, self._mcp = self._mcp, None
+        try:
+            if mcp is not None:
+                mcp.close()
+        finally:
+            memory, self.memory = self.memory, None
+            if memory is not None:
+                memory.close()
+                opening = self._opening
+                if (self.journals_written is not None and opening is not None
+                        and opening.journal is not None
+                        and opening.location.path is not None):
+                    self.journals_written.add(Path(opening.location.path))
 
 
 def sampling_from(settings: Settings, temperature: float | None = None) -> Sampling:

@@ -1,4 +1,4 @@
-"""`lamp tools`: the tools the ReAct agent can use, built in and from plugins."""
+"""`lamp tools`: the tools the ReAct agent can use: built in, from plugins, from MCP servers."""
 
 from __future__ import annotations
 
@@ -8,41 +8,177 @@ import typer
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Tools for `lamp ask --tools`: built-ins and plugins.",
+app = typer.Typer(help="Tools for `lamp ask --tools`: built-ins, plugins and MCP servers.",
                   no_args_is_help=True)
+
+JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON, with input schemas.")]
 
 
 @app.command("list")
-def list_tools(
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON, with input schemas.")]
-    = False,
-) -> None:
-    """Every tool lamp knows: built-ins and those registered by installed plugin packages."""
+def list_tools(json_out: JsonOut = False) -> None:
+    """Every tool lamp knows: built-ins, installed plugins, and the tools of each MCP server
+    in the config file (each server is started, confined, to list them, then stopped)."""
+    from lamp.agent.mcp import McpTools
     from lamp.agent.tools import load_tools
 
+    from .config import load_settings
+    from .mcp import starting_servers
     from .render import print_json, warn
 
+    settings = load_settings()
     registry = load_tools()
-    for warning in registry.warnings:
-        warn(warning)
+    warnings = list(registry.warnings)
     rows = [_row(registry.origin(name), cls) for name, cls in registry.items()]
+    servers: dict[str, Any] = {}
+    if settings.mcp_servers:
+        source = McpTools.from_config(settings.mcp_servers)
+        try:
+            for server in source.servers:
+                try:
+                    with starting_servers(not json_out):
+                        classes = source.tools(server)
+                    rows += [_row(f"mcp:{server}", cls) for cls in classes]
+                    servers[server] = {"ok": True}
+                except Exception as exc:  # one broken server must not hide the others
+                    warnings.append(f"MCP server {server!r}: {_one_line(exc)}")
+                    servers[server] = {"ok": False, "error": _one_line(exc)}
+            warnings += source.warnings
+        finally:
+            source.close()
+    for warning in warnings:
+        warn(warning)
     if json_out:
-        print_json({"tools": rows, "warnings": list(registry.warnings)}, indent=2)
+        print_json({"tools": rows, "mcp_servers": servers, "warnings": warnings}, indent=2)
         return
     width = max(len(r["name"]) for r in rows)
     for r in rows:
         notes = [n for n in ("off by default" if not r["enabled_by_default"] else "",
                              "asks before running" if r["needs_approval"] else "",
-                             f"plugin: {r['package']}" if r["package"] else "") if n]
+                             f"{r['origin']}: {r['package']}" if r["package"] else "") if n]
         typer.echo(f"{r['name']:<{width}}  {r['description']}"
                    + (f"  [{'; '.join(notes)}]" if notes else ""))
-    typer.echo("\nenable a tool that is off by default with --allow NAME; "
-               "add your own: docs/tools.md (entry point group lamp.tools)")
+        if r["origin"] == "mcp":
+            typer.echo(f"{'':<{width}}  input: {_short_schema(r['input_schema'])}")
+    typer.echo("\nenable a tool that is off by default with --allow NAME; use an MCP server's "
+               "tools with --tools SERVER or SERVER.TOOL; add your own: docs/tools.md")
+
+
+@app.command("info")
+def info(
+    name: Annotated[str, typer.Argument(help="A tool, or an MCP server from the config file.")],
+    json_out: JsonOut = False,
+) -> None:
+    """One tool's description and schema; for an MCP server, its confinement policy, the
+    layers this machine enforces it with (confirmed by starting it) and its tools."""
+    from lamp.agent.errors import UsageError
+    from lamp.agent.tools import load_tools
+
+    from .config import load_settings
+    from .render import print_json
+
+    settings = load_settings()
+    registry = load_tools()
+    if name in settings.mcp_servers and name not in registry:
+        _server_info(name, settings.mcp_servers, json_out)
+        return
+    server = name.partition(".")[0]
+    if name not in registry and server in settings.mcp_servers:
+        row = _mcp_tool_row(name, settings.mcp_servers)
+    elif name not in registry:
+        known = ", ".join([*registry, *settings.mcp_servers])
+        raise UsageError(f"no tool or MCP server named {name!r} (known: {known})")
+    else:
+        row = _row(registry.origin(name), registry[name])
+    if json_out:
+        print_json(row, indent=2)
+        return
+    import json
+
+    typer.echo(f"{row['name']}: {row['description']}")
+    typer.echo(f"origin: {row['package'] or row['origin']}; asks before running: "
+               f"{'yes' if row['needs_approval'] else 'no'}; timeout {row['timeout']:g} s")
+    typer.echo("input schema: " + json.dumps(row["input_schema"], ensure_ascii=False))
+
+
+def _mcp_tool_row(name: str, servers: dict[str, Any]) -> dict[str, Any]:
+    """One MCP tool's row (its server is started to list it, then stopped)."""
+    from lamp.agent.mcp import McpTools
+
+    from .mcp import starting_servers
+
+    source = McpTools.from_config(servers)
+    try:
+        with starting_servers(True):
+            cls = source.resolve(name)[0]
+        return _row(f"mcp:{name.partition('.')[0]}", cls)
+    finally:
+        source.close()
+
+
+def _server_info(name: str, servers: dict[str, Any], json_out: bool) -> None:
+    from lamp.agent.mcp import McpError, McpTools, policy_for
+
+    from .mcp import starting_servers
+    from .render import print_json, warn
+
+    cfg = servers[name]
+    out: dict[str, Any] = {"server": name, "transport": cfg.transport}
+    lines = [f"MCP server {name} ({cfg.transport})"]
+    if cfg.transport == "http":
+        out["url"] = cfg.url
+        lines += [f"url: {cfg.url}",
+                  "confinement: none by lamp (a remote server runs wherever it runs)"]
+    else:
+        policy = policy_for(cfg)
+        out["policy"] = policy.to_dict()
+        lines += policy.lines()
+    source = McpTools.from_config(servers)
+    error = None
+    try:
+        with starting_servers(not json_out):
+            tools = source.tools(name)
+        conn = source.hub.connect(name)
+        if conn.launch is not None:
+            out["confirmed_layers"] = list(conn.layers)
+            lines.append("confirmed from inside the started server: "
+                         + (", ".join(conn.layers) or "nothing"))
+        out["tools"] = [_row(f"mcp:{name}", cls) for cls in tools]
+        lines += [f"tool {cls.name}: {cls.description}"
+                  + ("" if cls.needs_approval else "  [read-only: runs without asking]")
+                  for cls in tools]
+    except McpError as exc:
+        error = str(exc)
+        out["error"] = error
+    finally:
+        source.close()
+    for warning in source.warnings:
+        warn(warning)
+    if json_out:
+        print_json(out, indent=2)
+    else:
+        for line in lines:
+            typer.echo(line)
+    if error is not None:
+        raise McpError(error)
 
 
 def _row(origin: str, cls: Any) -> dict[str, Any]:
-    plugin = origin != "built-in"
+    kind = "mcp" if origin.startswith("mcp:") else "built-in" if origin == "built-in" \
+        else "plugin"
+    package = origin.removeprefix("mcp:") if kind != "built-in" else None
     return {"name": cls.name, "description": cls.description,
             "needs_approval": cls.needs_approval, "enabled_by_default": cls.enabled_by_default,
-            "origin": "plugin" if plugin else "built-in", "package": origin if plugin else None,
+            "origin": kind, "package": package,
             "timeout": cls.timeout, "input_schema": cls.input_schema}
+
+
+def _short_schema(schema: dict[str, Any]) -> str:
+    required = set(schema.get("required", []))
+    parts = [f"{key}{'' if key in required else '?'}: {sub.get('type', '?')}"
+             for key, sub in schema.get("properties", {}).items()]
+    return "{" + ", ".join(parts) + "}"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -22,7 +22,9 @@ import pytest
                                     "lamp.cli.config", "lamp.cli.render", "lamp.cli.main",
                                     "lamp.cli.runtime", "lamp.cli.options", "lamp.cli.common",
                                     "lamp.cli.errors", "lamp.cli.cmd", "lamp.cli.cmd_session",
-                                    "lamp.cli.shell_env", "lamp.cli.shell_init"])
+                                    "lamp.cli.shell_env", "lamp.cli.shell_init",
+                                    "lamp.agent.mcp", "lamp.agent.mcp.client",
+                                    "lamp.agent.mcp.confine", "lamp.cli.mcp", "lamp.cli.tools"])
 def test_all_is_accurate(module: str) -> None:
     mod = importlib.import_module(module)
     exported = getattr(mod, "__all__", None)

@@ -1,5 +1,11 @@
 """The child's first code: confine this process (L1), then run the untrusted code.
 
+It also launches confined MCP servers (``lamp.agent.mcp``): with ``exec`` in the
+config it confines itself the same way and then replaces itself with the
+server's program, which inherits the Landlock domain, the seccomp filter and
+the limits (they survive exec), and is killed if lamp's thread that started it
+goes away (``PR_SET_PDEATHSIG``). Its status line then goes to stderr.
+
 This file is never imported by lamp. The parent reads its source and runs it as
 ``python -I -S -c <source> <config-json>``; it uses only the standard library
 and must stay self-contained. Order matters: resource limits, then
@@ -21,6 +27,7 @@ import sys
 PLACEHOLDER = 0x7FFF_FFF1
 LANDLOCK_SYSCALLS = (444, 445, 446)  # the same numbers on every architecture
 PR_SET_NO_NEW_PRIVS, PR_GET_SECCOMP, PR_SET_SECCOMP = 38, 21, 22
+PR_SET_PDEATHSIG, SIGKILL = 1, 9
 SECCOMP_MODE_FILTER = 2
 REFUSED = 125  # exit status when policy forbids running with the layers we got
 
@@ -51,7 +58,7 @@ def landlock(cfg, status):
         return status["errors"].append(err("landlock"))
     fs = FS_ABI1 | (FS_REFER if abi >= 2 else 0) | (FS_TRUNCATE if abi >= 3 else 0)
     fs |= FS_IOCTL_DEV if abi >= 5 else 0
-    net = NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0
+    net = NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 and cfg.get("deny_tcp", True) else 0
     scoped = SCOPE_ABSTRACT_UNIX | SCOPE_SIGNAL if abi >= 6 else 0
     attr = struct.pack("<QQQ", fs, net, scoped)[: 8 if abi < 4 else 16 if abi < 6 else 24]
     buf = ctypes.create_string_buffer(attr, len(attr))
@@ -118,10 +125,24 @@ def confine(cfg):
         landlock(cfg, status)
     if cfg["seccomp"]:
         seccomp(cfg, status)
-    with os.fdopen(cfg["status_fd"], "w") as pipe:
-        pipe.write(json.dumps(status))
+    if cfg.get("exec"):
+        os.write(2, ("LAMP-CONFINE " + json.dumps(status) + "\n").encode())
+    else:
+        with os.fdopen(cfg["status_fd"], "w") as pipe:
+            pipe.write(json.dumps(status))
     if cfg["strict"] and not (status["landlock"] and status["seccomp"]):
         os._exit(REFUSED)
+
+
+def exec_program(cfg):
+    """Become the MCP server: its argv and environment come from lamp, nothing else."""
+    libc.prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)
+    argv = cfg["exec"]
+    try:
+        os.execve(argv[0], argv, cfg["env"])
+    except OSError as exc:
+        os.write(2, f"lamp: cannot start {argv[0]}: {exc.strerror}\n".encode())
+        os._exit(127)
 
 
 def run_user_code():
@@ -145,6 +166,9 @@ def run_user_code():
         sys.exit(1)
 
 
-confine(json.loads(sys.argv[1]))
+config = json.loads(sys.argv[1])
+confine(config)
+if config.get("exec"):
+    exec_program(config)
 del sys.argv[1:]
 run_user_code()

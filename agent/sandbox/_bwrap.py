@@ -22,6 +22,8 @@ __all__ = ["BwrapInfo", "bwrap_command", "find_bwrap"]
 _TMP_SIZE = 16 * 1024 * 1024
 _TOP_LEVEL = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32")
 _ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime")
+_NET_FILES = ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl",
+              "/etc/ca-certificates")
 # LAMP_SANDBOX_BWRAP values that hide bubblewrap: the machine state of a user without it.
 _OFF = frozenset({"off", "none", "0", "no", "false"})
 _NAMESPACES = ("--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
@@ -68,10 +70,17 @@ def find_bwrap(drop_uid: bool) -> BwrapInfo:
 
 
 def bwrap_command(info: BwrapInfo, *, workdir: str, ro_binds: Sequence[str],
-                  env: Mapping[str, str], argv: Sequence[str]) -> list[str]:
-    """The bwrap argv around ``argv``: read-only system dirs, tmpfs /tmp, the work dir rw."""
+                  env: Mapping[str, str], argv: Sequence[str], rw_binds: Sequence[str] = (),
+                  network: bool = False) -> list[str]:
+    """The bwrap argv around ``argv``: read-only system dirs, tmpfs /tmp, the work dir rw.
+
+    ``rw_binds`` and ``network`` are for confined MCP servers whose policy grants more:
+    those paths read-write, and the host's network namespace (with its resolver files).
+    """
     assert info.path is not None
     cmd = [info.path, *_NAMESPACES, "--clearenv", "--hostname", "sandbox"]
+    if network:
+        cmd += ["--share-net"]
     if info.supports_disable_userns:
         cmd += ["--disable-userns"]
     for top in _TOP_LEVEL:
@@ -79,15 +88,19 @@ def bwrap_command(info: BwrapInfo, *, workdir: str, ro_binds: Sequence[str],
             cmd += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             cmd += ["--ro-bind", top, top]
-    for extra in ro_binds:
-        if not any(extra == t or extra.startswith(t + "/") for t in _TOP_LEVEL):
-            cmd += ["--ro-bind", extra, extra]
-    for etc in _ETC_FILES:
+    for etc in _ETC_FILES + (_NET_FILES if network else ()):
         cmd += ["--ro-bind-try", etc, etc]
     cmd += ["--proc", "/proc", "--dev", "/dev"]
     if info.supports_size:
         cmd += ["--size", str(_TMP_SIZE)]
-    cmd += ["--tmpfs", "/tmp", "--bind", workdir, workdir, "--chdir", workdir]
+    cmd += ["--tmpfs", "/tmp", "--bind", workdir, workdir]
+    # After the tmpfs, so a path under /tmp that the policy names is not hidden by it.
+    for extra in ro_binds:
+        if not any(extra == t or extra.startswith(t + "/") for t in _TOP_LEVEL):
+            cmd += ["--ro-bind", extra, extra]
+    for extra in rw_binds:
+        cmd += ["--bind", extra, extra]
+    cmd += ["--chdir", workdir]
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     return [*cmd, "--", *argv]

@@ -171,8 +171,18 @@ def _guard_self(a: _Asm, arg: int, name: str) -> None:
     a.op(_JEQ_K, 0, "allow", "deny")
 
 
-def build_filter(arch: str | None = None) -> bytes:
-    """Return the filter as a sock_filter array (8 bytes per instruction)."""
+_PROGRAMS = frozenset({"execve", "execveat", "fork", "vfork"})
+
+
+def build_filter(arch: str | None = None, *, programs: bool = False,
+                 network: bool = False) -> bytes:
+    """Return the filter as a sock_filter array (8 bytes per instruction).
+
+    The defaults are the sandbox's. A confined MCP server (``lamp.agent.mcp``) is a
+    program the user chose to run, so it gets ``programs=True``: it may exec (its own
+    launcher execs it) and start processes (clone without namespace flags); and
+    ``network=True`` when its policy allows the network (``socket`` is then allowed).
+    """
     arch = arch or native_arch()
     if arch not in _TABLES:
         raise ValueError(f"no seccomp syscall table for {platform.machine()}")
@@ -189,14 +199,19 @@ def build_filter(arch: str | None = None) -> bytes:
     for name, target in special.items():
         a.op(_JEQ_K, nr[name], target, 0)
     for name in _DENIED:
+        if (programs and name in _PROGRAMS) or (network and name == "socket"):
+            continue
         if name in nr:
             a.op(_JEQ_K, nr[name], "deny", 0)
     a.ret(_RET_ALLOW)  # everything not named above
     # Argument checks; BPF only jumps forward, so the verdicts come last.
-    a.label("clone")  # threads only: CLONE_THREAD set and no namespace flags
+    a.label("clone")  # threads only (processes too with programs); never namespace flags
     a.op(_LD_W_ABS, _arg_lo(0))
     a.op(_JSET_K, _CLONE_NS_MASK, "deny", 0)
-    a.op(_JSET_K, _CLONE_THREAD, "allow", "deny")
+    if programs:
+        a.ret(_RET_ALLOW)
+    else:
+        a.op(_JSET_K, _CLONE_THREAD, "allow", "deny")
     a.label("socketpair")
     a.op(_LD_W_ABS, _arg_lo(0))
     a.op(_JEQ_K, _AF_UNIX, "allow", "deny")

@@ -11,7 +11,14 @@ See docs/tools.md for writing a plugin tool.
 from __future__ import annotations
 
 from .base import Tool, ToolContext, ToolError, deny_all, validate_args
-from .registry import BUILTIN_TOOLS, ENTRY_POINT_GROUP, Registry, load_tools, select_tools
+from .registry import (
+    BUILTIN_TOOLS,
+    ENTRY_POINT_GROUP,
+    Registry,
+    ToolSource,
+    load_tools,
+    select_tools,
+)
 from .runner import OUTPUT_LIMIT, ToolOutcome, cap_output, run_tool
 
 __all__ = [
@@ -23,6 +30,7 @@ __all__ = [
     "ToolContext",
     "ToolError",
     "ToolOutcome",
+    "ToolSource",
     "cap_output",
     "deny_all",
     "load_tools",

@@ -33,6 +33,9 @@ from ._schema import check_schema, validate_args
 __all__ = ["Tool", "ToolContext", "ToolError", "deny_all", "validate_args"]
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+# An MCP server's tool is namespaced by the server: SERVER.TOOL, the tool part as the server
+# spells it (MCP allows letters, digits, '_', '-' and '.').
+_MCP_NAME = re.compile(r"[a-z][a-z0-9_-]*\.[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
 
 
 class ToolError(Exception):
@@ -131,7 +134,7 @@ class Tool:
 def _class_problems(cls: type[Tool]) -> list[str]:
     problems: list[str] = []
     name = getattr(cls, "name", None)
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not (_NAME.match(name) or _MCP_NAME.match(name)):
         problems.append(f"name must match [a-z][a-z0-9_]* (got {name!r})")
     description = getattr(cls, "description", None)
     if not isinstance(description, str) or not description.strip():

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
+from typing import Protocol
 
 from ..errors import UsageError
 from .base import Tool
@@ -24,8 +25,8 @@ from .builtins import (
     ShellTool,
 )
 
-__all__ = ["BUILTIN", "BUILTIN_TOOLS", "ENTRY_POINT_GROUP", "Registry", "load_tools",
-           "select_tools"]
+__all__ = ["BUILTIN", "BUILTIN_TOOLS", "ENTRY_POINT_GROUP", "Registry", "ToolSource",
+           "load_tools", "select_tools"]
 
 ENTRY_POINT_GROUP = "lamp.tools"
 BUILTIN = "built-in"
@@ -63,6 +64,18 @@ class Registry(Mapping[str, type[Tool]]):
         return self.origins.get(name, BUILTIN)
 
 
+class ToolSource(Protocol):
+    """Tools known only at run time (MCP servers, ``lamp.agent.mcp.McpTools``): names the
+    registry does not hold are looked up here, and only then is anything started."""
+
+    @property
+    def servers(self) -> list[str]: ...
+
+    def owns(self, name: str) -> bool: ...
+
+    def resolve(self, name: str) -> list[type[Tool]]: ...
+
+
 def load_tools(include_plugins: bool = True) -> Registry:
     """Built-ins, then every tool registered in the ``lamp.tools`` entry point group.
 
@@ -95,31 +108,40 @@ def load_tools(include_plugins: bool = True) -> Registry:
 
 
 def select_tools(names: Sequence[str] | None, allow: Sequence[str] = (), *,
-                 registry: Registry | None = None) -> list[Tool]:
+                 registry: Registry | None = None, source: ToolSource | None = None
+                 ) -> list[Tool]:
     """Instances of the tools a run may use.
 
     ``names`` None means every tool enabled by default. A tool that is off by default
     (shell) is usable only when named in ``allow``; naming it there also adds it to
     the selection (``--allow shell`` enables it). Unknown names are a UsageError
     (exit 2) that lists the known ones. ``registry`` defaults to ``load_tools()``.
+    ``source`` adds MCP servers: ``SERVER`` selects all its tools, ``SERVER.TOOL`` one
+    (the server starts here); they are never part of the default set.
     """
     reg = registry if registry is not None else load_tools()
-    known = ", ".join(sorted(reg))
+    servers = list(source.servers) if source is not None else []
+    known = ", ".join(sorted(reg)) + ("; MCP servers: " + ", ".join(servers) if servers else "")
     for label, group in (("--tools", names or ()), ("--allow", allow)):
-        unknown = [n for n in group if n not in reg]
+        unknown = [n for n in group if n not in reg
+                   and not (label == "--tools" and source is not None and source.owns(n))]
         if unknown:
             listed = ", ".join(repr(n) for n in unknown)
             raise UsageError(f"unknown tool {listed} in {label} (known: {known})")
-    chosen: list[str] = []
     requested = [n for n, cls in reg.items() if cls.enabled_by_default] if names is None \
         else list(names)
+    classes: dict[str, type[Tool]] = {}
     for name in [*requested, *allow]:
-        if name in chosen:
+        if name not in reg and source is not None:  # an MCP server or one of its tools
+            for cls in source.resolve(name):
+                classes.setdefault(cls.name, cls)
+            continue
+        if name in classes:
             continue
         if not reg[name].enabled_by_default and name not in allow:
             raise UsageError(f"tool {name!r} is off by default; enable it with --allow {name}")
-        chosen.append(name)
-    return [reg[name]() for name in chosen]
+        classes[name] = reg[name]
+    return [cls() for cls in classes.values()]
 
 
 def _tool_class(obj: object) -> type[Tool]:

@@ -1,0 +1,99 @@
+"""lamp as an MCP server: its sandboxed Python, PAL and memory search for other assistants.
+
+Other agents run model-written code with the user's full rights; through
+``lamp mcp serve`` they get lamp's sandbox instead (a confined child process per
+call, see docs/sandbox.md). What the tools need is handed in as ``Services``:
+the sandbox runner at once, the model for ``pal`` and the memory store for
+``search_memory`` only when first called (loading a model costs seconds, and a
+client that only runs code should never pay for it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import LampError
+
+__all__ = ["Services", "build_server"]
+
+
+@dataclass
+class Services:
+    """What the served tools call. ``solve`` and ``search`` are made on first use by their
+    factories (None: that tool is not offered)."""
+
+    run_python: Callable[[str], str]
+    solve_factory: Callable[[], Callable[[str], str]] | None = None
+    search_factory: Callable[[], Callable[[str, int], list[str]]] | None = None
+    _made: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _get(self, key: str, factory: Callable[[], Any]) -> Any:
+        with self._lock:  # two first calls at once load the model once
+            if key not in self._made:
+                self._made[key] = factory()
+            return self._made[key]
+
+    def solve(self, question: str) -> str:
+        assert self.solve_factory is not None
+        return self._get("solve", self.solve_factory)(question)
+
+    def search(self, query: str, k: int) -> list[str]:
+        assert self.search_factory is not None
+        return self._get("search", self.search_factory)(query, k)
+
+
+def build_server(services: Services, *, name: str = "lamp") -> Any:
+    """An ``MCPServer`` offering ``python`` (and ``pal``, ``search_memory`` when given)."""
+    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.exceptions import ToolError
+    from mcp.types import ToolAnnotations
+
+    server = MCPServer(name, instructions=(
+        "lamp's tools. `python` runs a Python 3 program in lamp's sandbox (a separate "
+        "process: no network, no files outside a fresh temp dir, CPU and memory limits) "
+        "and returns what it printed."), log_level="WARNING")
+    contained = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+
+    def python(code: str) -> str:
+        """Run a Python 3 program in lamp's sandbox (no network, no files outside a temp
+        dir, standard library only) and return what it printed. print() what you need."""
+        try:
+            return services.run_python(code)
+        except LampError as exc:
+            raise ToolError(str(exc)) from exc
+
+    server.add_tool(python, annotations=contained, structured_output=False)
+
+    if services.solve_factory is not None:
+        def pal(question: str) -> str:
+            """Solve a word problem (arithmetic, dates, counting) by having lamp's local
+            model write a Python program that the sandbox runs; returns the computed value
+            and the program."""
+            try:
+                return services.solve(question)
+            except LampError as exc:
+                raise ToolError(str(exc)) from exc
+
+        server.add_tool(pal, annotations=contained, structured_output=False)
+
+    if services.search_factory is not None:
+        def search_memory(query: str, k: int = 5) -> str:
+            """Search lamp's memory (earlier conversations, remembered facts, ingested
+            documents); returns the most relevant passages, numbered."""
+            if not query.strip():
+                raise ToolError("query is empty")
+            try:
+                hits = services.search(query.strip(), min(max(k, 1), 20))
+            except LampError as exc:
+                raise ToolError(str(exc)) from exc
+            if not hits:
+                return f"nothing in memory matches {query!r}"
+            return "\n".join(f"[{i}] {text.strip()}" for i, text in enumerate(hits, 1))
+
+        server.add_tool(search_memory, annotations=ToolAnnotations(read_only_hint=True),
+                        structured_output=False)
+    return server

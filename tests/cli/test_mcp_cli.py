@@ -1,0 +1,124 @@
+"""MCP servers from the command line: configuration, `lamp tools list|info`, `lamp ask --tools`
+with a real SDK server (scripted model and the real default model)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from scripted_cli import invoke
+
+from lamp.agent.models import ScriptedBackend
+from lamp.cli import paths
+
+NOTES_SERVER = Path(__file__).parents[1] / "agent" / "mcp" / "notes_server.py"
+
+
+def _configure(text: str) -> None:
+    path = paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _notes() -> str:
+    return (f"[mcp.servers.notes]\ncommand = {json.dumps(sys.executable)}\n"
+            f"args = [{json.dumps(str(NOTES_SERVER))}]\nstartup_timeout = 60\n")
+
+
+def _call(name: str, args: dict) -> str:
+    call = {"name": name, "arguments": args}
+    return f"<tool_call>\n{json.dumps(call, ensure_ascii=False)}\n</tool_call>"
+
+
+def test_a_bad_server_table_is_a_usage_error(monkeypatch, capsys) -> None:
+    _configure('[mcp.servers.notes]\ncommand = "x"\nreed = ["/tmp"]\n')
+    code, out, err = invoke(monkeypatch, capsys, "ask", "--no-memory", "hi")
+    assert code == 2 and out == ""
+    assert "unknown key 'reed'" in err and err.count("\n") == 1
+
+
+def test_a_plain_ask_starts_no_server(monkeypatch, capsys) -> None:
+    _configure('[mcp.servers.broken]\ncommand = "/nonexistent/mcp-server"\n')
+    code, out, _ = invoke(monkeypatch, capsys, "ask", "--no-memory", "hi",
+                          backend=ScriptedBackend().enqueue("hello"))
+    assert code == 0 and out == "hello\n"
+    code, out, err = invoke(monkeypatch, capsys, "ask", "--no-memory", "--tools", "broken",
+                            "hi", backend=ScriptedBackend())
+    assert code == 1 and out == ""
+    assert "broken" in err and "not found" in err and err.count("\n") == 1
+
+
+@pytest.mark.integration
+def test_ask_uses_a_server_tool_and_answers_from_its_result(monkeypatch, capsys) -> None:
+    _configure(_notes())
+    model = ScriptedBackend().enqueue("tool", "yes", _call("notes.shelf", {"item": "놋쇠 수달"}),
+                                      "놋쇠 수달은 선반 12-B에 있습니다.")
+    code, out, err = invoke(monkeypatch, capsys, "ask", "--no-memory", "--tools", "notes",
+                            "--tool-format", "native", "놋쇠 수달은 어느 선반에 있나요?",
+                            backend=model)
+    assert code == 0, err
+    assert out == "놋쇠 수달은 선반 12-B에 있습니다.\n"
+    messages, _, _ = model.requests[-1]
+    assert "선반 12-B" in messages[-1].content  # the observation the model answered from
+    tools_listed = model.requests[-1][0][0].content
+    assert "notes.word_count" in tools_listed and "notes.shelf" in tools_listed
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("approve", ["ask", "all"])
+def test_a_tool_that_changes_things_is_refused_on_a_pipe_unless_approved(
+        monkeypatch, capsys, tmp_path: Path, approve: str) -> None:
+    _configure(_notes() + f"write = [{json.dumps(str(tmp_path))}]\n")
+    target = tmp_path / "out.txt"
+    model = ScriptedBackend().enqueue(
+        "tool", "yes", _call("notes.write_text", {"path": str(target), "text": "hi"}), "ok",
+        "ok")  # after a refusal the question is answered once more, without tools
+    code, _, err = invoke(monkeypatch, capsys, "ask", "--no-memory", "--tools", "notes",
+                          "--tool-format", "native", "--approve", approve,
+                          "write hi to out.txt", backend=model)
+    assert code == 0, err
+    observation = model.requests[3][0][-1].content  # what the model read after its call
+    if approve == "ask":  # no terminal here: nobody can say yes
+        assert "refused" in observation and not target.exists()
+    else:  # approved, and inside the server's declared write paths
+        assert "wrote 2 characters" in observation and target.read_text() == "hi"
+
+
+@pytest.mark.integration
+def test_tools_list_and_info_show_the_server(run_lamp, tmp_path: Path) -> None:
+    _configure(_notes() + f"read = [{json.dumps(str(tmp_path))}]\n")
+    env = {"LAMP_HOME": os.environ["LAMP_HOME"]}
+    listing = run_lamp("tools", "list", env=env)
+    assert listing.returncode == 0, listing.stderr
+    text = listing.stdout.decode()
+    assert "notes.shelf" in text and "[mcp: notes]" in text
+    assert "notes.write_text" in text and "asks before running; mcp: notes" in text
+    info = run_lamp("tools", "info", "notes", env=env)
+    assert info.returncode == 0, info.stderr
+    lines = info.stdout.decode().splitlines()
+    assert f"read: {tmp_path}" in lines
+    assert "network: denied" in lines
+    confirmed = next(x for x in lines if x.startswith("confirmed from inside"))
+    assert "L1" in confirmed
+    assert any(x.startswith("tool notes.shelf:") and x.endswith("runs without asking]")
+               for x in lines)
+    one = run_lamp("tools", "info", "notes.read_text", env=env)
+    assert one.returncode == 0, one.stderr
+    assert '"limit": {"type": "integer"}' in one.stdout.decode()
+
+
+@pytest.mark.integration
+def test_real_model_answers_from_the_servers_result(run_lamp, default_model: Path) -> None:
+    _configure(_notes())
+    proc = run_lamp("ask", "--no-memory", "--tools", "notes.shelf", "--max-tokens", "96",
+                    "--json", "Which shelf is the quartz lantern kept on?",
+                    env={"LAMP_HOME": os.environ["LAMP_HOME"]})
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    calls = [s for s in payload["steps"] if s["kind"] == "action"]
+    assert calls and calls[0]["tool"] == "notes.shelf"
+    assert "7-K" in calls[0]["observation"]
+    assert "7-K" in payload["answer"]
