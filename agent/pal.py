@@ -20,8 +20,9 @@ from .pal_prompt import HARNESS, MARKER, pal_messages, pal_question
 from .records import PalAttemptRecord, PalRecord
 from .sampling import greedy_unless_set
 
-__all__ = ["HARNESS", "PalOutcome", "extract_code", "format_value", "pal_messages",
-           "pal_question", "program_sampling", "solve", "solve_in_sandbox", "vote_key"]
+__all__ = ["HARNESS", "PalOutcome", "extract_code", "format_value", "implausibly_negative",
+           "pal_messages", "pal_question", "program_sampling", "solve", "solve_in_sandbox",
+           "vote_key"]
 
 
 class RunResult(Protocol):
@@ -186,6 +187,23 @@ def solve(
         if attempt is not None and attempt.value is not None:
             ballot.add(attempt.value, len(outcome.attempts) - 1)
         failed = attempt or failed
+    if ballot and samples == 1 and not outcome.retries:
+        doubtful = outcome.attempts[ballot.winner()]
+        if implausibly_negative(doubtful.value, question):
+            yield Notice(f"the program's value {doubtful.value} is negative, which the "
+                         "question does not suggest; asking once for a check", level="info")
+            outcome.retries = 1
+            check = [*messages, Message("assistant", f"```python\n{doubtful.code}\n```"),
+                     Message("user", f"Your program returned {doubtful.value}, a negative "
+                                     "number, but the question does not ask for one. Check "
+                                     "which amount is taken from which in each subtraction "
+                                     "and fix the program; if it is right, repeat it. Reply "
+                                     "with the ```python code block only.")]
+            attempt = yield from _program(backend, check, code_sampling, execute, outcome)
+            if (attempt is not None and attempt.value is not None
+                    and not _is_negative(attempt.value)):
+                ballot = _Ballot()
+                ballot.add(attempt.value, len(outcome.attempts) - 1)
     if ballot:
         outcome.chosen = ballot.winner()
         outcome.value = outcome.attempts[outcome.chosen].value
@@ -226,6 +244,26 @@ def _program(backend: Backend, messages: list[Message], sampling: Sampling,
     yield CodeRun(code=code, stdout=printed, stderr=result.stderr,
                   exit_code=result.exit_code, seconds=result.seconds)
     return attempt
+
+
+# Words under which a negative answer makes sense (temperatures, losses, debts, balances).
+_SIGNED = re.compile(
+    r"temperat|degree|below|negative|minus|loss|lose money|lost money|debt|owe|deficit|"
+    r"overdrawn|balance|profit|net change|elevation|sea level|영하|온도|기온|손실|손해|빚|"
+    r"부채|적자|마이너스|음수|잔액|순이익|해수면", re.I)
+
+
+def _is_negative(value: str) -> bool:
+    try:
+        return float(value.replace(",", "").replace("$", "")) < 0
+    except ValueError:
+        return False
+
+
+def implausibly_negative(value: str | None, question: str) -> bool:
+    """A negative value for a question that speaks of no quantity that can go below zero:
+    usually a subtraction the wrong way round, worth one check by the model."""
+    return value is not None and _is_negative(value) and not _SIGNED.search(question)
 
 
 def _problem(attempt: Attempt) -> str:

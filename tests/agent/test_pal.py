@@ -86,6 +86,51 @@ def test_exception_gets_one_retry_with_the_traceback() -> None:
     assert any(isinstance(e, Notice) for e in events)
 
 
+def test_a_negative_count_is_checked_once_and_a_corrected_program_wins() -> None:
+    backend = ScriptedBackend().enqueue(
+        "```python\ndef solution():\n    return 20 - 38\n```",
+        "```python\ndef solution():\n    return 38 - 20\n```",
+    )
+    run, calls = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ -18\n"),
+                               FakeRun(stdout="@@lamp-pal-result@@ 18\n"))
+    events = list(solve(backend, "Ann had 38 apples and ate 20. How many are left?", run,
+                        Sampling(temperature=0)))
+    outcome = finish(events)
+    assert outcome["value"] == "18" and outcome["retries"] == 1 and len(calls) == 2
+    assert "-18" in backend.requests[1][0][-1].content
+
+
+def test_a_check_that_stays_negative_keeps_the_first_value() -> None:
+    backend = ScriptedBackend().enqueue("```python\ndef solution():\n    return -5\n```",
+                                        "```python\ndef solution():\n    return -5\n```")
+    run, _ = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ -5\n"),
+                           FakeRun(stdout="@@lamp-pal-result@@ -5\n"))
+    outcome = finish(list(solve(backend, "How many cards are left?", run, Sampling())))
+    assert outcome["value"] == "-5" and outcome["retries"] == 1
+
+
+@pytest.mark.parametrize("question", [
+    "The temperature was 3 degrees and fell by 10. What is it now?",
+    "A shop had a loss of $40 on Monday and $25 on Tuesday. What was its profit?",
+    "기온이 2도였다가 9도 내려갔다. 지금 기온은?",
+])
+def test_a_negative_value_where_the_question_allows_one_is_not_questioned(question: str) -> None:
+    backend = ScriptedBackend().enqueue("```python\ndef solution():\n    return -7\n```")
+    run, calls = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ -7\n"))
+    outcome = finish(list(solve(backend, question, run, Sampling())))
+    assert outcome["value"] == "-7" and outcome["retries"] == 0 and len(calls) == 1
+
+
+def test_a_korean_count_question_gets_the_check_too() -> None:
+    backend = ScriptedBackend().enqueue("```python\ndef solution():\n    return 5 - 12\n```",
+                                        "```python\ndef solution():\n    return 12 - 5\n```")
+    run, _ = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ -7\n"),
+                           FakeRun(stdout="@@lamp-pal-result@@ 7\n"))
+    outcome = finish(list(solve(backend, "사과 12개 중 5개를 먹었다. 몇 개 남았나?", run,
+                                Sampling())))
+    assert outcome["value"] == "7" and outcome["retries"] == 1
+
+
 @pytest.mark.parametrize("second, failure", [
     (FakeRun(stderr="NameError: x", exit_code=1), "exception"),
     (FakeRun(timed_out=True, exit_code=137), "timeout"),
