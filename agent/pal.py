@@ -193,12 +193,10 @@ def solve(
             yield Notice(f"the program's value {doubtful.value} is negative, which the "
                          "question does not suggest; asking once for a check", level="info")
             outcome.retries = 1
-            check = [*messages, Message("assistant", f"```python\n{doubtful.code}\n```"),
-                     Message("user", f"Your program returned {doubtful.value}, a negative "
-                                     "number, but the question does not ask for one. Check "
-                                     "which amount is taken from which in each subtraction "
-                                     "and fix the program; if it is right, repeat it. Reply "
-                                     "with the ```python code block only.")]
+            # The problem again with what the answer must be, rather than feedback on the
+            # program: the examples teach the model to quote the user's words in comments,
+            # and it quotes (and repeats) feedback instead of re-reading the problem.
+            check = pal_messages(f"{question.strip()}\n\n{NOT_NEGATIVE}")
             attempt = yield from _program(backend, check, code_sampling, execute, outcome)
             if (attempt is not None and attempt.value is not None
                     and not _is_negative(attempt.value)):
@@ -245,6 +243,8 @@ def _program(backend: Backend, messages: list[Message], sampling: Sampling,
                   exit_code=result.exit_code, seconds=result.seconds)
     return attempt
 
+
+NOT_NEGATIVE = "(The answer is zero or more.)"
 
 # Words under which a negative answer makes sense (temperatures, losses, debts, balances).
 _SIGNED = re.compile(
