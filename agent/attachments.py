@@ -45,8 +45,11 @@ def fit_attachments(attachments: Sequence[Attachment], question: str, budget: in
     from lamp.memory._chunking import chunk_spans
     from lamp.memory.documents import bm25_rank
 
+    # Parts of about a quarter of the budget (in characters, ~4 per token), so several
+    # fit; never longer than ingestion's chunks.
+    size = max(200, min(800, budget))
     pieces = [(f, off, text) for f, att in enumerate(attachments)
-              for off, text in chunk_spans(att.text)]
+              for off, text in chunk_spans(att.text, size)]
     ranked = [i for i, _ in bm25_rank(question, [p[2] for p in pieces], len(pieces))]
     rest = [i for i in range(len(pieces)) if i not in set(ranked)]
     chosen: list[int] = []
@@ -60,7 +63,9 @@ def fit_attachments(attachments: Sequence[Attachment], question: str, budget: in
     for f, att in enumerate(attachments):
         mine = sorted((pieces[i][1], pieces[i][2]) for i in chosen if pieces[i][0] == f)
         total = sum(1 for p in pieces if p[0] == f)
-        if len(mine) < total:
+        if not mine:
+            notices.append(f"{att.name} does not fit the context: nothing of it attached")
+        elif len(mine) < total:
             notices.append(f"{att.name} does not fit the context whole: {len(mine)} of {total} "
                            "parts attached, the ones most relevant to the question")
         if mine:

@@ -49,7 +49,7 @@ def test_remember_list_search_forget(cli) -> None:
     r = cli("forget", fact["id"])
     assert r.exit_code == 2 and "unknown memory id" in r.stderr and r.stdout == ""
     r = cli("forget")
-    assert r.exit_code == 2 and "give an ID or --session" in r.stderr
+    assert r.exit_code == 2 and "give one of ID, --session" in r.stderr
 
 
 def test_sessions_list_show_and_forget_session(cli, tmp_path: Path) -> None:
