@@ -93,11 +93,26 @@ class DocHit:
     bm25_rank: int | None = None
 
 
+def _stopwords() -> frozenset[str]:
+    if not _STOP:
+        from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+        _STOP.append(frozenset(STOPWORDS_EN_PLUS))
+    return _STOP[0]
+
+
+_STOP: list[frozenset[str]] = []
+
+
 def tokenize(text: str) -> list[str]:
-    """Words for BM25: casefolded ``\\w+`` runs, plus character bigrams of Hangul words,
-    since Korean glues particles to nouns (``메모리는`` must still match ``메모리``)."""
+    """Words for BM25: casefolded ``\\w+`` runs less English stopwords, plus character
+    bigrams of Hangul words, since Korean glues particles to nouns (``메모리는`` must
+    still match ``메모리``)."""
+    stop = _stopwords()
     tokens: list[str] = []
     for word in _WORD.findall(text.casefold()):
+        if word in stop:
+            continue
         tokens.append(word)
         if _HANGUL.search(word) and len(word) > 2:
             tokens.extend(word[i:i + 2] for i in range(len(word) - 1))
