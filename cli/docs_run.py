@@ -80,3 +80,27 @@ def show_sources(sources: Sequence[Source], cited: Sequence[int], *, quiet: bool
         lines.append(f" {mark}[{s.n}] {_shown(s.path)}{where}: \"{_first_words(s.text)}\"")
     out.write("\n".join(lines) + "\n")
     out.flush()
+
+
+class DocsStore:
+    """The store a chat's ``/docs`` turns read: the memory link's own when it has one
+    open (one client per store in a process), else one opened on first use and closed
+    with the chat."""
+
+    def __init__(self, rt: Any, url: str | None) -> None:
+        self._rt, self._url, self._own = rt, url, None
+
+    def get(self) -> Any:
+        link = self._rt.memory
+        if link is not None and link.store is not None:
+            return link.store
+        if self._own is None:
+            from .memory import memory_location, open_store
+
+            self._own = open_store(memory_location(self._url))
+        return self._own
+
+    def close(self) -> None:
+        own, self._own = self._own, None
+        if own is not None:
+            own.close()
