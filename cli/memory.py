@@ -271,8 +271,12 @@ def ingest(
     from lamp.memory.documents import DEFAULT_COLLECTION, check_collection_name
     from lamp.memory.extract import expand_paths
 
-    name = check_collection_name(collection or DEFAULT_COLLECTION)
-    paths = expand_paths(files)  # a bad path fails before the store opens
+    try:  # a bad name or path fails before the store opens
+        name = check_collection_name(collection or DEFAULT_COLLECTION)
+        paths = expand_paths(files)
+    except MemoryStoreError as exc:
+        errors.error_line(str(exc))
+        raise typer.Exit(errors.exit_code_for(exc)) from None
     results: list[dict[str, Any]] = []
     with _store(ctx) as store, _progress() as advance:
         for path in paths:
