@@ -123,15 +123,16 @@ def main() -> None:
             f"{m} r@4 {recall[m][4][-1]:.2f}" for m in modes if 4 in ks), flush=True)
     retrieval_s = time.perf_counter() - started
 
-    summary: dict[str, Any] = {
-        "date": time.strftime("%Y-%m-%d"),
-        "retrieval_items": min(args.retrieval_items, len(items)),
-        "retrieval": {m: {f"recall@{k}": round(statistics.mean(recall[m][k]), 3)
-                          for k in ks} | {f"both@{k}": round(statistics.mean(both[m][k]), 3)
-                                          for k in ks} for m in modes},
-        "hybrid_search_ms_mean": round(1000 * statistics.mean(search_s), 1),
-        "retrieval_wall_s": round(retrieval_s, 1),
-    }
+    summary: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"),
+                               "retrieval_items": min(args.retrieval_items, len(items))}
+    if search_s:
+        summary |= {
+            "retrieval": {m: {f"recall@{k}": round(statistics.mean(recall[m][k]), 3)
+                              for k in ks} | {f"both@{k}": round(statistics.mean(both[m][k]), 3)
+                                              for k in ks} for m in modes},
+            "hybrid_search_ms_mean": round(1000 * statistics.mean(search_s), 1),
+            "retrieval_wall_s": round(retrieval_s, 1),
+        }
     if args.qa_items:
         from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
         from lamp.agent.models.model_store import ensure_default_model
