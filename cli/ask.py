@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .common import with_model_options
 from .memory_session import Continue, MemoryChoice, MemoryUrl, NoMemory, SessionName
 from .runtime import Runtime
+
+if TYPE_CHECKING:
+    from lamp.agent.grounded import Source
 
 __all__ = ["ask"]
 
@@ -165,29 +168,14 @@ def ask(
                   sandbox_policy=sandbox_policy, json_out=json_out, quiet=quiet,
                   started=started)
         return
-    sources: list = []
+    sources: list[Source] = []
     if docs:
-        from lamp.agent.grounded import ask_grounded
+        from .docs_run import docs_events
 
-        from .docs_run import docs_sources, source_budget
-        from .memory import memory_location, open_store
-
-        conv = prepared.conversation
-        store = link.store if link is not None and link.store is not None else None
-        own = store is None
-        if own:
-            store = open_store(memory_location(memory_url))
-        try:
-            budget = source_budget(model_backend, conv.system, prepared.user_text,
-                                   conv.sampling.max_tokens,
-                                   reserve=conv.memory_budget if link is not None else 0)
-            sources = docs_sources(store, given.prompt or prepared.user_text,
-                                   collection=collection, k=n_sources, budget=budget,
-                                   backend=model_backend)
-        finally:
-            if own:
-                store.close()
-        events = ask_grounded(conv, prepared.user_text, sources, base_system=conv.system)
+        events, sources = docs_events(prepared.conversation, link, question=given.prompt
+                                      or prepared.user_text, user_text=prepared.user_text,
+                                      memory_url=memory_url, collection=collection,
+                                      k=n_sources)
     elif output is not None:
         from lamp.agent.schema_output import send_for_schema
 
@@ -239,7 +227,7 @@ def ask(
     })
 
 
-def _grounding(sources: list, answer: str) -> dict[str, object]:
+def _grounding(sources: list[Source], answer: str) -> dict[str, object]:
     """``--json`` fields of a ``--docs`` answer: every source given, and which were cited."""
     from lamp.agent.grounded import check_citations
 

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from lamp.agent.events import Event
 from lamp.agent.grounded import Source, fit_sources
 from lamp.agent.models import Backend, Message
 
-__all__ = ["DOCS_POOL", "docs_sources", "show_sources", "source_budget"]
-
-DOCS_POOL = 8  # candidates retrieved; as many as fit the budget become sources
-
+__all__ = ["DocsStore", "docs_events", "docs_sources", "show_sources", "source_budget"]
 
 def _shown(path: str) -> str:
     try:
@@ -104,3 +102,30 @@ class DocsStore:
         own, self._own = self._own, None
         if own is not None:
             own.close()
+
+
+def docs_events(conversation: Any, link: Any, *, question: str, user_text: str,
+                memory_url: str | None, collection: str | None, k: int
+                ) -> tuple[Iterator[Event], list[Source]]:
+    """``ask --docs``: retrieve sources for ``question`` from the memory link's store (or
+    one opened for this, when memory is off) and start the grounded answer."""
+    from lamp.agent.grounded import ask_grounded
+
+    from .memory import memory_location, open_store
+
+    backend = conversation.backend
+    store = link.store if link is not None and link.store is not None else None
+    own = store is None
+    if own:
+        store = open_store(memory_location(memory_url))
+    try:
+        budget = source_budget(backend, conversation.system, user_text,
+                               conversation.sampling.max_tokens,
+                               reserve=conversation.memory_budget if link is not None else 0)
+        sources = docs_sources(store, question, collection=collection, k=k, budget=budget,
+                               backend=backend)
+    finally:
+        if own:
+            store.close()
+    return ask_grounded(conversation, user_text, sources,
+                        base_system=conversation.system), sources
