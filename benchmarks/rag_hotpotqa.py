@@ -76,6 +76,14 @@ def answer(conv: Conversation, question: str, sources: list[Source]) -> tuple[st
         return "", str(exc)
 
 
+def _retrieval_summary(recall: dict[str, dict[int, list[float]]],
+                       both: dict[str, dict[int, list[float]]], ks: list[int]
+                       ) -> dict[str, dict[str, float]]:
+    return {m: {f"recall@{k}": round(statistics.mean(recall[m][k]), 3) for k in ks}
+            | {f"both@{k}": round(statistics.mean(both[m][k]), 3) for k in ks}
+            for m in recall}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", required=True, type=Path)
@@ -121,15 +129,17 @@ def main() -> None:
                 both[mode][k].append(float(found == gold))
         print(f"retrieval {idx:3d} " + " ".join(
             f"{m} r@4 {recall[m][4][-1]:.2f}" for m in modes if 4 in ks), flush=True)
+        if args.out and (idx + 1) % 10 == 0:  # a long run leaves its figures so far
+            args.out.write_text(json.dumps(
+                {"retrieval_items_so_far": idx + 1,
+                 "retrieval": _retrieval_summary(recall, both, ks)}, indent=2) + "\n")
     retrieval_s = time.perf_counter() - started
 
     summary: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"),
                                "retrieval_items": min(args.retrieval_items, len(items))}
     if search_s:
         summary |= {
-            "retrieval": {m: {f"recall@{k}": round(statistics.mean(recall[m][k]), 3)
-                              for k in ks} | {f"both@{k}": round(statistics.mean(both[m][k]), 3)
-                                              for k in ks} for m in modes},
+            "retrieval": _retrieval_summary(recall, both, ks),
             "hybrid_search_ms_mean": round(1000 * statistics.mean(search_s), 1),
             "retrieval_wall_s": round(retrieval_s, 1),
         }
