@@ -22,7 +22,8 @@ def test_docs_answer_from_memory_md_with_a_valid_citation(run_lamp, default_mode
     ingest = run_lamp("memory", "ingest", str(ROOT / "docs" / "memory.md"))
     assert ingest.returncode == 0, ingest.stderr
     proc = run_lamp("ask", "--docs", "--sources", "3", "--max-tokens", "80", "--temperature",
-                    "0", "--no-memory", "How does lamp keep memory safe with several processes?")
+                    "0", "--no-memory", "How does lamp keep memory safe with several processes?",
+                    timeout=900)
     assert proc.returncode == 0, proc.stderr
     answer, listing = proc.stdout.decode(), proc.stderr.decode()
     cited = _citations(answer)
