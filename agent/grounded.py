@@ -39,10 +39,10 @@ __all__ = [
 
 GROUNDED_INSTRUCTIONS = (
     "Answer the user's question from the numbered sources below, briefly. End each "
-    "sentence with the number of the source it comes from in brackets, like this: "
-    "\"The bridge opened in 1932 [2].\" Use only the numbers listed, and do not add a "
-    "list of sources at the end. If the sources do not say, answer that they do not. "
-    "Answer in the language of the question.")
+    "sentence with the number of the source it comes from in brackets, such as [2]. "
+    "Use only the numbers listed, and do not add a list of sources at the end. If the "
+    "sources do not say, answer that they do not. Answer in the language of the question.")
+"""No example sentence: the 0.5B answered a Korean question with the example itself."""
 
 _CITATION = re.compile(r"\[(\d+(?:\s*[,;\u2013-]\s*\d+)*)\]")
 
