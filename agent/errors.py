@@ -7,6 +7,7 @@
     │   └── MalformedReply    exit 1  it answered with something that is not the API
     ├── SandboxUnavailable    exit 1  the sandbox cannot give the isolation the policy demands
     ├── InvalidOutput         exit 1  the answer does not validate against ``--schema``
+    │   └── InvalidCitation   exit 1  a grounded answer cites a source that was not given
     ├── UsageError            exit 2  bad flags, bad config, bad input
     │   ├── ModelFileError    exit 2  the model path is missing, not GGUF, or truncated
     │   ├── InputError        exit 2  empty prompt, unreadable input
@@ -29,6 +30,7 @@ __all__ = [
     "BackendUnavailable",
     "ContextOverflow",
     "InputError",
+    "InvalidCitation",
     "InvalidOutput",
     "LampError",
     "MalformedReply",
@@ -78,6 +80,11 @@ class InvalidOutput(LampError):
     nothing is printed, since a script would trust whatever came out."""
 
     exit_code = 1
+
+
+class InvalidCitation(InvalidOutput):
+    """A grounded answer (``--docs``) cites ``[n]`` for a source that was not given; on a
+    backend without grammars this is caught after generation, before printing."""
 
 
 class UsageError(LampError):

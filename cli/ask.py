@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .common import with_model_options
 from .memory_session import Continue, MemoryChoice, MemoryUrl, NoMemory, SessionName
 from .runtime import Runtime
+
+if TYPE_CHECKING:
+    from lamp.agent.grounded import Source
 
 __all__ = ["ask"]
 
@@ -70,20 +73,40 @@ def ask(
     parallel: Annotated[int | None, typer.Option(
         "--parallel", min=1, help="With --each and --backend openai: requests in flight at "
         "once.", rich_help_panel="Many inputs", show_default=False)] = None,
+    files: Annotated[list[str] | None, typer.Option(
+        "--file", "-f", help="Attach a file (text, Markdown, code, HTML, PDF), a glob or a "
+        "directory; repeatable. Whole if it fits, else its parts most relevant to the question.",
+        rich_help_panel="Documents", show_default=False)] = None,
+    docs: Annotated[bool, typer.Option(
+        "--docs", help="Answer from ingested documents (`lamp memory ingest`), citing them as "
+        "[n]; the sources are listed after the answer.", rich_help_panel="Documents")] = False,
+    collection: Annotated[str | None, typer.Option(
+        "--collection", help="With --docs: only this document collection (default: all).",
+        rich_help_panel="Documents", show_default=False)] = None,
+    n_sources: Annotated[int, typer.Option(
+        "--sources", min=1, max=20, help="With --docs: most sources retrieved (as many as fit "
+        "the context are given).", rich_help_panel="Documents")] = 5,
     *,
     rt: Runtime,
 ) -> None:
     """Ask one question and stream the answer (stdin in, stdout out)."""
     from lamp.agent.ask import prepare_ask
+    from lamp.agent.errors import InputError
     from lamp.agent.templates import find_template
 
     from . import paths
+    from .attach import read_attachments
     from .each_run import EachFlags, run_each
     from .inputs import read_user_input
     from .render import renderer_for, warn
     from .schema_run import output_schema, print_document
 
     settings = rt.settings
+    if (docs or files) and (tools is not None or schema or schema_multi or each):
+        raise InputError("--docs and --file cannot be combined with --tools, --schema or --each")
+    if collection is not None and not docs:
+        raise InputError("--collection goes with --docs")
+    attachments = read_attachments(files) if files else []  # bad files: exit 2, before loading
     output = output_schema(schema, schema_multi, jsonl=jsonl, json_out=json_out, tools=tools)
     tmpl = find_template(template, paths.config_dir() / "templates") if template else None
     many = EachFlags(each=each, field=field, parallel=parallel)
@@ -111,12 +134,24 @@ def ask(
     started = time.perf_counter()
     rt.open_memory(MemoryChoice(session=session, continue_last=continue_last,
                                 disabled=no_memory, url=memory_url,
-                                needs_store=tools is not None))  # behind the model load
+                                needs_store=tools is not None or docs))  # behind the model load
     model_backend = rt.model(quiet=quiet or json_out)
+    question = given.prompt
+    if attachments:
+        from .attach import attach_budget, attached_material
+
+        budget = attach_budget(model_backend, settings.system,
+                               f"{given.prompt}\n{given.material or ''}", settings.max_tokens,
+                               reserve=model_backend.context_size // 4 if docs else 128)
+        attached = attached_material(attachments, given.prompt or (given.material or ""),
+                                     budget, model_backend)
+        for message in attached.notices:
+            warn(message)
+        question = f"{attached.text}\n\n{given.prompt}".strip()
     prepared = prepare_ask(
         model_backend,
         rt.sampling(),
-        prompt=given.prompt,
+        prompt=question,
         material=given.material,
         system=settings.system,
         template=tmpl,
@@ -134,14 +169,29 @@ def ask(
                   sandbox_policy=sandbox_policy, json_out=json_out, quiet=quiet,
                   started=started)
         return
-    if output is not None:
+    sources: list[Source] = []
+    if docs:
+        from .docs_run import docs_events
+
+        events, sources = docs_events(prepared.conversation, link, question=given.prompt
+                                      or prepared.user_text, user_text=prepared.user_text,
+                                      memory_url=memory_url, collection=collection,
+                                      k=n_sources)
+    elif output is not None:
         from lamp.agent.schema_output import send_for_schema
 
         events = send_for_schema(prepared.conversation, prepared.user_text, output)
     else:
         events = prepared.conversation.send(prepared.user_text)
     if not json_out and output is None:
-        renderer_for(quiet=quiet, verbose=rt.verbose, said=rt.said).render(events)
+        shown = renderer_for(quiet=quiet, verbose=rt.verbose, said=rt.said).render(events)
+        if docs:
+            from lamp.agent.grounded import check_citations
+
+            from .docs_run import show_sources
+
+            show_sources(sources, check_citations(shown.answer, len(sources)) if sources
+                         else [], quiet=quiet)
         return
     # --json, or a schema: nothing on stdout until the whole answer is in (and valid).
     renderer = renderer_for(json_out=True, quiet=quiet and not json_out, verbose=rt.verbose,
@@ -174,4 +224,14 @@ def ask(
             "total_s": round(time.perf_counter() - started, 4),
         },
         "warnings": list(given.warnings) + result.notices,
+        **(_grounding(sources, result.answer) if docs else {}),
     })
+
+
+def _grounding(sources: list[Source], answer: str) -> dict[str, object]:
+    """``--json`` fields of a ``--docs`` answer: every source given, and which were cited."""
+    from lamp.agent.grounded import check_citations
+
+    cited = check_citations(answer, len(sources)) if sources else []
+    return {"sources": [s.to_dict() | {"cited": s.n in cited} for s in sources],
+            "citations": cited}

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
+from lamp.agent.attachments import Attachment
 from lamp.agent.conversation import Conversation
 from lamp.agent.errors import LampError
 
 from . import paths
 from .common import with_model_options
-from .errors import report
+from .errors import is_reported, report
 from .memory_session import Continue, MemoryChoice, MemoryUrl, NoMemory, SessionName
 from .render import PlainRenderer, Renderer, RichRenderer
 from .runtime import Runtime
@@ -32,6 +34,9 @@ HELP = """\
 /system [TEXT]   show the system prompt, or replace it (and reset)
 /tools [NAMES]   answer with tools (comma list or 'default'); '/tools off' stops;
                  no argument shows what is on
+/attach PATHS    attach files, globs or directories to your next message
+/docs [NAME]     answer from ingested documents (collection NAME, default all), citing
+                 them as [n]; '/docs off' stops
 /exit            leave (Ctrl-D works too)
 Multi-line: end a line with \\ to continue, or wrap a block in lines of \"\"\"."""
 
@@ -46,6 +51,9 @@ class ChatSession:
     say: Callable[[str], None]
     tools: str | None = None  # agent mode: the tools spec, as for `ask --tools`
     mcp_servers: Collection[str] = ()  # configured MCP server names, usable in /tools
+    attachments: list[Attachment] = field(default_factory=list)  # for the next message
+    docs: bool = False  # answer from ingested documents (`ask --docs`)
+    collection: str | None = None  # with docs: only this collection
 
     def handle_command(self, line: str) -> bool:
         """Run a slash command; return False when the chat should end."""
@@ -67,6 +75,10 @@ class ChatSession:
                 self.say(self.conversation.system or "(no system prompt)")
         elif name == "tools":
             self._tools(arg)
+        elif name == "attach":
+            self._attach(arg)
+        elif name == "docs":
+            self._docs(arg)
         else:
             self.say(f"unknown command /{name}; /help lists them")
         return True
@@ -89,6 +101,34 @@ class ChatSession:
                 return
             self.tools = arg
             self.say(f"(tools on: {arg}; tools that change things ask first)")
+
+
+    def _attach(self, arg: str) -> None:
+        import shlex
+
+        from lamp.memory.errors import MemoryStoreError
+
+        from .attach import read_attachments
+
+        if not arg:
+            names = ", ".join(a.name for a in self.attachments) or "nothing"
+            self.say(f"attached for the next message: {names}")
+            return
+        try:
+            found = read_attachments(shlex.split(arg))
+        except (MemoryStoreError, ValueError) as exc:
+            self.say(str(exc))
+            return
+        self.attachments.extend(found)
+        self.say(f"(attached {', '.join(a.name for a in found)}; they go with your next message)")
+
+    def _docs(self, arg: str) -> None:
+        if arg == "off":
+            self.docs, self.collection = False, None
+            self.say("(documents off)")
+            return
+        self.docs, self.collection = True, arg or None
+        self.say(f"(answering from documents: {arg or 'all collections'}; sources cited as [n])")
 
 
 def _read_message(read: Callable[[str], str]) -> str:
@@ -152,8 +192,14 @@ def run_chat(rt: Runtime, choice: MemoryChoice) -> None:
     conversation = Conversation(backend=backend, sampling=rt.sampling(),
                                 system=settings.system, truncate=False)
     link = rt.attach_memory(conversation, load_history=True)
-    _loop(rt, conversation, interactive,
-          banner=f"session {link.session}" if link else "memory off")
+    from .docs_run import DocsStore
+
+    docs_store = DocsStore(rt, choice.url)
+    try:
+        _loop(rt, conversation, interactive,
+              banner=f"session {link.session}" if link else "memory off", docs_store=docs_store)
+    finally:
+        docs_store.close()
 
 
 def _catch_ctrl_c() -> None:
@@ -165,7 +211,8 @@ def _catch_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def _loop(rt: Runtime, conversation: Conversation, interactive: bool, banner: str) -> None:
+def _loop(rt: Runtime, conversation: Conversation, interactive: bool, banner: str,
+          docs_store: Any = None) -> None:
     verbose = rt.verbose
     if interactive:
         from rich.console import Console
@@ -201,14 +248,58 @@ def _loop(rt: Runtime, conversation: Conversation, interactive: bool, banner: st
         if session.tools:
             _agent_turn(rt, conversation, session.tools, text)
             continue
-        events = conversation.send(text)
         try:
-            renderer.render(events)
+            events, sources = _turn_events(rt, conversation, session, text, docs_store)
+        except LampError as exc:
+            report(exc, verbose)
+            continue
+        except Exception as exc:  # a store failure: say it, keep the chat
+            if not is_reported(exc):
+                raise
+            report(exc, verbose)
+            continue
+        try:
+            shown = renderer.render(events)
+            if session.docs:
+                from lamp.agent.grounded import check_citations
+
+                from .docs_run import show_sources
+
+                show_sources(sources, check_citations(shown.answer, len(sources))
+                             if sources else [], quiet=False)
         except KeyboardInterrupt:
             events.close()
             session.say("(answer stopped)")
         except LampError as exc:
             report(exc, verbose)
+
+
+def _turn_events(rt: Runtime, conversation: Conversation, session: ChatSession, text: str,
+                 docs_store: Any) -> tuple[Iterator[Any], list[Any]]:
+    """The events of one plain or grounded turn, with its attachments; and its sources."""
+    backend, max_tokens = conversation.backend, conversation.sampling.max_tokens
+    message = text
+    if session.attachments:
+        from .attach import attach_budget, attached_material
+        from .render import warn
+
+        budget = attach_budget(backend, conversation.system, text, max_tokens,
+                               reserve=backend.context_size // 4 if session.docs else 128)
+        attached = attached_material(session.attachments, text, budget, backend)
+        for notice in attached.notices:
+            warn(notice)
+        message, session.attachments = f"{attached.text}\n\n{text}", []
+    if not session.docs:
+        return conversation.send(message), []
+    from lamp.agent.grounded import ask_grounded
+
+    from .docs_run import docs_sources, source_budget
+
+    budget = source_budget(backend, conversation.system, message, max_tokens,
+                           reserve=conversation.memory_budget if conversation.memory else 0)
+    sources = docs_sources(docs_store.get(), text, collection=session.collection, k=5,
+                           budget=budget, backend=backend)
+    return ask_grounded(conversation, message, sources, base_system=conversation.system), sources
 
 
 def _agent_turn(rt: Runtime, conversation: Conversation, tools: str, text: str) -> None:

@@ -198,12 +198,29 @@ def forget(
     session: Annotated[
         str | None, typer.Option("--session", help="Forget a whole session.")
     ] = None,
+    file: Annotated[str | None, typer.Option(
+        "--file", help="Forget an ingested file (in --collection only, if given).",
+        show_default=False)] = None,
+    collection: Annotated[str | None, typer.Option(
+        "--collection", help="Forget a whole document collection.", show_default=False)] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Forget one item by id, or a whole session."""
-    if (item_id is None) == (session is None):
-        raise errors.usage_exit("give an ID or --session, not both")
+    """Forget one item by id, a whole session, an ingested file or a document collection."""
+    chosen = [x for x in (item_id, session, file if file is not None else collection)
+              if x is not None]
+    if len(chosen) != 1:
+        raise errors.usage_exit("give one of ID, --session, --file or --collection")
     with _store(ctx) as store:
+        if file is not None or collection is not None:
+            if file is not None:
+                n = store.documents.forget_file(file, collection)
+            else:
+                assert collection is not None
+                n = store.documents.forget_collection(collection)
+            what = file if file is not None else f"collection {collection}"
+            _emit(as_json, {"forgotten": what, "chunks_removed": n},
+                  [f"forgot {what} ({n} chunks)"])
+            return
         if session is not None:
             n = store.forget_session(session)
             _emit(
@@ -237,25 +254,60 @@ def clear(
     )
 
 
+CollectionOpt = Annotated[str | None, typer.Option(
+    "--collection", help="Document collection (default: 'default').", show_default=False)]
+
+
 @app.command()
 def ingest(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="Text files to chunk and index.")],
+    files: Annotated[list[str], typer.Argument(
+        help="Files, globs or directories: text, Markdown, code, HTML, PDF.")],
+    collection: CollectionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Chunk text files into the documents collection for retrieval."""
+    """Chunk documents into a collection for `lamp ask --docs`; unchanged files are skipped,
+    changed ones replaced."""
+    from lamp.memory.documents import DEFAULT_COLLECTION, check_collection_name
+    from lamp.memory.extract import expand_paths
+
+    try:  # a bad name or path fails before the store opens
+        name = check_collection_name(collection or DEFAULT_COLLECTION)
+        paths = expand_paths(files)
+    except MemoryStoreError as exc:
+        errors.error_line(str(exc))
+        raise typer.Exit(errors.exit_code_for(exc)) from None
     results: list[dict[str, Any]] = []
     with _store(ctx) as store, _progress() as advance:
-        for path in files:
-            n = store.ingest(
-                path, progress=lambda done, total, p=path: advance(p.name, done, total)
-            )
-            results.append({"path": str(path), "chunks": n})
+        for path in paths:
+            done = store.documents.ingest(
+                path, collection=name,
+                progress=lambda d, total, p=path: advance(p.name, d, total))
+            results.append({"path": str(path), "collection": name, "chunks": done.chunks,
+                            "status": done.status})
     _emit(
         as_json,
         {"files": results, "chunks": sum(r["chunks"] for r in results)},
-        [f"{r['path']}: {r['chunks']} chunks" for r in results],
+        [f"{r['path']}: {r['chunks']} chunks ({r['status']})" for r in results],
     )
+
+
+@app.command()
+def docs(
+    ctx: typer.Context,
+    collection: Annotated[str | None, typer.Argument(
+        help="List this collection's files (default: every collection).",
+        show_default=False)] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List document collections and their files."""
+    with _store(ctx) as store:
+        files = store.documents.files(collection)
+    if collection is not None and not files:
+        raise errors.usage_exit(f"unknown document collection {collection!r}")
+    lines = [f"{f.collection}  {f.source}  {f.chunks} chunks" for f in files]
+    _emit(as_json, {"files": [asdict(f) for f in files]},
+          lines or ["no documents ingested"])
 
 
 @contextlib.contextmanager

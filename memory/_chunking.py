@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["chunk_text"]
+__all__ = ["chunk_spans", "chunk_text"]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+")
 
@@ -37,22 +37,36 @@ def _split_long(paragraph: str, max_chars: int) -> list[str]:
 
 def chunk_text(text: str, max_chars: int = 800) -> list[str]:
     """Chunks of at most ``max_chars`` characters, none empty, in document order."""
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-    chunks: list[str] = []
-    current = ""
-    for paragraph in paragraphs:
-        paragraph = " ".join(paragraph.split())
+    return [chunk for _, chunk in chunk_spans(text, max_chars)]
+
+
+def chunk_spans(text: str, max_chars: int = 800) -> list[tuple[int, str]]:
+    """``chunk_text`` with where each chunk starts in ``text`` (a character offset).
+
+    The offset is exact for a chunk that starts a paragraph; for the later pieces of
+    a paragraph cut at sentence ends it is estimated from the pieces' lengths, since
+    whitespace inside a paragraph is collapsed.
+    """
+    chunks: list[tuple[int, str]] = []
+    current, start = "", 0
+    for match in re.finditer(r"\S(?:.*?\S)?(?=\n\s*\n|\s*\Z)", text, re.S):
+        paragraph, at = " ".join(match.group().split()), match.start()
         if len(paragraph) > max_chars:
             if current:
-                chunks.append(current)
+                chunks.append((start, current))
                 current = ""
-            chunks.extend(_split_long(paragraph, max_chars))
+            offset = at
+            for piece in _split_long(paragraph, max_chars):
+                chunks.append((offset, piece))
+                offset += len(piece) + 1
             continue
         if current and len(current) + 2 + len(paragraph) > max_chars:
-            chunks.append(current)
-            current = paragraph
+            chunks.append((start, current))
+            current, start = paragraph, at
         else:
+            if not current:
+                start = at
             current = f"{current}\n\n{paragraph}" if current else paragraph
     if current:
-        chunks.append(current)
+        chunks.append((start, current))
     return chunks

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ._backend import Collections, LocalBackend, ServerBackend
-from ._chunking import chunk_text
 from ._encoders import DEFAULT_ENCODER, Encoder, load_encoder
+from .documents import DEFAULT_COLLECTION, Documents
 from .errors import MemoryInputError
 from .journal import JOURNAL_NAME, Journal
 from .records import Fact, SearchHit, SessionInfo, Turn, fact_id, new_session_name
@@ -306,37 +306,18 @@ class MemoryStore:
             key=lambda f: f.time,
         )
 
-    def ingest(self, path: Path, *, progress: Callable[[int, int], None] | None = None) -> int:
-        """Chunk a text file into the documents collection; returns the number of chunks.
+    @property
+    def documents(self) -> Documents:
+        """Ingested documents: collections, files, hybrid search (memory/documents.py)."""
+        return Documents(self._backend, self.encoder)
 
-        Re-ingesting a file replaces its earlier chunks.
+    def ingest(self, path: Path, *, collection: str = DEFAULT_COLLECTION,
+               progress: Callable[[int, int], None] | None = None) -> int:
+        """Chunk a file into the documents collection; returns the number of chunks.
+
+        Re-ingesting a changed file replaces its earlier chunks; an unchanged one is skipped.
         """
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise MemoryInputError(f"cannot read {path}: {exc}") from exc
-        source = str(Path(path).resolve())
-        key = fact_id(source)[5:17]
-        chunks = chunk_text(text)
-        with self._backend.window(write=True) as c:
-            c.documents.delete(where={"source": source})
-        now = time.time()
-        for start in range(0, len(chunks), 16):
-            batch = chunks[start : start + 16]
-            vectors = self.encoder.embed_passages(batch)
-            with self._backend.window(write=True) as c:
-                c.documents.upsert(
-                    ids=[f"doc:{key}:{start + i}" for i in range(len(batch))],
-                    embeddings=vectors,
-                    documents=batch,
-                    metadatas=[
-                        {"source": source, "chunk": start + i, "time": now}
-                        for i in range(len(batch))
-                    ],
-                )
-            if progress is not None:
-                progress(start + len(batch), len(chunks))
-        return len(chunks)
+        return self.documents.ingest(path, collection=collection, progress=progress).chunks
 
     # -- search ----------------------------------------------------------------
     def query(

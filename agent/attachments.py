@@ -1,0 +1,74 @@
+"""Files attached to a question (``lamp ask -f``, ``/attach``): whole when they fit, else
+the parts most relevant to the question.
+
+The model reads an attached file best whole, so that is the rule while the files
+fit the token budget left after the system prompt, the question and the answer.
+When they do not, each file is cut into the same paragraph chunks ingestion uses,
+the chunks are ranked by BM25 against the question, and the best ones that fit go
+in, put back in reading order under their file's name, with a notice saying how
+much of which file was left out. Nothing is cut silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["AttachedMaterial", "Attachment", "fit_attachments"]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str  # as the user named it (shown to the model and in notices)
+    text: str
+
+
+@dataclass(frozen=True)
+class AttachedMaterial:
+    text: str
+    notices: list[str] = field(default_factory=list)
+    whole: bool = True
+
+
+def _whole(att: Attachment) -> str:
+    return f"File: {att.name}\n```\n{att.text.rstrip()}\n```"
+
+
+def fit_attachments(attachments: Sequence[Attachment], question: str, budget: int,
+                    count_text: Callable[[str], int]) -> AttachedMaterial:
+    """The attachments as prompt material within ``budget`` tokens."""
+    if not attachments:
+        return AttachedMaterial("")
+    whole = "\n\n".join(_whole(a) for a in attachments)
+    if count_text(whole) <= budget:
+        return AttachedMaterial(whole)
+    from lamp.memory._chunking import chunk_spans
+    from lamp.memory.documents import bm25_rank
+
+    # Parts of about a quarter of the budget (in characters, ~4 per token), so several
+    # fit; never longer than ingestion's chunks.
+    size = max(200, min(800, budget))
+    pieces = [(f, off, text) for f, att in enumerate(attachments)
+              for off, text in chunk_spans(att.text, size)]
+    ranked = [i for i, _ in bm25_rank(question, [p[2] for p in pieces], len(pieces))]
+    rest = [i for i in range(len(pieces)) if i not in set(ranked)]
+    chosen: list[int] = []
+    used = 0
+    for i in ranked + rest:  # relevant first, then the rest in reading order
+        cost = count_text(pieces[i][2]) + 8
+        if used + cost <= budget:
+            chosen.append(i)
+            used += cost
+    blocks, notices = [], []
+    for f, att in enumerate(attachments):
+        mine = sorted((pieces[i][1], pieces[i][2]) for i in chosen if pieces[i][0] == f)
+        total = sum(1 for p in pieces if p[0] == f)
+        if not mine:
+            notices.append(f"{att.name} does not fit the context: nothing of it attached")
+        elif len(mine) < total:
+            notices.append(f"{att.name} does not fit the context whole: {len(mine)} of {total} "
+                           "parts attached, the ones most relevant to the question")
+        if mine:
+            body = "\n[...]\n".join(text for _, text in mine)
+            blocks.append(f"File: {att.name} (excerpts)\n```\n{body}\n```")
+    return AttachedMaterial("\n\n".join(blocks), notices, whole=False)

@@ -1,0 +1,194 @@
+"""Documents: extraction, named collections, hash-aware re-ingest, hybrid search
+(real Chroma in a temp dir, real e5 embeddings, real bm25s)."""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import pytest
+
+from lamp.memory._chunking import chunk_spans, chunk_text
+from lamp.memory.documents import bm25_rank, fuse_rankings, tokenize
+from lamp.memory.errors import MemoryInputError
+from lamp.memory.extract import expand_paths, read_document
+
+BRIDGE = ("The Varna footbridge was opened in 1932 by the engineer Ilse Brandt. "
+          "It crosses the Kelt river at its narrowest point.")
+ORCHARD = ("The Harrow orchard grows forty kinds of pear. Its cider press, serial "
+           "number ZQ-4471, was built in Lyon and still runs every autumn.")
+KOREAN = ("해운대 도서관은 2009년에 문을 열었다. 도서관에는 바다에 관한 책이 삼만 권 있으며, "
+          "매주 토요일에 어린이 낭독회가 열린다.")
+
+
+def _minimal_pdf(text: str) -> bytes:
+    """A one-page PDF with ``text`` in Helvetica, written by hand (offsets computed)."""
+    stream = zlib.compress(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1"))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream
+        + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return out
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "corpus"
+    (root / "sub").mkdir(parents=True)
+    (root / "bridge.md").write_text(f"# Bridges\n\n{BRIDGE}\n", encoding="utf-8")
+    (root / "sub" / "orchard.html").write_text(
+        f"<html><head><style>p {{color: red}}</style><script>var secret = 1;</script></head>"
+        f"<body><h1>Orchard</h1><p>{ORCHARD}</p></body></html>", encoding="utf-8")
+    (root / "library_ko.txt").write_text(KOREAN, encoding="utf-8")
+    (root / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    (root / ".hidden").mkdir()
+    (root / ".hidden" / "skip.md").write_text("not me", encoding="utf-8")
+    return root
+
+
+def test_read_document_text_html_pdf_and_refusals(corpus: Path, tmp_path: Path) -> None:
+    html = read_document(corpus / "sub" / "orchard.html")
+    assert "ZQ-4471" in html and "secret" not in html and "color" not in html
+    pdf = tmp_path / "note.pdf"
+    pdf.write_bytes(_minimal_pdf("The lighthouse keeper logs the tide at dawn."))
+    assert "lighthouse keeper logs the tide" in read_document(pdf)
+    assert "해운대 도서관" in read_document(corpus / "library_ko.txt")
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("caf\xe9".encode("latin-1"))
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 this is not really a pdf")
+    for path, words in [(corpus / "image.png", "binary"), (bad, "not UTF-8"),
+                        (tmp_path / "missing.txt", "cannot read"), (broken, "cannot read")]:
+        with pytest.raises(MemoryInputError, match=words) as info:
+            read_document(path)
+        assert info.value.exit_code == 2 and "\n" not in str(info.value)
+
+
+def test_expand_paths_directories_globs_and_errors(corpus: Path) -> None:
+    found = expand_paths([str(corpus)])
+    assert sorted(p.name for p in found) == ["bridge.md", "library_ko.txt", "orchard.html"]
+    assert [p.name for p in expand_paths([str(corpus / "**" / "*.html")])] == ["orchard.html"]
+    assert len(expand_paths([str(corpus / "bridge.md"), str(corpus / "*.md")])) == 1
+    for spec, words in [(str(corpus / "nope.md"), "no such file"),
+                        (str(corpus / "*.pdf"), "no files match"),
+                        (str(corpus / ".hidden" / "none"), "no such file")]:
+        with pytest.raises(MemoryInputError, match=words):
+            expand_paths([spec])
+
+
+def test_chunk_spans_offsets_point_at_the_chunk_text() -> None:
+    text = "  First paragraph here.\n\n\nSecond one,\nwrapped.\n\n" + "Long sentence. " * 90
+    spans = chunk_spans(text, max_chars=300)
+    assert [c for _, c in spans] == chunk_text(text, max_chars=300)
+    assert text[spans[0][0]:].startswith("First paragraph")
+    for offset, chunk in spans:
+        assert text[offset:offset + 4] == chunk[:4]
+
+
+def test_tokenize_and_bm25_handle_korean_particles() -> None:
+    assert "메모" in tokenize("메모리는")  # a bigram of the particle-glued word
+    texts = ["도서관은 바다에 관한 책이 많다", "기차는 부산으로 간다", "사과는 빨갛다"]
+    ranked = bm25_rank("도서관에 책이 있나요", texts, 3)
+    assert ranked[0][0] == 0
+    assert bm25_rank("zzz", texts, 3) == []
+    fused = fuse_rankings([["a", "b"], ["b", "c"]])
+    assert max(fused, key=fused.__getitem__) == "b"
+
+
+def test_ingest_collections_rehash_forget_and_hybrid_search(store, corpus: Path) -> None:
+    docs = store.documents
+    results = [docs.ingest(p) for p in expand_paths([str(corpus)])]
+    assert {r.status for r in results} == {"added"}
+    assert docs.ingest(corpus / "bridge.md", collection="bridges").status == "added"
+    assert docs.collections() == {"default": (3, 3), "bridges": (1, 1)}
+    # Unchanged text is skipped; changed text replaces the file's chunks.
+    assert docs.ingest(corpus / "bridge.md").status == "unchanged"
+    (corpus / "bridge.md").write_text(f"# Bridges\n\n{BRIDGE}\n\n" + "Extra paragraph. " * 60,
+                                      encoding="utf-8")
+    again = docs.ingest(corpus / "bridge.md")
+    expected = len(chunk_text(read_document(corpus / "bridge.md")))
+    assert again.status == "replaced" and again.chunks == expected > 1
+    assert docs.collections()["default"] == (3, 2 + expected)
+
+    hits = docs.search("Who opened the footbridge over the Kelt?", collection="default", k=2)
+    assert Path(hits[0].source).name == "bridge.md" and hits[0].collection == "default"
+    assert hits[0].offset >= 0 and hits[0].score > 0
+    # A serial number is a word to BM25 and noise to an embedding: hybrid still finds it.
+    rare = docs.search("ZQ-4471", k=1, mode="bm25")
+    assert Path(rare[0].source).name == "orchard.html" and rare[0].bm25_rank == 1
+    hybrid = docs.search("ZQ-4471", k=1)
+    assert Path(hybrid[0].source).name == "orchard.html"
+    korean = docs.search("해운대 도서관은 언제 문을 열었나요?", k=1)
+    assert Path(korean[0].source).name == "library_ko.txt"
+    assert korean[0].vector_rank is not None and korean[0].bm25_rank is not None
+    only = docs.search("footbridge", collection="bridges", k=5)
+    assert {h.collection for h in only} == {"bridges"}
+
+    assert docs.forget_file(corpus / "bridge.md", "bridges") == 1
+    assert "bridges" not in docs.collections()
+    with pytest.raises(MemoryInputError, match="no ingested file"):
+        docs.forget_file(corpus / "bridge.md", "bridges")
+    assert docs.forget_collection("default") == 2 + expected
+    assert docs.files() == [] and docs.search("footbridge") == []
+    with pytest.raises(MemoryInputError, match="bad collection name"):
+        docs.ingest(corpus / "bridge.md", collection="no spaces please")
+
+
+def test_documents_on_a_chroma_server(tmp_path: Path, corpus: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+    import urllib.request
+
+    from test_memory_processes import _chroma_cli, _free_port
+
+    from lamp.memory import MemoryStore
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([_chroma_cli(), "run", "--path", str(tmp_path / "server"),
+                               "--host", "127.0.0.1", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("chroma run did not come up")
+                time.sleep(0.2)
+        with MemoryStore.open(url=url) as store:
+            for path in expand_paths([str(corpus)]):
+                assert store.documents.ingest(path, collection="srv").status == "added"
+            assert store.documents.ingest(corpus / "bridge.md",
+                                          collection="srv").status == "unchanged"
+            hits = store.documents.search("ZQ-4471 cider press", collection="srv", k=2)
+            assert Path(hits[0].source).name == "orchard.html"
+        with MemoryStore.open(url=url) as again:  # another client sees the same collection
+            assert again.documents.collections() == {"srv": (3, 3)}
+            assert again.documents.forget_collection("srv") == 3
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=20)
