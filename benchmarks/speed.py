@@ -147,6 +147,36 @@ def llm_pairs(runs: int, model: str, prompt: str, max_tokens: int) -> dict[str, 
     return out
 
 
+def shell_loop(questions: list[str], env: dict[str, str]) -> float:
+    """Seconds for a bash loop of one-shot `lamp ask` calls, as a script would make them."""
+    script = "; ".join(f"lamp ask --temperature 0 --max-tokens 8 {json.dumps(q)} >/dev/null"
+                       for q in questions)
+    path = f"{Path(lamp_cmd()[0]).parent}:{os.environ['PATH']}"
+    start = time.perf_counter()
+    subprocess.run(["bash", "-c", script], env={**env, "PATH": path}, check=True,
+                   stdin=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def auto_serve_loop(env: dict[str, str], questions: list[str]) -> float:
+    """The loop with `auto_serve` on and no server running (its first call starts one);
+    the server is stopped, and gone, before this returns."""
+    try:
+        seconds = shell_loop(questions, {**env, "LAMP_AUTO_SERVE": "60"})
+        print(f"{len(questions)} questions in a shell loop, auto_serve: {seconds:.1f}s",
+              flush=True)
+    finally:
+        status = subprocess.run([*lamp_cmd(), "serve", "--status"], env=env,
+                                capture_output=True, text=True)
+        subprocess.run([*lamp_cmd(), "serve", "--stop"], env=env, capture_output=True)
+        if status.returncode == 0:
+            pid = json.loads(status.stdout)["pid"]
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+                time.sleep(0.2)  # it indexes its journals on the way out
+    return seconds
+
+
 def serve_pairs(runs: int, loop_questions: int) -> dict[str, object]:
     """Cold (no server) vs warm (`lamp serve`) one-shot calls, default settings (memory on)."""
     import tempfile
@@ -162,6 +192,7 @@ def serve_pairs(runs: int, loop_questions: int) -> dict[str, object]:
         ask = [*lamp_cmd(), "ask", "--temperature", "0", "--max-tokens", "8"]
         subprocess.run([*ask, question], env=cold_env, capture_output=True, check=True,
                        stdin=subprocess.DEVNULL)  # creates the memory store once
+        loops = {"auto_serve": auto_serve_loop(env, loop)}
         subprocess.run([*lamp_cmd(), "serve", "--detach", "--idle-timeout", "600"], env=env,
                        check=True, capture_output=True)
         try:
@@ -173,28 +204,10 @@ def serve_pairs(runs: int, loop_questions: int) -> dict[str, object]:
                                    stdin=subprocess.DEVNULL)
                     bucket.append(time.perf_counter() - start)
                 print(f"serve run {i + 1}: cold {cold[-1]:.3f}s warm {warm[-1]:.3f}s", flush=True)
-            script = "; ".join(f"lamp ask --temperature 0 --max-tokens 8 {json.dumps(q)} "
-                               ">/dev/null" for q in loop)
-            path_env = {"PATH": f"{Path(lamp_cmd()[0]).parent}:{os.environ['PATH']}"}
-            loops = {}
             for name, e in (("without_serve", cold_env), ("with_serve", env)):
-                start = time.perf_counter()
-                subprocess.run(["bash", "-c", script], env={**e, **path_env}, check=True,
-                               stdin=subprocess.DEVNULL)
-                loops[name] = time.perf_counter() - start
+                loops[name] = shell_loop(loop, e)
                 print(f"{loop_questions} questions in a shell loop, {name}: "
                       f"{loops[name]:.1f}s", flush=True)
-        finally:
-            subprocess.run([*lamp_cmd(), "serve", "--stop"], env=env, capture_output=True)
-        # The same loop with `auto_serve` on and no server running: its first call starts one.
-        auto_env = {**env, **path_env, "LAMP_AUTO_SERVE": "60"}
-        try:
-            start = time.perf_counter()
-            subprocess.run(["bash", "-c", script], env=auto_env, check=True,
-                           stdin=subprocess.DEVNULL)
-            loops["auto_serve"] = time.perf_counter() - start
-            print(f"{loop_questions} questions in a shell loop, auto_serve: "
-                  f"{loops['auto_serve']:.1f}s", flush=True)
         finally:
             subprocess.run([*lamp_cmd(), "serve", "--stop"], env=env, capture_output=True)
     c, w = statistics.median(cold), statistics.median(warm)
