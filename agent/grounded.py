@@ -5,7 +5,8 @@ budget; the model is told to cite them as ``[n]``. What makes a citation
 trustworthy is not the prompt but the decoding: on a backend that takes a GBNF
 grammar (llama.cpp in process, llama.cpp's server) the reply is generated under
 ``citation_grammar(N)``, where any text is allowed except a bracket followed by a
-digit that is not one of ``1..N`` and its closing bracket. So prose in any
+digit that is not one of ``1..N`` and its closing bracket, and the reply cannot end
+before it has cited at least once. So prose in any
 language, Markdown and even ``[note]`` pass, while ``[7]`` with five sources
 cannot be written. A backend without grammars (vLLM, Ollama) gets the same prompt;
 its whole reply is held back and checked, and a citation of a source that was not
@@ -91,12 +92,15 @@ def grounded_system(base: str, sources: Sequence[Source]) -> str:
     return f"{base}\n\n{GROUNDED_INSTRUCTIONS}\n\nSources:\n\n{block}".strip()
 
 
-def citation_grammar(n: int) -> str:
-    """GBNF admitting any text in which ``[`` + digit can only be ``[k]`` with 1 <= k <= n."""
+def citation_grammar(n: int, *, require: bool = True) -> str:
+    """GBNF admitting any text in which ``[`` + digit can only be ``[k]`` with 1 <= k <= n;
+    with ``require``, the text must cite at least once before it may end (told to cite,
+    the 1.5B copied a source verbatim and stopped without a single citation)."""
     if n < 1:
         raise ValueError("a citation grammar needs at least one source")
     numbers = " | ".join(f'"{k}"' for k in range(n, 0, -1))
-    return ("root ::= piece*\n"
+    root = 'root ::= piece* "[" cite "]" piece*\n' if require else "root ::= piece*\n"
+    return (root +
             'piece ::= [^\\[] | "[" after\n'
             'after ::= cite "]" | [^\\[0-9]\n'
             f"cite ::= {numbers}\n")
