@@ -148,47 +148,17 @@ def test_ingest_collections_rehash_forget_and_hybrid_search(store, corpus: Path)
         docs.ingest(corpus / "bridge.md", collection="no spaces please")
 
 
-def test_documents_on_a_chroma_server(tmp_path: Path, corpus: Path) -> None:
-    import os
-    import signal
-    import subprocess
-    import time
-    import urllib.request
-
-    from test_memory_processes import _chroma_cli, _free_port
-
+def test_documents_on_a_chroma_server(chroma_server: str, corpus: Path) -> None:
     from lamp.memory import MemoryStore
 
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([_chroma_cli(), "run", "--path", str(tmp_path / "server"),
-                               "--host", "127.0.0.1", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("chroma run did not come up")
-                time.sleep(0.2)
-        with MemoryStore.open(url=url) as store:
-            for path in expand_paths([str(corpus)]):
-                assert store.documents.ingest(path, collection="srv").status == "added"
-            assert store.documents.ingest(corpus / "bridge.md",
-                                          collection="srv").status == "unchanged"
-            hits = store.documents.search("ZQ-4471 cider press", collection="srv", k=2)
-            assert Path(hits[0].source).name == "orchard.html"
-        with MemoryStore.open(url=url) as again:  # another client sees the same collection
-            assert again.documents.collections() == {"srv": (3, 3)}
-            assert again.documents.forget_collection("srv") == 3
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=20)
+    url = chroma_server
+    with MemoryStore.open(url=url) as store:
+        for path in expand_paths([str(corpus)]):
+            assert store.documents.ingest(path, collection="srv").status == "added"
+        assert store.documents.ingest(corpus / "bridge.md",
+                                      collection="srv").status == "unchanged"
+        hits = store.documents.search("ZQ-4471 cider press", collection="srv", k=2)
+        assert Path(hits[0].source).name == "orchard.html"
+    with MemoryStore.open(url=url) as again:  # another client sees the same collection
+        assert again.documents.collections() == {"srv": (3, 3)}
+        assert again.documents.forget_collection("srv") == 3

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -112,64 +109,17 @@ def test_kill_9_during_writes_keeps_every_acknowledged_write(tmp_path: Path) -> 
     assert set(acked) <= set(raw["ids"]) and len(raw["embeddings"]) == len(raw["ids"])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _chroma_cli() -> str:
-    beside = Path(sys.executable).with_name("chroma")
-    found = str(beside) if beside.exists() else shutil.which("chroma")
-    if not found:
-        pytest.fail("the chroma CLI (shipped with the chromadb wheel) is not installed")
-    return found
-
-
-def test_chroma_server_mode_writes_and_recalls(tmp_path: Path) -> None:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            _chroma_cli(),
-            "run",
-            "--path",
-            str(tmp_path / "server"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("chroma run did not come up")
-                time.sleep(0.2)
-        with MemoryStore.open(url=url) as store:
-            assert store.location == url
-            store.append_turns(
-                "srv", [("user", "My cat is called Tobias."), ("assistant", "Nice.")]
-            )
-            store.append_turns("srv", [("user", "Tell me a joke."), ("assistant", "No.")])
-            store.remember("I work at the harbour office.")
-            items = recall(store, "what's my cat's name?", session="srv", exclude_turns={2, 3}, k=2)
-            assert items[0].text == "My cat is called Tobias."
-            assert store.session(continue_last=True).name == "srv"
-        with MemoryStore.open(url=url) as again:  # a second client sees the same data
-            assert again.counts() == {"turns": 4, "facts": 1, "documents": 0, "sessions": 1}
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=20)
+def test_chroma_server_mode_writes_and_recalls(chroma_server: str) -> None:
+    url = chroma_server
+    with MemoryStore.open(url=url) as store:
+        assert store.location == url
+        store.append_turns(
+            "srv", [("user", "My cat is called Tobias."), ("assistant", "Nice.")]
+        )
+        store.append_turns("srv", [("user", "Tell me a joke."), ("assistant", "No.")])
+        store.remember("I work at the harbour office.")
+        items = recall(store, "what's my cat's name?", session="srv", exclude_turns={2, 3}, k=2)
+        assert items[0].text == "My cat is called Tobias."
+        assert store.session(continue_last=True).name == "srv"
+    with MemoryStore.open(url=url) as again:  # a second client sees the same data
+        assert again.counts() == {"turns": 4, "facts": 1, "documents": 0, "sessions": 1}

@@ -229,16 +229,21 @@ def test_a_server_dies_with_lamp_even_when_lamp_is_killed() -> None:
             holder.kill()
 
 
-def test_a_command_that_is_not_an_mcp_server_fails_with_one_line() -> None:
-    source = McpTools.from_config(parse_servers({"servers": {"bad": {
-        "command": sys.executable, "args": ["-c", "print('hello'); import sys; "
-                                            "sys.stderr.write('not a server\\n')"]}}}))
+def _start_failure(servers: dict, name: str) -> str:
+    """The one-line error that selecting ``name``'s tools gives."""
+    source = McpTools.from_config(servers)
     try:
         with pytest.raises(McpError) as info:
-            select_tools(["bad"], source=source)
+            select_tools([name], source=source)
     finally:
         source.close()
-    message = str(info.value)
+    return str(info.value)
+
+
+def test_a_command_that_is_not_an_mcp_server_fails_with_one_line() -> None:
+    message = _start_failure(parse_servers({"servers": {"bad": {
+        "command": sys.executable, "args": ["-c", "print('hello'); import sys; "
+                                            "sys.stderr.write('not a server\\n')"]}}}), "bad")
     assert "'bad'" in message and "failed to start" in message and "\n" not in message
 
 
@@ -258,13 +263,7 @@ def test_a_server_that_reads_outside_its_policy_at_start_fails_naming_the_path(
         secret: Path) -> None:
     servers = parse_servers({"servers": {"greedy": {
         "command": sys.executable, "args": ["-c", f"open({str(secret)!r}).read()"]}}})
-    source = McpTools.from_config(servers)
-    try:
-        with pytest.raises(McpError) as info:
-            select_tools(["greedy"], source=source)
-    finally:
-        source.close()
-    message = str(info.value)
+    message = _start_failure(servers, "greedy")
     assert "\n" not in message and "'greedy'" in message and str(secret) in message
     if "L2" in policy_for(servers["greedy"]).layers:
         assert "No such file" in message  # the file is not in its mount namespace at all
