@@ -253,11 +253,17 @@ _SIGNED = re.compile(
     r"부채|적자|마이너스|음수|잔액|순이익|해수면", re.I)
 
 
-def _is_negative(value: str) -> bool:
+def _as_number(value: str) -> float | None:
+    """A program's value as a number ("1,200" and "$3.50" too), or None if it is not one."""
     try:
-        return float(value.replace(",", "").replace("$", "")) < 0
+        return float(value.replace(",", "").replace("$", ""))
     except ValueError:
-        return False
+        return None
+
+
+def _is_negative(value: str) -> bool:
+    number = _as_number(value)
+    return number is not None and number < 0
 
 
 def implausibly_negative(value: str | None, question: str) -> bool:
@@ -277,9 +283,8 @@ def _problem(attempt: Attempt) -> str:
 def vote_key(value: str) -> str:
     """Values that mean the same number vote together: "1,200", "1200.0" and "1200"."""
     text = value.strip()
-    try:
-        number = float(text.replace(",", "").replace("$", ""))
-    except ValueError:
+    number = _as_number(text)
+    if number is None:
         return text.casefold()
     return format(number, ".9g") if number == number else text
 

@@ -21,7 +21,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -330,14 +329,9 @@ def _stop_on_signal(signum: int, frame: Any) -> None:
 
 def _detach(args: list[str]) -> None:
     from . import paths
+    from .serve_client import launch_server
 
-    rest = [a for a in args if a != "--detach"]
-    log = paths.serve_socket().with_name("serve.log")
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "lamp.cli", "serve", *rest],
-                                stdin=subprocess.DEVNULL, stdout=fh, stderr=fh,
-                                start_new_session=True)
+    proc, log = launch_server(paths.serve_socket(), [a for a in args if a != "--detach"])
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if _ask_server("status") is not None:

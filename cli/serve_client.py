@@ -17,11 +17,12 @@ import os
 import shutil
 import socket
 import stat
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["connect", "request", "try_forward"]
+__all__ = ["connect", "launch_server", "request", "try_forward"]
 
 FORWARDED = {"ask", "pal"}  # commands that need no terminal of their own
 READ_TIMEOUT = 300.0  # seconds without a single frame from the server
@@ -70,6 +71,18 @@ def _restore_stdin(data: bytes | None) -> None:
         sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace")
 
 
+def launch_server(path: Path, args: list[str]) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start `lamp serve ARGS` in its own session, detached from this terminal, logging to
+    serve.log beside the socket ``path``: the process and the log's path."""
+    log = path.with_name("serve.log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "lamp.cli", "serve", *args],
+                                stdin=subprocess.DEVNULL, stdout=fh, stderr=fh,
+                                start_new_session=True)
+    return proc, log
+
+
 def _auto_serve_idle() -> float:
     """The `auto_serve` setting (config file or LAMP_AUTO_SERVE): 0 when off or unreadable
     (then the in-process run reads the settings again and reports what is wrong)."""
@@ -86,20 +99,14 @@ def _auto_serve_idle() -> float:
 def _start_server(path: Path) -> socket.socket | None:
     """With `auto_serve` on, start `lamp serve` in the background and connect once its model
     is loaded, so this call is its first; None (run in process) when it is off or the
-    server does not come up. A second caller racing to start one finds the first's
-    socket: the loser exits at once ("already running") and both connect to the winner."""
+    server does not come up. Two callers racing both start one: the second to bind its
+    socket exits ("already running") and both connect to the winner."""
     idle = _auto_serve_idle()
     if idle <= 0:
         return None
-    import subprocess
     import time
 
-    log = path.with_name("serve.log")
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "lamp.cli", "serve", "--idle-timeout", f"{idle:g}"],
-            stdin=subprocess.DEVNULL, stdout=fh, stderr=fh, start_new_session=True)
+    proc, _ = launch_server(path, ["--idle-timeout", f"{idle:g}"])
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         sock = connect(path)
