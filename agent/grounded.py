@@ -63,6 +63,7 @@ class Source:
     score: float | None = None
     vector_rank: int | None = None
     bm25_rank: int | None = None
+    bridge_rank: int | None = None
 
     def header(self) -> str:
         where = f", part {self.chunk + 1}" if self.chunk is not None else ""

@@ -8,8 +8,11 @@ ingestion into a fresh collection of one temporary store (real e5 vectors, real
 Chroma; one store per item). Then:
 
 * retrieval (no model): recall@k of the two gold paragraphs (the titles named by
-  ``supporting_facts``) for vector, BM25 and hybrid search, k in --ks; "both@k" is
-  the share of items with both gold paragraphs in the top k;
+  ``supporting_facts``) for vector and BM25 alone, reciprocal rank fusion of the two
+  (``rrf``, computed here from their rankings, as lamp fused before), lamp's combined
+  scores without the bridge hop (``combined``) and lamp's hybrid search as ``--docs``
+  runs it (``hybrid``: combined, then the bridge hop), k in --ks; "both@k" is the
+  share of items with both gold paragraphs in the top k;
 * answers (the model; first --qa-items items): closed-book (no text), gold (the two
   gold paragraphs given as the numbered sources, the model's ceiling with this
   prompt) and docs (the top --k hybrid chunks as numbered sources, what
@@ -66,6 +69,15 @@ def gold_titles(item: dict[str, Any]) -> set[str]:
     return {title for title, _ in item["supporting_facts"]}
 
 
+def rrf(rankings: list[list[str]], k: int = 60) -> list[str]:
+    """Reciprocal rank fusion of best-first id lists (the usual k = 60), best first."""
+    score: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            score[item] = score.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(score, key=lambda i: -score[i])
+
+
 def answer(conv: Conversation, question: str, sources: list[Source]) -> tuple[str, str]:
     """(answer, error) through the grounded path; an invalid citation is an error."""
     try:
@@ -103,7 +115,7 @@ def main() -> None:
     # One store per item: a fresh collection, and an embedded store reopens its index
     # after each write, which would cost more and more in one store holding every item.
     stores = []
-    modes = ("vector", "bm25", "hybrid")
+    modes = ("vector", "bm25", "rrf", "combined", "hybrid")
     recall: dict[str, dict[int, list[float]]] = {m: {k: [] for k in ks} for m in modes}
     both: dict[str, dict[int, list[float]]] = {m: {k: [] for k in ks} for m in modes}
     titles_of: list[dict[str, str]] = []
@@ -117,14 +129,25 @@ def main() -> None:
         if idx >= args.retrieval_items:
             continue
         gold = gold_titles(item)
-        for mode in modes:
+        ranked: dict[str, list[str]] = {}
+        ids: dict[str, list[str]] = {}
+        for mode in ("vector", "bm25", "combined", "hybrid"):
             t0 = time.perf_counter()
-            hits = store.documents.search(item["question"], collection=f"q{idx}", k=max(ks),
-                                          mode=mode)
+            # vector and BM25 lists are whole (RRF below needs them), the others top k
+            hits = store.documents.search(
+                item["question"], collection=f"q{idx}",
+                k=20 if mode in ("vector", "bm25") else max(ks),
+                mode="hybrid" if mode == "combined" else mode, bridge=mode == "hybrid")
             if mode == "hybrid":
                 search_s.append(time.perf_counter() - t0)
+            ranked[mode] = [titles[h.source] for h in hits]
+            ids[mode] = [h.id for h in hits]
+        title_of = dict(zip(ids["vector"] + ids["bm25"], ranked["vector"] + ranked["bm25"],
+                            strict=True))
+        ranked["rrf"] = [title_of[i] for i in rrf([ids["vector"], ids["bm25"]])]
+        for mode in modes:
             for k in ks:
-                found = {titles[h.source] for h in hits[:k]} & gold
+                found = set(ranked[mode][:k]) & gold
                 recall[mode][k].append(len(found) / len(gold))
                 both[mode][k].append(float(found == gold))
         print(f"retrieval {idx:3d} " + " ".join(

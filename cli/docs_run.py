@@ -56,7 +56,8 @@ def docs_sources(store: Any, question: str, *, collection: str | None, k: int,
     candidates = [Source(n=i + 1, label=os.path.basename(h.source), text=h.text,
                          path=h.source, id=h.id, collection=h.collection, chunk=h.chunk,
                          offset=h.offset, score=h.score, vector_rank=h.vector_rank,
-                         bm25_rank=h.bm25_rank) for i, h in enumerate(hits)]
+                         bm25_rank=h.bm25_rank, bridge_rank=h.bridge_rank)
+                  for i, h in enumerate(hits)]
     return fit_sources(candidates, budget, backend.count_text)
 
 

@@ -9,9 +9,20 @@ writes the new ones (embeddings are computed before the window opens).
 
 Retrieval is hybrid. The e5 vectors Chroma already holds rank the chunks by
 meaning; BM25 ranks the same chunks by shared words, which catches names, numbers
-and rare terms an embedding blurs. The two rankings are fused by reciprocal rank
-(``1 / (60 + rank)`` summed over the lists), which needs no score calibration. The
-BM25 index is built from the collection's chunks on each search. Measured on 2
+and rare terms an embedding blurs. Each side's scores are scaled to 0..1 (cosine
+similarity min-max over its candidates, BM25 by its best score, since 0 is its
+floor) and added with equal weights: a convex combination, which kept more of
+both retrievers' information than reciprocal rank fusion did on HotpotQA
+(docs/retrieval.md; Bruch et al., 2023, found the same on larger sets).
+
+Then one bridge hop: a question often names one thing and asks about another
+that only the first chunk names ("the team he coaches" -> the team's own page).
+The best chunk's words that are not in the question are a second BM25 query, and
+chunks it finds gain up to half the best chunk's score, so a chunk that both
+matches the question and continues from the best one moves up. The best chunk
+stays first.
+
+The BM25 index is built from the collection's chunks on each search. Measured on 2
 shared cores (docs/retrieval.md): about 65 ms for 150 chunks, 0.4 s for 1,000 and
 1.9 s for 5,000; below about a thousand chunks that is less than a model's prompt
 processing, so there is no cache yet. A collection of many thousands of chunks
@@ -40,12 +51,13 @@ __all__ = [
     "IngestResult",
     "bm25_rank",
     "check_collection_name",
-    "fuse_rankings",
+    "combine_scores",
     "tokenize",
 ]
 
 DEFAULT_COLLECTION = "default"
-RRF_K = 60  # the usual constant of reciprocal rank fusion: damps the top ranks' weight
+VECTOR_SHARE = 0.5  # weight of the vector side in the combination (BM25 gets the rest)
+BRIDGE_SHARE = 0.5  # what the bridge hop adds at most, as a share of the best chunk's score
 SEARCH_MODES = ("hybrid", "vector", "bm25")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -81,8 +93,9 @@ class DocFile:
 
 @dataclass(frozen=True)
 class DocHit:
-    """One retrieved chunk. ``score`` is the fused score (higher is better); the ranks
-    (1-based, None when that retriever did not return it) show where it came from."""
+    """One retrieved chunk. ``score`` is the combined score (higher is better); the ranks
+    (1-based, None when that retriever did not return it: vector, BM25, the bridge hop)
+    show where it came from."""
 
     id: str
     collection: str
@@ -93,6 +106,7 @@ class DocHit:
     score: float
     vector_rank: int | None = None
     bm25_rank: int | None = None
+    bridge_rank: int | None = None
 
 
 def _stopwords() -> frozenset[str]:
@@ -121,32 +135,54 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+class Bm25Index:
+    """BM25 over one search's chunks, built once and asked once or twice."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        import bm25s
+
+        self._index = bm25s.BM25()
+        if texts:
+            self._index.index([tokenize(t) or ["\x00"] for t in texts], show_progress=False)
+        self._size = len(texts)
+
+    def best(self, words: Sequence[str], k: int) -> list[tuple[int, float]]:
+        """Indexes of the ``k`` best chunks for ``words`` (score > 0 only), best first."""
+        import numpy as np
+
+        known = [w for w in dict.fromkeys(words) if w in self._index.vocab_dict] \
+            if self._size else []
+        if not known:
+            return []
+        scores = np.asarray(self._index.get_scores(known))
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+
+
 def bm25_rank(query: str, texts: Sequence[str], k: int) -> list[tuple[int, float]]:
     """Indexes of the ``k`` best texts for ``query`` by BM25 (score > 0 only), best first."""
-    import bm25s
-    import numpy as np
-
-    corpus = [tokenize(t) or ["\x00"] for t in texts]
-    words = [w for w in dict.fromkeys(tokenize(query))]
-    if not texts or not words:
-        return []
-    index = bm25s.BM25()
-    index.index(corpus, show_progress=False)
-    known = [w for w in words if w in index.vocab_dict]
-    if not known:
-        return []
-    scores = np.asarray(index.get_scores(known))
-    order = np.argsort(-scores, kind="stable")[:k]
-    return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+    return Bm25Index(texts).best(tokenize(query), k)
 
 
-def fuse_rankings(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> dict[str, float]:
-    """Reciprocal rank fusion of several best-first id lists."""
-    fused: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, item in enumerate(ranking, start=1):
-            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
-    return fused
+def _scaled(scores: dict[str, float], *, floor: float | None) -> dict[str, float]:
+    """Scores mapped to 0..1: from ``floor`` (or the lowest score) to the best one."""
+    if not scores:
+        return {}
+    top = max(scores.values())
+    low = min(scores.values()) if floor is None else floor
+    if top <= low:
+        return dict.fromkeys(scores, 1.0)
+    return {i: (v - low) / (top - low) for i, v in scores.items()}
+
+
+def combine_scores(vector: dict[str, float], bm25: dict[str, float],
+                   vector_share: float = VECTOR_SHARE) -> dict[str, float]:
+    """Convex combination of cosine similarities (min-max scaled over the candidates) and
+    BM25 scores (scaled by the best; 0 is BM25's floor). Missing from one side counts 0."""
+    v = _scaled(vector, floor=None)
+    b = _scaled(bm25, floor=0.0)
+    return {i: vector_share * v.get(i, 0.0) + (1 - vector_share) * b.get(i, 0.0)
+            for i in dict.fromkeys([*vector, *bm25])}
 
 
 def _where(collection: str | None, source: str | None = None) -> dict[str, Any] | None:
@@ -258,9 +294,10 @@ class Documents:
 
     # -- retrieval ---------------------------------------------------------------
     def search(self, query: str, *, collection: str | None = None, k: int = 4,
-               mode: str = "hybrid", pool: int = 20) -> list[DocHit]:
-        """The ``k`` best chunks for ``query``: ``mode`` is hybrid (vector + BM25 fused by
-        reciprocal rank), vector or bm25; each retriever contributes its best ``pool``."""
+               mode: str = "hybrid", pool: int = 20, bridge: bool = True) -> list[DocHit]:
+        """The ``k`` best chunks for ``query``: ``mode`` is hybrid (vector + BM25 combined,
+        then one bridge hop unless ``bridge`` is false), vector or bm25; each retriever
+        contributes its best ``pool``."""
         if mode not in SEARCH_MODES:
             raise MemoryInputError(
                 f"unknown search mode {mode!r}: one of {', '.join(SEARCH_MODES)}")
@@ -269,28 +306,44 @@ class Documents:
         with self._backend.window(write=False) as c:
             got = c.documents.get(where=where, include=["documents", "metadatas"])
             ids: list[str] = list(got["ids"])
-            vector_ids: list[str] = []
+            similarity: dict[str, float] = {}
             if vector is not None and ids:
                 res = c.documents.query(query_embeddings=vector, n_results=min(pool, len(ids)),
-                                        where=where, include=[])
-                vector_ids = list(res["ids"][0])
+                                        where=where, include=["distances"])
+                similarity = {i: 1.0 - float(d)  # cosine space: distance = 1 - similarity
+                              for i, d in zip(res["ids"][0], res["distances"][0], strict=True)}
         if not ids:
             return []
         texts = [d or "" for d in (got.get("documents") or [""] * len(ids))]
         metas = [dict(m or {}) for m in (got.get("metadatas") or [{}] * len(ids))]
-        bm25_ids = ([ids[i] for i, _ in bm25_rank(query, texts, pool)]
-                    if mode != "vector" else [])
-        fused = fuse_rankings([r for r in (vector_ids, bm25_ids) if r])
-        v_rank = {i: n for n, i in enumerate(vector_ids, start=1)}
-        b_rank = {i: n for n, i in enumerate(bm25_ids, start=1)}
         row = {i: n for n, i in enumerate(ids)}
-        best = sorted(fused, key=lambda i: (-fused[i], v_rank.get(i, pool + 1)))[:k]
+        index = Bm25Index(texts) if mode != "vector" else None
+        words = tokenize(query)
+        bm25 = ({ids[i]: s for i, s in index.best(words, pool)} if index is not None else {})
+        scores = combine_scores(similarity, bm25)
+        v_rank = {i: n for n, i in enumerate(similarity, start=1)}
+        b_rank = {i: n for n, i in enumerate(bm25, start=1)}
+        order = sorted(scores, key=lambda i: (-scores[i], v_rank.get(i, pool + 1)))
+        bridged: dict[str, float] = {}
+        if mode == "hybrid" and bridge and index is not None and order:
+            first = order[0]
+            asked = set(words)
+            novel = [w for w in tokenize(texts[row[first]]) if w not in asked]
+            found = {ids[i]: s for i, s in index.best(novel, pool + 1) if ids[i] != first}
+            bridged = _scaled(found, floor=0.0)
+            lift = BRIDGE_SHARE * scores[first]
+            for i, share in bridged.items():
+                scores[i] = scores.get(i, 0.0) + lift * share
+            order = [first, *sorted((i for i in scores if i != first),
+                                    key=lambda i: (-scores[i], v_rank.get(i, pool + 1)))]
+        r_rank = {i: n for n, i in enumerate(bridged, start=1)}
         hits = []
-        for item in best:
+        for item in order[:k]:
             meta, text = metas[row[item]], texts[row[item]]
             hits.append(DocHit(
                 id=item, collection=str(meta.get("collection", DEFAULT_COLLECTION)),
                 source=str(meta.get("source", "")), chunk=int(meta.get("chunk", 0)),
-                offset=int(meta.get("offset", 0)), text=text, score=round(fused[item], 6),
-                vector_rank=v_rank.get(item), bm25_rank=b_rank.get(item)))
+                offset=int(meta.get("offset", 0)), text=text, score=round(scores[item], 6),
+                vector_rank=v_rank.get(item), bm25_rank=b_rank.get(item),
+                bridge_rank=r_rank.get(item)))
         return hits

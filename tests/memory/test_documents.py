@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lamp.memory._chunking import chunk_spans, chunk_text
-from lamp.memory.documents import bm25_rank, fuse_rankings, tokenize
+from lamp.memory.documents import bm25_rank, combine_scores, tokenize
 from lamp.memory.errors import MemoryInputError
 from lamp.memory.extract import expand_paths, read_document
 
@@ -105,8 +105,18 @@ def test_tokenize_and_bm25_handle_korean_particles() -> None:
     ranked = bm25_rank("도서관에 책이 있나요", texts, 3)
     assert ranked[0][0] == 0
     assert bm25_rank("zzz", texts, 3) == []
-    fused = fuse_rankings([["a", "b"], ["b", "c"]])
-    assert max(fused, key=fused.__getitem__) == "b"
+
+
+
+def test_combined_scores_scale_each_side_before_adding() -> None:
+    # Cosines are close together, BM25 scores far apart: each is scaled to 0..1 first,
+    # so neither side wins by its units; a chunk only one side found gets 0 from the other.
+    combined = combine_scores({"a": 0.84, "b": 0.82, "c": 0.80}, {"b": 12.0, "c": 3.0})
+    assert combined["a"] == pytest.approx(0.5)  # best cosine, no BM25 match
+    assert combined["b"] == pytest.approx(0.5 * 0.5 + 0.5)  # middle cosine, best BM25
+    assert combined["c"] == pytest.approx(0.5 * 0.25)  # lowest cosine, BM25 floor is 0
+    assert max(combined, key=combined.__getitem__) == "b"
+    assert combine_scores({"only": 0.3}, {}) == {"only": 0.5}
 
 
 def test_ingest_collections_rehash_forget_and_hybrid_search(store, corpus: Path) -> None:
@@ -162,3 +172,54 @@ def test_documents_on_a_chroma_server(chroma_server: str, corpus: Path) -> None:
     with MemoryStore.open(url=url) as again:  # another client sees the same collection
         assert again.documents.collections() == {"srv": (3, 3)}
         assert again.documents.forget_collection("srv") == 3
+
+
+
+BRIDGE_NOTES = {
+    "en": {
+        "coach.txt": "Marta Kovell is a hockey coach. Since 2019 she has led the Dunmore Herons.",
+        "club.txt": "The Dunmore Herons are an ice hockey club founded in 1951. Their home "
+                    "rink is the Saltmarsh Pavilion, which seats 4,200.",
+        "rival.txt": "A touring hockey team visits a new arena before each game.",
+        "league.txt": "The northern hockey league has twelve teams, and most coaches in it "
+                      "played for one of them.",
+        "skates.txt": "Hockey skates need sharpening after about ten hours on the ice.",
+    },
+    "ko": {
+        "coach.txt": "김하늘은 하키 감독이다. 2019년부터 부산 갈매기스를 이끌고 있다.",
+        "club.txt": "부산 갈매기스는 1951년에 창단한 아이스하키 구단이다. 홈 링크는 해솔 "
+                    "빙상장이며 4,200명이 앉을 수 있다.",
+        "rival.txt": "순회하는 하키 팀은 경기 전에 새 경기장을 둘러본다.",
+        "league.txt": "북부 하키 리그에는 열두 팀이 있고, 감독 대부분이 그 팀 출신이다.",
+        "skates.txt": "하키 스케이트 날은 빙판에서 열 시간쯤 타면 갈아야 한다.",
+    },
+}
+BRIDGE_QUESTIONS = {
+    "en": "How many fans does the arena of the team Marta Kovell coaches seat?",
+    "ko": "김하늘 감독이 이끄는 팀의 경기장은 몇 명이 앉을 수 있나요?",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_bridge_hop_follows_the_best_chunk_to_what_it_names(
+        store, tmp_path: Path, lang: str) -> None:
+    # The question names the coach; its answer is on the page of the club she leads,
+    # which shares few words with the question. The hop follows the club's name.
+    root = tmp_path / "notes"
+    root.mkdir()
+    for name, text in BRIDGE_NOTES[lang].items():
+        (root / name).write_text(text + "\n", encoding="utf-8")
+        store.documents.ingest(root / name, collection="hockey")
+    question = BRIDGE_QUESTIONS[lang]
+
+    def names(bridge: bool) -> list[str]:
+        hits = store.documents.search(question, collection="hockey", k=5, bridge=bridge)
+        return [Path(h.source).name for h in hits]
+
+    hopped, plain = names(True), names(False)
+    assert hopped[0] == plain[0] == "coach.txt"  # the best chunk stays first
+    assert hopped.index("club.txt") < plain.index("club.txt")
+    assert hopped.index("club.txt") <= 2
+    club = next(h for h in store.documents.search(question, collection="hockey", k=5)
+                if Path(h.source).name == "club.txt")
+    assert club.bridge_rank == 1
