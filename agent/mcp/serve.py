@@ -11,7 +11,8 @@ client that only runs code should never pay for it).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,13 +59,19 @@ def build_server(services: Services, *, name: str = "lamp") -> Any:
         "and returns what it printed."), log_level="WARNING")
     contained = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
+    @contextmanager
+    def reported() -> Iterator[None]:
+        """A lamp error becomes the tool's error for the client, not a failed server."""
+        try:
+            yield
+        except LampError as exc:
+            raise ToolError(str(exc)) from exc
+
     def python(code: str) -> str:
         """Run a Python 3 program in lamp's sandbox (no network, no files outside a temp
         dir, standard library only) and return what it printed. print() what you need."""
-        try:
+        with reported():
             return services.run_python(code)
-        except LampError as exc:
-            raise ToolError(str(exc)) from exc
 
     server.add_tool(python, annotations=contained, structured_output=False)
 
@@ -73,10 +80,8 @@ def build_server(services: Services, *, name: str = "lamp") -> Any:
             """Solve a word problem (arithmetic, dates, counting) by having lamp's local
             model write a Python program that the sandbox runs; returns the computed value
             and the program."""
-            try:
+            with reported():
                 return services.solve(question)
-            except LampError as exc:
-                raise ToolError(str(exc)) from exc
 
         server.add_tool(pal, annotations=contained, structured_output=False)
 
@@ -86,10 +91,8 @@ def build_server(services: Services, *, name: str = "lamp") -> Any:
             documents); returns the most relevant passages, numbered."""
             if not query.strip():
                 raise ToolError("query is empty")
-            try:
+            with reported():
                 hits = services.search(query.strip(), min(max(k, 1), 20))
-            except LampError as exc:
-                raise ToolError(str(exc)) from exc
             if not hits:
                 return f"nothing in memory matches {query!r}"
             return "\n".join(f"[{i}] {text.strip()}" for i, text in enumerate(hits, 1))
