@@ -22,11 +22,9 @@ chunks it finds gain up to half the best chunk's score, so a chunk that both
 matches the question and continues from the best one moves up. The best chunk
 stays first.
 
-The BM25 index is built from the collection's chunks on each search. Measured on 2
-shared cores (docs/retrieval.md): about 65 ms for 150 chunks, 0.4 s for 1,000 and
-1.9 s for 5,000; below about a thousand chunks that is less than a model's prompt
-processing, so there is no cache yet. A collection of many thousands of chunks
-would want the index saved on disk, keyed by the collection's content hashes.
+The BM25 index is built from the collection's chunks and kept until a chunk or a
+file's text changes (chat and serve ask the same collection again and again);
+building it is most of BM25's cost (docs/retrieval.md).
 """
 
 from __future__ import annotations
@@ -207,6 +205,19 @@ class Documents:
     def __init__(self, backend: Any, encoder: Any) -> None:
         self._backend = backend
         self._encoder = encoder
+        # The last BM25 index built, keyed by the chunk ids and file hashes it was built
+        # from: chat and serve search the same collection again and again.
+        self._bm25: tuple[str, Bm25Index] | None = None
+
+    def _bm25_index(self, ids: Sequence[str], texts: Sequence[str],
+                    metas: Sequence[dict[str, Any]]) -> Bm25Index:
+        """The index over these chunks, rebuilt only when a chunk or a file's text changed."""
+        key = hashlib.sha256("\0".join(
+            f"{i}\1{m.get('sha', '')}" for i, m in zip(ids, metas, strict=True)).encode()
+        ).hexdigest()
+        if self._bm25 is None or self._bm25[0] != key:
+            self._bm25 = (key, Bm25Index(texts))
+        return self._bm25[1]
 
     # -- ingesting ---------------------------------------------------------------
     def ingest(self, path: Path, *, collection: str = DEFAULT_COLLECTION,
@@ -317,7 +328,7 @@ class Documents:
         texts = [d or "" for d in (got.get("documents") or [""] * len(ids))]
         metas = [dict(m or {}) for m in (got.get("metadatas") or [{}] * len(ids))]
         row = {i: n for n, i in enumerate(ids)}
-        index = Bm25Index(texts) if mode != "vector" else None
+        index = self._bm25_index(ids, texts, metas) if mode != "vector" else None
         words = tokenize(query)
         bm25 = ({ids[i]: s for i, s in index.best(words, pool)} if index is not None else {})
         scores = combine_scores(similarity, bm25)

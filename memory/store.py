@@ -73,6 +73,7 @@ class MemoryStore:
             ServerBackend(url, ef) if url is not None else LocalBackend(Path(path), ef)  # type: ignore[arg-type]
         )
         self.location = self._backend.description
+        self._documents = Documents(self._backend, self.encoder)  # one, so its BM25 index lasts
         self._worker: ThreadPoolExecutor | None = None
         # A local store has a journal (memory/journal.py); a server store is written directly.
         self.journal: Journal | None = (
@@ -309,7 +310,7 @@ class MemoryStore:
     @property
     def documents(self) -> Documents:
         """Ingested documents: collections, files, hybrid search (memory/documents.py)."""
-        return Documents(self._backend, self.encoder)
+        return self._documents
 
     def ingest(self, path: Path, *, collection: str = DEFAULT_COLLECTION,
                progress: Callable[[int, int], None] | None = None) -> int:

@@ -223,3 +223,18 @@ def test_the_bridge_hop_follows_the_best_chunk_to_what_it_names(
     club = next(h for h in store.documents.search(question, collection="hockey", k=5)
                 if Path(h.source).name == "club.txt")
     assert club.bridge_rank == 1
+
+
+def test_a_changed_file_is_searched_in_its_new_words(store, tmp_path: Path) -> None:
+    # The BM25 index is kept between searches; a re-ingested file must not be
+    # searched through the index built from its old text.
+    note = tmp_path / "kiln.txt"
+    note.write_text("The kiln stands in shed 4.\n", encoding="utf-8")
+    store.documents.ingest(note, collection="farm")
+    assert "shed 4" in store.documents.search("kiln", collection="farm", k=1, mode="bm25")[0].text
+    assert store.documents.search("ZX-88", collection="farm", mode="bm25") == []
+    note.write_text("The kiln moved to barn 9; its tag reads ZX-88.\n", encoding="utf-8")
+    assert store.documents.ingest(note, collection="farm").status == "replaced"
+    hits = store.documents.search("ZX-88", collection="farm", k=1, mode="bm25")
+    assert hits and "barn 9" in hits[0].text
+    assert "barn 9" in store.documents.search("ZX-88", collection="farm", k=1)[0].text
