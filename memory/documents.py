@@ -134,7 +134,7 @@ def tokenize(text: str) -> list[str]:
 
 
 class Bm25Index:
-    """BM25 over one search's chunks, built once and asked once or twice."""
+    """BM25 over a set of chunks: built once, asked by every search until they change."""
 
     def __init__(self, texts: Sequence[str]) -> None:
         import bm25s
