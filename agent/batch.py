@@ -18,9 +18,11 @@ Results come back in input order, also with ``parallel`` requests in flight.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,22 +150,27 @@ def answer_each(backend: Backend, sampling: Sampling, request: EachRequest,
 def _in_flight(backend: Backend, sampling: Sampling, request: EachRequest,
                inputs: Sequence[EachInput], parallel: int) -> Iterator[EachResult]:
     """At most ``parallel`` requests at once, results yielded in input order as they
-    complete; a run-ending error cancels the inputs not yet sent."""
+    complete. When the run ends early (a run-ending error, Ctrl-C, the caller stops
+    reading) inputs not yet sent are cancelled and answers in flight stop at their next
+    streamed piece, so the process does not wait for answers nobody will read."""
     pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="lamp-each")
+    stop = threading.Event()
     pending: list[Future[EachResult]] = []
     ahead = iter(inputs)
     try:
         for item in ahead:
-            pending.append(pool.submit(_answer_one, backend, sampling, request, item))
+            pending.append(pool.submit(_answer_one, backend, sampling, request, item, stop))
             if len(pending) >= parallel:
                 break
         while pending:
             result = pending.pop(0).result()  # re-raises a run-ending error
             following = next(ahead, None)
             if following is not None:
-                pending.append(pool.submit(_answer_one, backend, sampling, request, following))
+                pending.append(
+                    pool.submit(_answer_one, backend, sampling, request, following, stop))
             yield result
     finally:
+        stop.set()
         for future in pending:
             future.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
@@ -183,7 +190,7 @@ class _Collected:
 
 
 def _answer_one(backend: Backend, sampling: Sampling, request: EachRequest,
-                item: EachInput) -> EachResult:
+                item: EachInput, stop: threading.Event | None = None) -> EachResult:
     if item.error is not None:
         return EachResult(item, error=item.error)
     started = time.perf_counter()
@@ -192,13 +199,16 @@ def _answer_one(backend: Backend, sampling: Sampling, request: EachRequest,
         conversation, user_text = request.conversation(backend, sampling, item.text)
         events = (send_for_schema(conversation, user_text, request.output)
                   if request.output is not None else conversation.send(user_text))
-        for event in events:
-            if isinstance(event, Usage):
-                got.usage = event
-            elif isinstance(event, FinalAnswer):
-                got.answer = event.text
-            elif isinstance(event, Notice) and event.level == "warning":
-                got.notices.append(event.message)
+        with closing(events) as stream:
+            for event in stream:
+                if stop is not None and stop.is_set():
+                    break  # closing() ends the stream, and with it the request
+                if isinstance(event, Usage):
+                    got.usage = event
+                elif isinstance(event, FinalAnswer):
+                    got.answer = event.text
+                elif isinstance(event, Notice) and event.level == "warning":
+                    got.notices.append(event.message)
         answer: Any = got.answer.strip()
         if request.output is not None:
             answer = request.output.validate(

@@ -161,3 +161,35 @@ def test_a_schema_the_backend_cannot_enforce_is_refused_before_any_input() -> No
         results(answer_each(model, GREEDY, EachRequest(output=OutputSchema.parse("name")),
                             read_lines("a")))
     assert model.requests == []
+
+
+class Trickle(ScriptedBackend):
+    """Streams each answer as many small pieces and counts the pieces it sent."""
+
+    PIECES = 400
+
+    def __init__(self) -> None:
+        super().__init__(capabilities=Capabilities(grammar=True, concurrent=True))
+        self.lock = threading.Lock()
+        self.sent = 0
+
+    def stream_chat(self, messages, sampling, grammar=None, tools=None, json_schema=None):
+        fast = messages[-1].content == "first"
+        for _ in range(1 if fast else self.PIECES):
+            time.sleep(0 if fast else 0.005)
+            with self.lock:
+                self.sent += 1
+            yield Chunk("x")
+        yield Chunk("", prompt_tokens=3, completion_tokens=1, finish_reason="stop")
+
+
+def test_answers_in_flight_stop_when_the_run_ends_early() -> None:
+    # Ctrl-C (or a reader that goes away) closes the generator after the first result:
+    # the two answers still streaming must stop at their next piece, not run to the end.
+    model = Trickle()
+    run = answer_each(model, GREEDY, EachRequest(), read_lines("first\nslow1\nslow2"),
+                      parallel=3)
+    first = next(r for r in run if isinstance(r, EachResult))
+    assert first.answer == "x"
+    run.close()  # returns once the pool's threads are done
+    assert model.sent < 1 + 2 * Trickle.PIECES // 2
