@@ -64,10 +64,18 @@ class Source:
     vector_rank: int | None = None
     bm25_rank: int | None = None
     bridge_rank: int | None = None
+    chunks: int = 1  # consecutive chunks in ``text``
+
+    def part(self) -> str:
+        """", part 3" (or ", parts 3-4" for a lead-in with what follows it), or ""."""
+        if self.chunk is None:
+            return ""
+        if self.chunks > 1:
+            return f", parts {self.chunk + 1}-{self.chunk + self.chunks}"
+        return f", part {self.chunk + 1}"
 
     def header(self) -> str:
-        where = f", part {self.chunk + 1}" if self.chunk is not None else ""
-        return f"[{self.n}] {self.label}{where}"
+        return f"[{self.n}] {self.label}{self.part()}"
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -56,7 +56,8 @@ def docs_sources(store: Any, question: str, *, collection: str | None, k: int,
     candidates = [Source(n=i + 1, label=os.path.basename(h.source), text=h.text,
                          path=h.source, id=h.id, collection=h.collection, chunk=h.chunk,
                          offset=h.offset, score=h.score, vector_rank=h.vector_rank,
-                         bm25_rank=h.bm25_rank, bridge_rank=h.bridge_rank)
+                         bm25_rank=h.bm25_rank, bridge_rank=h.bridge_rank,
+                         chunks=h.chunks)
                   for i, h in enumerate(hits)]
     return fit_sources(candidates, budget, backend.count_text)
 
@@ -75,8 +76,7 @@ def show_sources(sources: Sequence[Source], cited: Sequence[int], *, quiet: bool
     lines = ["", "Sources:"] if terminal else ["lamp: sources:"]
     for s in sources:
         mark = "*" if s.n in cited else " "
-        where = f", part {s.chunk + 1}" if s.chunk is not None else ""
-        lines.append(f" {mark}[{s.n}] {_shown(s.path)}{where}: \"{_first_words(s.text)}\"")
+        lines.append(f" {mark}[{s.n}] {_shown(s.path)}{s.part()}: \"{_first_words(s.text)}\"")
     out.write("\n".join(lines) + "\n")
     out.flush()
 

@@ -93,7 +93,9 @@ class DocFile:
 class DocHit:
     """One retrieved chunk. ``score`` is the combined score (higher is better); the ranks
     (1-based, None when that retriever did not return it: vector, BM25, the bridge hop)
-    show where it came from."""
+    show where it came from. A chunk ending in a colon (a lead-in such as "lamp
+    therefore:") carries the next chunk of its file in ``text`` too, unless that one
+    is a hit of its own."""
 
     id: str
     collection: str
@@ -105,6 +107,7 @@ class DocHit:
     vector_rank: int | None = None
     bm25_rank: int | None = None
     bridge_rank: int | None = None
+    chunks: int = 1  # consecutive chunks of the file in ``text``, from ``chunk`` on
 
 
 def _stopwords() -> frozenset[str]:
@@ -340,7 +343,10 @@ class Documents:
             first = order[0]
             asked = set(words)
             novel = [w for w in tokenize(texts[row[first]]) if w not in asked]
-            found = {ids[i]: s for i, s in index.best(novel, pool + 1) if ids[i] != first}
+            # Only among the question's own candidates: the hop reorders what the question
+            # found, so a wrong best chunk cannot pull in chunks unrelated to the question.
+            found = {ids[i]: s for i, s in index.best(novel, len(ids))
+                     if ids[i] != first and ids[i] in scores}
             bridged = _scaled(found, floor=0.0)
             lift = BRIDGE_SHARE * scores[first]
             for i, share in bridged.items():
@@ -349,12 +355,20 @@ class Documents:
                                     key=lambda i: (-scores[i], v_rank.get(i, pool + 1)))]
         r_rank = {i: n for n, i in enumerate(bridged, start=1)}
         hits = []
+        chosen = set(order[:k])
         for item in order[:k]:
             meta, text = metas[row[item]], texts[row[item]]
+            where = str(meta.get("collection", DEFAULT_COLLECTION))
+            source, chunk = str(meta.get("source", "")), int(meta.get("chunk", 0))
+            spans = 1
+            if text.rstrip().endswith(":"):  # a lead-in the chunker cut from what it introduces
+                following = _doc_id(where, source, chunk + 1)
+                if following in row and following not in chosen:
+                    text = f"{text.rstrip()}\n\n{texts[row[following]]}"
+                    spans = 2
             hits.append(DocHit(
-                id=item, collection=str(meta.get("collection", DEFAULT_COLLECTION)),
-                source=str(meta.get("source", "")), chunk=int(meta.get("chunk", 0)),
+                id=item, collection=where, source=source, chunk=chunk,
                 offset=int(meta.get("offset", 0)), text=text, score=round(scores[item], 6),
                 vector_rank=v_rank.get(item), bm25_rank=b_rank.get(item),
-                bridge_rank=r_rank.get(item)))
+                bridge_rank=r_rank.get(item), chunks=spans))
         return hits

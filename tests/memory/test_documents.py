@@ -223,6 +223,30 @@ def test_the_bridge_hop_follows_the_best_chunk_to_what_it_names(
     club = next(h for h in store.documents.search(question, collection="hockey", k=5)
                 if Path(h.source).name == "club.txt")
     assert club.bridge_rank == 1
+    # The hop only reorders what the question itself found: with pools of two, the
+    # club's page is no candidate, and nothing the question did not find comes back.
+    narrow = store.documents.search(question, collection="hockey", k=5, pool=2)
+    assert "club.txt" not in {Path(h.source).name for h in narrow}
+    assert all(h.vector_rank or h.bm25_rank for h in narrow)
+
+
+def test_a_lead_in_comes_with_what_it_introduces(store, tmp_path: Path) -> None:
+    from lamp.agent.grounded import Source
+
+    steps = " ".join(f"Step {n}: turn valve {n} a quarter turn and wait one minute."
+                     for n in range(1, 14))
+    manual = tmp_path / "boiler.md"
+    manual.write_text("# Boiler\n\nThe boiler is drained in spring. To drain it safely, the "
+                      "caretaker follows these steps:\n\n" + steps + "\n", encoding="utf-8")
+    assert store.documents.ingest(manual, collection="house").chunks == 2
+    hit = store.documents.search("How is the boiler drained safely?", collection="house",
+                                 k=1)[0]
+    assert hit.chunk == 0 and hit.chunks == 2
+    assert "these steps:" in hit.text and "Step 13" in hit.text
+    source = Source(n=1, label="boiler.md", text=hit.text, chunk=hit.chunk, chunks=hit.chunks)
+    assert source.header() == "[1] boiler.md, parts 1-2"
+    both = store.documents.search("How is the boiler drained safely?", collection="house", k=2)
+    assert [h.chunks for h in both] == [1, 1]  # the list is a hit itself: not twice
 
 
 def test_a_changed_file_is_searched_in_its_new_words(store, tmp_path: Path) -> None:
