@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,6 +186,17 @@ def combine_scores(vector: dict[str, float], bm25: dict[str, float],
             for i in dict.fromkeys([*vector, *bm25])}
 
 
+def _bridge_shares(index: Bm25Index, ids: Sequence[str], first_words: Sequence[str],
+                   asked: set[str], *, among: dict[str, float], first: str) -> dict[str, float]:
+    """The bridge hop: BM25 with the best chunk's words that the question did not use,
+    over the question's own candidates (``among``) only, so a wrong best chunk cannot
+    pull in chunks unrelated to the question. Shares in 0..1, the best link first."""
+    novel = [w for w in first_words if w not in asked]
+    found = {ids[i]: s for i, s in index.best(novel, len(ids))
+             if ids[i] != first and ids[i] in among}
+    return _scaled(found, floor=0.0)
+
+
 def _where(collection: str | None, source: str | None = None) -> dict[str, Any] | None:
     parts = []
     if collection is not None:
@@ -337,37 +348,34 @@ class Documents:
         scores = combine_scores(similarity, bm25)
         v_rank = {i: n for n, i in enumerate(similarity, start=1)}
         b_rank = {i: n for n, i in enumerate(bm25, start=1)}
-        order = sorted(scores, key=lambda i: (-scores[i], v_rank.get(i, pool + 1)))
+
+        def ranked(among: Iterable[str]) -> list[str]:  # ties: the closer meaning first
+            return sorted(among, key=lambda i: (-scores[i], v_rank.get(i, pool + 1)))
+
+        order = ranked(scores)
         bridged: dict[str, float] = {}
         if mode == "hybrid" and bridge and index is not None and order:
             first = order[0]
-            asked = set(words)
-            novel = [w for w in tokenize(texts[row[first]]) if w not in asked]
-            # Only among the question's own candidates: the hop reorders what the question
-            # found, so a wrong best chunk cannot pull in chunks unrelated to the question.
-            found = {ids[i]: s for i, s in index.best(novel, len(ids))
-                     if ids[i] != first and ids[i] in scores}
-            bridged = _scaled(found, floor=0.0)
+            bridged = _bridge_shares(index, ids, tokenize(texts[row[first]]), set(words),
+                                     among=scores, first=first)
             lift = BRIDGE_SHARE * scores[first]
             for i, share in bridged.items():
-                scores[i] = scores.get(i, 0.0) + lift * share
-            order = [first, *sorted((i for i in scores if i != first),
-                                    key=lambda i: (-scores[i], v_rank.get(i, pool + 1)))]
+                scores[i] += lift * share
+            order = [first, *ranked(i for i in scores if i != first)]
         r_rank = {i: n for n, i in enumerate(bridged, start=1)}
+        chosen = order[:k]
         hits = []
-        chosen = set(order[:k])
-        for item in order[:k]:
-            meta, text = metas[row[item]], texts[row[item]]
-            where = str(meta.get("collection", DEFAULT_COLLECTION))
+        for item in chosen:
+            meta = metas[row[item]]
+            home = str(meta.get("collection", DEFAULT_COLLECTION))
             source, chunk = str(meta.get("source", "")), int(meta.get("chunk", 0))
-            spans = 1
+            text, spans = texts[row[item]], 1
             if text.rstrip().endswith(":"):  # a lead-in the chunker cut from what it introduces
-                following = _doc_id(where, source, chunk + 1)
+                following = _doc_id(home, source, chunk + 1)
                 if following in row and following not in chosen:
-                    text = f"{text.rstrip()}\n\n{texts[row[following]]}"
-                    spans = 2
+                    text, spans = f"{text.rstrip()}\n\n{texts[row[following]]}", 2
             hits.append(DocHit(
-                id=item, collection=where, source=source, chunk=chunk,
+                id=item, collection=home, source=source, chunk=chunk,
                 offset=int(meta.get("offset", 0)), text=text, score=round(scores[item], 6),
                 vector_rank=v_rank.get(item), bm25_rank=b_rank.get(item),
                 bridge_rank=r_rank.get(item), chunks=spans))
