@@ -151,8 +151,9 @@ class Bm25Index:
         """Indexes of the ``k`` best chunks for ``words`` (score > 0 only), best first."""
         import numpy as np
 
-        known = [w for w in dict.fromkeys(words) if w in self._index.vocab_dict] \
-            if self._size else []
+        if not self._size:  # nothing was indexed: bm25s has no vocabulary to ask
+            return []
+        known = [w for w in dict.fromkeys(words) if w in self._index.vocab_dict]
         if not known:
             return []
         scores = np.asarray(self._index.get_scores(known))
