@@ -69,6 +69,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0,
                     help="BFCL cases per category (0: all); the local sets run whole")
     ap.add_argument("--model", default="")
+    ap.add_argument("--sets", default="",
+                    help="comma-separated set names to run, in that order (default: all)")
     args = ap.parse_args()
 
     model = Path(args.model) if args.model else ensure_default_model(paths.models_dir())
@@ -84,6 +86,11 @@ def main() -> None:
         "plain_questions": (False, _local(HERE / "plain_questions.jsonl", lamp_tools)),
         "tool_questions": (True, _local(HERE / "tool_questions.jsonl", lamp_tools)),
     }
+    if args.sets:
+        unknown = [name for name in args.sets.split(",") if name not in sets]
+        if unknown:
+            ap.error(f"unknown set {unknown[0]!r}; sets: {', '.join(sets)}")
+        sets = {name: sets[name] for name in args.sets.split(",")}
     sampling = Sampling(temperature=0, max_tokens=8, repeat_penalty=1.0)
     print(f"model {model.name}", flush=True)
     summary: dict[str, object] = {"model": model.name}
