@@ -20,7 +20,7 @@ from .grammar import GrammarBuilder, literal
 from .models import Message
 
 __all__ = ["FORMATS", "Action", "Demo", "Final", "NativeFormat", "ReactFormat", "Step",
-           "StepFormat", "ToolSpec", "get_format"]
+           "StepFormat", "ToolSpec", "get_format", "required_only"]
 
 
 # Given a tag's text, the GBNF for the one special token that spells it, or None.
@@ -32,6 +32,22 @@ class ToolSpec:
     name: str
     description: str
     schema: dict[str, Any]
+
+
+def required_only(specs: list[ToolSpec]) -> list[ToolSpec]:
+    """The same tools taking only their required arguments: for asking again when a call
+    ran out of tokens while listing optional ones (a 52-card deck nobody asked for)."""
+    out = []
+    for spec in specs:
+        props = spec.schema.get("properties")
+        if not isinstance(props, dict):
+            out.append(spec)
+            continue
+        required = [k for k in spec.schema.get("required", []) if k in props]
+        schema = {**spec.schema, "properties": {k: props[k] for k in required},
+                  "required": required}
+        out.append(ToolSpec(spec.name, spec.description, schema))
+    return out
 
 
 @dataclass(frozen=True)

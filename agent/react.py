@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .call_values import unsupported_numbers
 from .conversation import ASSISTANT_SYSTEM
 from .errors import StepLimitReached
 from .events import Event, FinalAnswer, Notice, Observation, ToolCall, Usage
-from .formats import Action, Demo, Final, Step, StepFormat, ToolSpec
+from .formats import Action, Demo, Final, Step, StepFormat, ToolSpec, required_only
 from .models import Backend, Message, Sampling, complete
 from .records import StepRecord
 from .route import needs_tool
@@ -44,6 +45,10 @@ class AgentConfig:
     # Ask first whether the question needs a tool at all (agent/route.py); plain questions
     # are then answered directly, as plain `lamp ask` would.
     route: bool = True
+    # Hold back a call whose required numbers appear neither in the question nor in an
+    # earlier tool result (agent/call_values.py): a small model fills a function that
+    # does not fit with invented values. After the router's "tool" this answers directly.
+    check_values: bool = True
 
 
 def specs_for(tools: list[Tool]) -> list[ToolSpec]:
@@ -91,9 +96,17 @@ def run_agent(
     by_name = {t.name: t for t in tools}
     caps = backend.capabilities
     special = backend.special_token_rule if caps.special_tokens else None
-    grammar = fmt.grammar(specs, special=special)
-    answer_grammar = fmt.grammar(specs, answer_only=True, special=special)
-    call_grammar = fmt.grammar(specs, call_only=True, special=special)
+    grammars: dict[tuple[str, bool], str] = {}
+
+    def grammar_for(mode: str, short: bool = False) -> str:
+        """The step grammar: ``any`` step, ``call`` only or ``answer`` only; ``short``
+        admits each tool's required arguments only (asking again after a cut-off)."""
+        if (mode, short) not in grammars:
+            grammars[mode, short] = fmt.grammar(
+                required_only(specs) if short else specs, answer_only=mode == "answer",
+                call_only=mode == "call", special=special)
+        return grammars[mode, short]
+
     answer_only = False  # set once the model repeats a call: it must answer next
     tool_defs = fmt.template_tools(specs) if caps.template_tools else None
     step_sampling = replace(sampling, max_tokens=min(sampling.max_tokens, config.step_max_tokens))
@@ -126,12 +139,22 @@ def run_agent(
                         step_sampling.max_tokens, tool_defs)
         # The router said a tool is needed: the first step calls one (a model that can
         # answer in prose at that point often does, guessing, instead of calling).
-        step_grammar = (answer_grammar if answer_only else
-                        call_grammar if number == 1 and config.route else grammar)
-        text, usage = complete(backend, messages, step_sampling, step_grammar, tool_defs)
+        mode = "answer" if answer_only else "call" if number == 1 and config.route else "any"
+        text, usage = complete(backend, messages, step_sampling, grammar_for(mode), tool_defs)
         run.prompt_tokens += usage.prompt_tokens
         run.completion_tokens += usage.completion_tokens
         parsed = fmt.parse(text)
+        if parsed is None and usage.finish_reason == "length" and mode != "answer":
+            # Cut off at the token limit, in practice while listing optional arguments
+            # (a whole deck of cards for "find the queen of hearts"): ask once more, for
+            # the required arguments only.
+            yield Notice(f"step {number}: cut off at {step_sampling.max_tokens} tokens; "
+                         "asking again for the required arguments only", level="info")
+            text, usage = complete(backend, messages, step_sampling,
+                                   grammar_for(mode, short=True), tool_defs)
+            run.prompt_tokens += usage.prompt_tokens
+            run.completion_tokens += usage.completion_tokens
+            parsed = fmt.parse(text)
         entry = StepRecord(step=number, kind="", raw=text,  # the kind is known below
                            first_token_s=round(usage.seconds_to_first_token, 4),
                            model_s=round(usage.seconds_total, 4),
@@ -162,7 +185,29 @@ def run_agent(
             yield ToolCall(tool_name, parsed.args, parsed.thought)
             repeated = last_action is not None and (last_action.tool, last_action.args) == (
                 parsed.tool, parsed.args)
-            if repeated:
+            invented = (unsupported_numbers(
+                parsed.args, by_name[tool_name].input_schema,
+                [question, *(e.observation for e in run.record if not e.is_error)])
+                if config.check_values and not repeated else [])
+            if invented:
+                observation, is_error, seconds = (
+                    f"Not run: not in the request: {', '.join(invented)}. Call a tool "
+                    "only with values the request or a tool result states; if a value is "
+                    "missing, answer without the tool and say what is missing.", True, 0.0)
+                entry = replace(entry, kind="held")
+                last_action = parsed
+                yield Notice(f"{tool_name} not run: the request does not give "
+                             f"{', '.join(invented)}", level="info")
+                if number == 1 and config.route:
+                    # The router's last check: the tool it chose needs what nobody gave.
+                    yield Observation(tool_name, observation, is_error, seconds)
+                    run.record.append(replace(entry, observation=observation,
+                                              is_error=is_error))
+                    answer = _answer_directly(backend, question, run, sampling, config,
+                                              "the call's numbers are not in the request")
+                    yield from _finish(run, started, FinalAnswer(answer, run.record))
+                    return
+            elif repeated:
                 # The same call gives the same result: do not run it, and leave the final
                 # answer as the only way out of the next step. Restating the question (not
                 # the result, which is in the step before) keeps small models from
@@ -201,7 +246,7 @@ def _ungrounded(record: list[StepRecord], answer: str) -> str | None:
     and a small model then tends to hand that text back as the answer. Likewise an
     answer that repeats an error observation is not an answer.
     """
-    tried = [e for e in record if e.kind in ("action", "repeat")]  # not lamp's own notes
+    tried = [e for e in record if e.kind in ("action", "repeat", "held")]  # not lamp's notes
     if tried and all(e.is_error for e in tried):
         return "every tool call failed"
     # Error observations, and the "error: ..." lines a working tool reports about a failed

@@ -38,7 +38,8 @@ class StepRecord(Record):
     """One ReAct step.
 
     ``kind``: ``action`` (a tool ran, or was refused), ``repeat`` (the same call again,
-    not run), ``malformed`` (the reply did not parse), ``final`` (the answer) or
+    not run), ``held`` (not run: it used numbers nobody gave, agent/call_values.py),
+    ``malformed`` (the reply did not parse), ``final`` (the answer) or
     ``direct`` (answered without tools: no tool was needed, or none worked).
     The first step also says what warming the fixed prompt prefix cost.
     """
@@ -78,7 +79,7 @@ class StepRecord(Record):
             if self.forced:
                 out["forced"] = True
             return out
-        if self.kind in ("action", "repeat"):
+        if self.kind in ("action", "repeat", "held"):
             out.update(thought=self.thought, tool=self.tool, input=self.input)
         if self.refused is not None:
             out["refused"] = self.refused

@@ -23,18 +23,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import tempfile
 import time
-from functools import partial
 from pathlib import Path
 
+from bench_backend import prefix_cached_backend
 from bfcl_common import to_json_schema
 
 from lamp.agent.formats import ToolSpec
 from lamp.agent.models import Sampling
-from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
-from lamp.agent.models.model_store import ensure_default_model, model_sha256
-from lamp.agent.models.prefix_cache import PrefixCache
+from lamp.agent.models.model_store import ensure_default_model
 from lamp.agent.react import specs_for
 from lamp.agent.route import needs_tool
 from lamp.agent.tools.registry import select_tools
@@ -74,10 +71,7 @@ def main() -> None:
     args = ap.parse_args()
 
     model = Path(args.model) if args.model else ensure_default_model(paths.models_dir())
-    scratch = tempfile.TemporaryDirectory(prefix="lamp-bench-")
-    backend = LlamaCppBackend(LlamaOptions(
-        model, n_ctx=4096, prefix_cache=PrefixCache(Path(scratch.name)),
-        model_sha256=partial(model_sha256, model, paths.cache_dir())))
+    backend = prefix_cached_backend(model)
     lamp_tools = specs_for(select_tools(None))
     sets = {
         "bfcl_simple": (True, _bfcl(args.bfcl, "simple_python", args.limit)),

@@ -4,28 +4,32 @@
 
 Each case is the router's decision and one agent step generated exactly as
 `lamp ask --tools` does them (same router, format code and grammar, greedy), then
-scored by AST match; `--no-route` measures without the router (as before issue 11). Prints a
-line per case and a final JSON summary: accuracy per category and format, and
-the rate of malformed steps (target 0%: the grammar should make them impossible).
+scored by AST match; `--no-route` measures without the router (as before issue 11).
+As in lamp's loop, a step cut off at the token limit is asked for again with the
+required arguments only, and after the router's "tool" a call whose numbers the
+question does not give is held back (no call: answered directly);
+`--no-value-check` measures without that check. Prints a line per case and a
+final JSON summary: accuracy per category and format, and the rate of malformed
+steps (target 0%: the grammar should make them impossible).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
-import tempfile
 import time
-from functools import partial
 from pathlib import Path
+from typing import TextIO
 
+from bench_backend import prefix_cached_backend
 from bfcl_common import score_call, to_json_schema
 
-from lamp.agent.formats import Action, Final, ToolSpec, get_format
-from lamp.agent.models import Sampling
-from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
-from lamp.agent.models.model_store import ensure_default_model, model_sha256
-from lamp.agent.models.prefix_cache import PrefixCache
+from lamp.agent.call_values import unsupported_numbers
+from lamp.agent.formats import Action, Final, ToolSpec, get_format, required_only
+from lamp.agent.models import Backend, Sampling, complete
+from lamp.agent.models.model_store import ensure_default_model
 from lamp.agent.react import DEFAULT_SYSTEM
 from lamp.agent.route import needs_tool
 from lamp.cli import paths
@@ -46,18 +50,20 @@ def main() -> None:
                     help="also write one JSON line per case here (the call in full)")
     ap.add_argument("--no-route", action="store_true",
                     help="no router before the step (as before issue 11)")
+    ap.add_argument("--no-value-check", action="store_true",
+                    help="run calls whose numbers the question does not give (as before)")
     args = ap.parse_args()
 
     model = Path(args.model) if args.model else ensure_default_model(paths.models_dir())
-    # The router's fixed instructions and worked cases come from a prefix cache, as in
-    # `lamp ask`; without it every case would read them again.
-    scratch = tempfile.TemporaryDirectory(prefix="lamp-bench-")
-    backend = LlamaCppBackend(LlamaOptions(
-        model, n_ctx=4096, prefix_cache=PrefixCache(Path(scratch.name)),
-        model_sha256=partial(model_sha256, model, paths.cache_dir())))
-    print(f"model {model.name}, router {'off' if args.no_route else 'on'}", flush=True)
+    backend = prefix_cached_backend(model)
+    print(f"model {model.name}, router {'off' if args.no_route else 'on'}, value check "
+          f"{'off' if args.no_value_check else 'on'}", flush=True)
     sampling = Sampling(temperature=0, max_tokens=384, repeat_penalty=1.0)
-    cases = args.cases.open("w", encoding="utf-8") if args.cases else None
+    with (args.cases or Path(os.devnull)).open("w", encoding="utf-8") as cases:
+        _run(args, backend, sampling, cases)
+
+
+def _run(args: argparse.Namespace, backend: Backend, sampling: Sampling, cases: TextIO) -> None:
     results: dict[str, dict[str, list[bool]]] = {}
     malformed: dict[str, int] = {}
     seconds: dict[str, list[float]] = {}
@@ -81,32 +87,42 @@ def main() -> None:
                 # As lamp's loop does: the router first; "direct" means no call at all, and
                 # after "tool" the first step must call one.
                 routed = not args.no_route
+                held: list[str] = []
                 if not routed or needs_tool(backend, question, specs, sampling).tool:
-                    text = "".join(c.text for c in backend.stream_chat(
-                        messages, sampling,
-                        fmt.grammar(specs, special=backend.special_token_rule,
-                                    call_only=routed), tool_defs))
+                    special = backend.special_token_rule
+                    text, usage = complete(backend, messages, sampling, fmt.grammar(
+                        specs, special=special, call_only=routed), tool_defs)
                     parsed = fmt.parse(text)
+                    if parsed is None and usage.finish_reason == "length":
+                        text, usage = complete(backend, messages, sampling, fmt.grammar(
+                            required_only(specs), special=special, call_only=routed),
+                            tool_defs)
+                        parsed = fmt.parse(text)
+                    if isinstance(parsed, Action) and routed and not args.no_value_check:
+                        spec = next((s for s in specs if s.name == parsed.tool), None)
+                        held = unsupported_numbers(parsed.args, spec.schema if spec else {},
+                                                   [question])
                 else:
                     parsed = Final("(routed: no tool needed)")
                 seconds[fmt_name].append(time.perf_counter() - started)
                 if parsed is None:
                     malformed[fmt_name] += 1
-                call = (parsed.tool, parsed.args) if isinstance(parsed, Action) else None
-                ok, why = score_call(call, item.get("ground_truth"))
+                made = (parsed.tool, parsed.args) if isinstance(parsed, Action) else None
+                ran = None if held else made  # a held call is not run: answered directly
+                ok, why = score_call(ran, item.get("ground_truth"))
                 results[fmt_name][category].append(ok)
                 shown = "final" if isinstance(parsed, Final) else (
-                    "MALFORMED" if parsed is None else f"{call[0]}({json.dumps(call[1])})")
+                    "MALFORMED" if parsed is None else
+                    f"{'held ' if held else ''}{made[0]}({json.dumps(made[1])})")
                 print(f"{fmt_name:<6} {category:<13} {item['id']:<22} {'ok ' if ok else 'BAD'} "
                       f"{seconds[fmt_name][-1]:5.1f}s {why:<28} {shown[:90]}", flush=True)
-                if cases:
-                    cases.write(json.dumps({
-                        "format": fmt_name, "category": category, "id": item["id"],
-                        "question": question, "ok": ok, "why": why,
-                        "call": None if call is None else {"name": call[0], "args": call[1]},
-                        "malformed": parsed is None, "seconds": seconds[fmt_name][-1]},
-                        ensure_ascii=False) + "\n")
-                    cases.flush()
+                cases.write(json.dumps({
+                    "format": fmt_name, "category": category, "id": item["id"],
+                    "question": question, "ok": ok, "why": why,
+                    "call": None if made is None else {"name": made[0], "args": made[1]},
+                    "held": held, "malformed": parsed is None,
+                    "seconds": seconds[fmt_name][-1]}, ensure_ascii=False) + "\n")
+                cases.flush()
     summary = {
         "cases_per_category": {c: len(v) for c, v in results[next(iter(results))].items()},
         "accuracy": {f: {c: sum(v) / len(v) for c, v in cats.items() if v}

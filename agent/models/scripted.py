@@ -62,13 +62,16 @@ class ScriptedBackend:
             raise AssertionError("ScriptedBackend: no reply queued")
         reply = self.replies.popleft()
         words = reply.split(" ")
+        # A word is a token here: a reply longer than max_tokens is cut, as a model's is.
+        cut = 0 < sampling.max_tokens < len(words)
+        words = words[: sampling.max_tokens] if cut else words
         for i, word in enumerate(words):
             yield Chunk(text=word if i == 0 else " " + word)
         yield Chunk(
             text="",
             prompt_tokens=self.count_tokens(messages),
             completion_tokens=len(words),
-            finish_reason="stop",
+            finish_reason="length" if cut else "stop",
         )
 
     def special_token_rule(self, text: str) -> str | None:

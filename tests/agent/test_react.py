@@ -39,10 +39,11 @@ def final(answer: str) -> str:
 
 
 def run(backend: ScriptedBackend, tools: list[Tool], fmt=None, max_steps: int = 6,
-        ctx: ToolContext | None = None, route: bool = False) -> list:
+        ctx: ToolContext | None = None, route: bool = False, question: str = "q?",
+        max_tokens: int = 512) -> list:
     """The loop's own steps; with ``route`` the first reply queued is the router's."""
-    return list(run_agent(backend, "q?", tools, ctx or ToolContext(cwd=Path.cwd()),
-                          fmt or ReactFormat(), Sampling(temperature=0),
+    return list(run_agent(backend, question, tools, ctx or ToolContext(cwd=Path.cwd()),
+                          fmt or ReactFormat(), Sampling(temperature=0, max_tokens=max_tokens),
                           AgentConfig(max_steps=max_steps, route=route)))
 
 
@@ -235,7 +236,7 @@ class Noisy(Tool):
 def test_tool_notices_reach_the_person_once_and_never_the_model() -> None:
     backend = ScriptedBackend().enqueue(react_step("noisy", {"n": 1}),
                                         react_step("noisy", {"n": 2}), final("4"))
-    events = run(backend, [Noisy()])
+    events = run(backend, [Noisy()], question="Double 1, then double that.")
     warnings = [e.message for e in events if isinstance(e, Notice) and e.level == "warning"]
     assert warnings == ["this machine is weaker than asked"]
     assert [e.output for e in events if isinstance(e, Observation)] == ["2", "4"]
@@ -306,3 +307,117 @@ def test_the_router_lists_a_tool_without_a_description() -> None:
     bare = [ToolSpec("lookup", "", {"type": "object", "properties": {}})]
     assert "- lookup: \n" in route_messages("q?", bare)[0].content
     assert fit_messages("q?", bare)[-1].content == "Tools:\n- lookup: \n\nRequest: q?"
+
+
+class Loan(Tool):
+    """A tool whose answer depends on numbers only the person can give."""
+
+    name = "loan_payment"
+    description = "Monthly payment of a fixed-rate loan."
+    input_schema: ClassVar[dict[str, Any]] = {"type": "object", "properties": {
+        "principal": {"type": "number"}, "rate_percent": {"type": "number"},
+        "years": {"type": "integer"}, "note": {"type": "string"}},
+        "required": ["principal", "rate_percent", "years"], "additionalProperties": False}
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def run(self, args: dict[str, Any], ctx: ToolContext) -> str:
+        self.calls.append(args)
+        r, n = args["rate_percent"] / 1200, args["years"] * 12
+        return f"{args['principal'] * r / (1 - (1 + r) ** -n):.2f}"
+
+
+def native_call(name: str, args: dict[str, Any]) -> str:
+    return f"<tool_call>\n{json.dumps({'name': name, 'arguments': args})}\n</tool_call>"
+
+
+def test_a_routed_call_with_invented_numbers_is_not_run_and_answered_directly() -> None:
+    loan = Loan()
+    backend = ScriptedBackend().enqueue(
+        "tool", "yes",
+        native_call("loan_payment", {"principal": 200000, "rate_percent": 5, "years": 30}),
+        "I need the amount, the interest rate and the term of your loan to work it out.")
+    events = run(backend, [loan], fmt=NativeFormat(), route=True,
+                 question="What is the monthly payment on my loan?")
+    answer = next(e for e in events if isinstance(e, FinalAnswer))
+    assert loan.calls == []
+    assert answer.text.startswith("I need the amount")
+    assert [s["kind"] for s in answer.steps] == ["held", "direct"]
+    assert answer.steps[-1]["reason"] == "the call's numbers are not in the request"
+    held = answer.steps[0]
+    assert held["tool"] == "loan_payment" and held["is_error"]
+    assert "principal=200000, rate_percent=5, years=30" in held["observation"]
+    # The plain request that answers says which values were missing.
+    direct, _, grammar = backend.requests[-1]
+    assert grammar is None and "- loan_payment: Not run: not in the request: principal=200000" \
+        in direct[1].content
+    notices = [e.message for e in events if isinstance(e, Notice)]
+    assert any("loan_payment not run" in n for n in notices)
+
+
+def test_a_call_with_the_requests_numbers_runs() -> None:
+    loan = Loan()
+    backend = ScriptedBackend().enqueue(
+        "tool", "yes",
+        native_call("loan_payment", {"principal": 200000, "rate_percent": 5, "years": 30,
+                                     "note": "house"}),
+        "About 1073.64 a month.")
+    events = run(backend, [loan], fmt=NativeFormat(), route=True,
+                 question="Monthly payment on 200,000 dollars at 5% for thirty years?")
+    assert loan.calls == [{"principal": 200000, "rate_percent": 5, "years": 30, "note": "house"}]
+    assert [e.output for e in events if isinstance(e, Observation)] == ["1073.64"]
+
+
+def test_without_the_router_a_held_call_is_reported_back_and_the_model_can_mend_it() -> None:
+    loan = Loan()
+    backend = ScriptedBackend().enqueue(
+        react_step("loan_payment", {"principal": 50000, "rate_percent": 7, "years": 10}),
+        react_step("loan_payment", {"principal": 50000, "rate_percent": 6, "years": 10}),
+        final("580.10 a month"))
+    events = run(backend, [loan], question="50,000 over 10 years at 6%: monthly payment?")
+    observations = [e for e in events if isinstance(e, Observation)]
+    assert observations[0].is_error and "rate_percent=7" in observations[0].output
+    assert loan.calls == [{"principal": 50000, "rate_percent": 6, "years": 10}]
+    answer = next(e for e in events if isinstance(e, FinalAnswer))
+    assert [s["kind"] for s in answer.steps] == ["held", "action", "final"]
+    assert answer.text == "580.10 a month"
+
+
+def test_a_number_from_an_earlier_tool_result_may_be_used() -> None:
+    class Balance(Tool):
+        name = "balance"
+        description = "What is still owed on the loan."
+        input_schema: ClassVar[dict[str, Any]] = {"type": "object", "properties": {},
+                                                  "additionalProperties": False}
+
+        def run(self, args: dict[str, Any], ctx: ToolContext) -> str:
+            return "still owed: 182,500.50"
+
+    loan = Loan()
+    backend = ScriptedBackend().enqueue(
+        react_step("balance", {}),
+        react_step("loan_payment", {"principal": 182500.5, "rate_percent": 4, "years": 15}),
+        final("1349.94"))
+    events = run(backend, [Balance(), loan],
+                 question="Refinance what I still owe at 4% over 15 years: monthly payment?")
+    assert loan.calls == [{"principal": 182500.5, "rate_percent": 4, "years": 15}]
+    assert next(e for e in events if isinstance(e, FinalAnswer)).text == "1349.94"
+
+
+def test_a_call_cut_off_at_the_token_limit_is_asked_again_with_required_arguments_only() -> None:
+    loan = Loan()
+    rambling = native_call("loan_payment", {"principal": 1000, "rate_percent": 3, "years": 1,
+                                            "note": " ".join(["very"] * 40)})
+    backend = ScriptedBackend().enqueue(
+        rambling, native_call("loan_payment", {"principal": 1000, "rate_percent": 3,
+                                               "years": 1}), "84.69")
+    events = run(backend, [loan], fmt=NativeFormat(), max_tokens=30,
+                 question="1000 at 3% over 1 year: monthly payment?")
+    assert loan.calls == [{"principal": 1000, "rate_percent": 3, "years": 1}]
+    first, again = backend.requests[0][2], backend.requests[1][2]
+    assert '\\"note\\"' in first and '\\"note\\"' not in again
+    assert '\\"years\\"' in again
+    assert any("cut off at 30 tokens" in e.message for e in events if isinstance(e, Notice))
+    answer = next(e for e in events if isinstance(e, FinalAnswer))
+    assert [s["kind"] for s in answer.steps] == ["action", "final"]

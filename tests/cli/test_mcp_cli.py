@@ -122,3 +122,42 @@ def test_real_model_answers_from_the_servers_result(run_lamp, default_model: Pat
     assert calls and calls[0]["tool"] == "notes.shelf"
     assert "7-K" in calls[0]["observation"]
     assert "7-K" in payload["answer"]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("question", "principal", "payment"), [
+    ("What is the monthly payment on a loan of 200,000 at 5% a year over 30 years?",
+     200000, "1073.64"),
+    ("2억 원을 연 5% 이자로 30년 동안 빌리면 매달 얼마를 갚아야 하나요?",
+     200000000, "1073643.16"),
+], ids=["en", "ko"])
+def test_real_model_calls_a_tool_with_the_numbers_it_was_given(
+        run_lamp, default_model: Path, question: str, principal: int, payment: str) -> None:
+    _configure(_notes())
+    proc = run_lamp("ask", "--no-memory", "--tools", "notes.loan_payment", "--max-tokens",
+                    "128", "--json", question, env={"LAMP_HOME": os.environ["LAMP_HOME"]})
+    assert proc.returncode == 0, proc.stderr
+    steps = json.loads(proc.stdout)["steps"]
+    calls = [s for s in steps if s["kind"] == "action"]
+    assert calls and not [s for s in steps if s["kind"] == "held"], steps
+    assert calls[0]["input"] == {"principal": principal, "annual_rate_percent": 5,
+                                 "years": 30}
+    assert calls[0]["observation"] == f"monthly payment: {payment}"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("question", [
+    "How much will I pay each month for my mortgage?",
+    "제 주택담보대출은 한 달에 얼마씩 갚아야 하나요?",
+], ids=["en", "ko"])
+def test_real_model_never_runs_a_tool_on_numbers_nobody_gave(run_lamp, default_model: Path,
+                                                             question: str) -> None:
+    _configure(_notes())
+    proc = run_lamp("ask", "--no-memory", "--tools", "notes.loan_payment", "--max-tokens",
+                    "128", "--json", question, env={"LAMP_HOME": os.environ["LAMP_HOME"]})
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    # The router may answer directly, or the model may try a call with made-up values,
+    # which is then held back: either way the tool never runs and an answer comes back.
+    assert not [s for s in payload["steps"] if s["kind"] == "action"], payload["steps"]
+    assert payload["steps"][-1]["kind"] == "direct" and payload["answer"].strip()

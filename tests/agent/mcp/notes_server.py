@@ -1,7 +1,8 @@
 """A small MCP server for lamp's tests, built with the SDK (run as a program, never imported).
 
 Its tools exercise what lamp must handle: structured results, plain text, errors,
-a read and a socket that a confined server must be refused, a hang, a crash.
+a read and a socket that a confined server must be refused, a hang, a crash, and
+a computation that needs numbers only the person can give.
 `python notes_server.py [TOKEN]` serves stdio; `--http PORT` serves streamable HTTP
 on 127.0.0.1 and stops by itself after a while.
 """
@@ -41,6 +42,15 @@ def shelf(item: str) -> str:
     if found is None:
         raise ToolError(f"no item named {item!r} (known: {', '.join(SHELVES)})")
     return found
+
+
+@app.tool(annotations=READ_ONLY)
+def loan_payment(principal: float, annual_rate_percent: float, years: int) -> str:
+    """Monthly payment of a fixed-rate loan, from the amount borrowed, the yearly interest
+    rate in percent and the term in years."""
+    rate, months = annual_rate_percent / 1200, years * 12
+    payment = principal / months if rate == 0 else principal * rate / (1 - (1 + rate) ** -months)
+    return f"monthly payment: {payment:.2f}"
 
 
 @app.tool(annotations=READ_ONLY)

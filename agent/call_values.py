@@ -1,0 +1,130 @@
+"""Which numbers in a tool call did nobody give? A check run before a call is made.
+
+Offered a function that does not fit, a small model still calls it, and to do
+so it makes up the values the function needs: 20 degrees Celsius for a
+question about horror films, a mutation rate of 0.01 for "How can I apply
+evolutionary algorithms in games?". An answer computed from an invented
+quantity is wrong however well the tool works. Numbers are where this is
+checkable without a model: a value the user wanted used appears in what they
+wrote (or in an earlier tool result), give or take its spelling ("213 million",
+"3%", "1e-9", "twelve", "3만 원", "두 명"). Strings are not checked: names,
+places, programs and shell commands are rightly composed by the model, and
+"British pounds" -> "GBP" is knowledge, not invention.
+
+What this misses, by design: numbers that follow from knowledge rather than
+the text (52 cards in a deck, 7 days in "next week") count as not given, and
+a call that needs them is answered without the tool. docs/tools.md has the
+measured trade.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+__all__ = ["numbers_in", "unsupported_numbers"]
+
+_SCALE_WORDS = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6,
+                "billion": 1e9, "bn": 1e9, "b": 1e9, "trillion": 1e12}
+_ENGLISH = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000,
+    "million": 1e6, "billion": 1e9, "dozen": 12, "half": 0.5, "quarter": 0.25,
+    "decade": 10, "century": 100, "double": 2, "twice": 2, "triple": 3, "once": 1,
+    "single": 1, "pair": 2, "couple": 2,
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+    "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
+}
+# Sino-Korean place values written after digits: 3만 = 30,000, 1.5억 = 150,000,000.
+_KOREAN_UNITS = {"십": 10, "백": 100, "천": 1000, "만": 1e4, "억": 1e8, "조": 1e12}
+# Native Korean counts, recognised only before a counter word ("두 명", "세 개"): on
+# their own most of these syllables are ordinary words.
+_KOREAN_NATIVE = {"한": 1, "하나": 1, "두": 2, "둘": 2, "세": 3, "셋": 3, "네": 4, "넷": 4,
+                  "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8, "아홉": 9, "열": 10,
+                  "스무": 20, "스물": 20}
+_KOREAN_COUNTERS = ("개", "명", "마리", "권", "잔", "병", "번", "살", "장", "대", "시간",
+                    "달", "주", "사람", "가지", "쌍", "켤레", "그릇", "송이")
+
+_NUMBER = re.compile(
+    r"(?<![\w.])(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
+    r"(\s*(?:thousand|million|billion|trillion|bn|mn|[kKmMbB](?![a-zA-Z]))"
+    r"|[십백천만억조]+)?")
+_KOREAN_COUNT = re.compile(
+    r"(?<![가-힣])(" + "|".join(sorted(_KOREAN_NATIVE, key=len, reverse=True)) + r")\s*(?:"
+    + "|".join(_KOREAN_COUNTERS) + ")")
+
+
+def numbers_in(text: str) -> set[float]:
+    """Every number ``text`` states, in the forms a call might use it: as written, with
+    its scale word applied, without its sign, and as or from a percentage."""
+    found: set[float] = set()
+    # "1,200" is one number; "[200,300,400]" is three: read both ways.
+    for variant in {text, re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)}:
+        for match in _NUMBER.finditer(variant):
+            value = float(match.group(1))
+            scale = (match.group(2) or "").strip()
+            values = {value, abs(value)}
+            if scale:
+                factor = (math.prod(_KOREAN_UNITS[c] for c in scale) if scale[0] in _KOREAN_UNITS
+                          else _SCALE_WORDS[scale.lower()])
+                values |= {value * factor, abs(value) * factor}
+            for v in values:
+                found |= {v, v / 100, v * 100}
+    lowered = text.lower()
+    for word, value in _ENGLISH.items():
+        if re.search(rf"\b{word}\b", lowered):
+            found |= {float(value), value / 100, value * 100.0}
+    for match in _KOREAN_COUNT.finditer(text):
+        found.add(float(_KOREAN_NATIVE[match.group(1)]))
+    return found
+
+
+def _stated(value: float, stated: set[float]) -> bool:
+    return any(math.isclose(value, s, rel_tol=1e-9, abs_tol=1e-12) for s in stated)
+
+
+def _numbers(value: Any, schema: Mapping[str, Any], path: str) -> Iterator[tuple[str, Any]]:
+    """(path, number) for each number in ``value`` that its schema does not fix: values
+    from an enum or equal to the declared default are the tool's own, not invented."""
+    if isinstance(value, bool):
+        return
+    if "enum" in schema or ("default" in schema and schema["default"] == value):
+        return
+    if isinstance(value, int | float):
+        yield path, value
+    elif isinstance(value, list):
+        items = schema.get("items")
+        for i, item in enumerate(value):
+            yield from _numbers(item, items if isinstance(items, Mapping) else {},
+                                f"{path}[{i}]")
+    elif isinstance(value, Mapping):
+        props = schema.get("properties")
+        props = props if isinstance(props, Mapping) else {}
+        for key, item in value.items():
+            sub = props.get(key)
+            yield from _numbers(item, sub if isinstance(sub, Mapping) else {}, f"{path}.{key}")
+
+
+def unsupported_numbers(args: Mapping[str, Any], schema: Mapping[str, Any],
+                        sources: Sequence[str]) -> list[str]:
+    """``name=value`` for each number in the call's required arguments that none of
+    ``sources`` (the request, earlier tool results) states. Empty: nothing invented.
+    Optional arguments are the model's own choice and are not checked."""
+    props = schema.get("properties")
+    props = props if isinstance(props, Mapping) else {}
+    required = [k for k in schema.get("required", []) if k in args]
+    stated: set[float] | None = None
+    missing: list[str] = []
+    for key in required:
+        sub = props.get(key)
+        for path, number in _numbers(args[key], sub if isinstance(sub, Mapping) else {}, key):
+            if stated is None:
+                stated = set().union(*(numbers_in(s) for s in sources))
+            if not _stated(float(number), stated):
+                missing.append(f"{path}={number}")
+    return missing

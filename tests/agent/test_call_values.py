@@ -1,0 +1,97 @@
+"""Which numbers of a tool call the request actually gives (agent/call_values.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lamp.agent.call_values import numbers_in, unsupported_numbers
+
+LOAN = {"type": "object", "properties": {
+    "principal": {"type": "number"}, "rate": {"type": "number"},
+    "years": {"type": "integer"}, "rounding": {"type": "integer"},
+    "currency": {"type": "string"}},
+    "required": ["principal", "rate", "years"]}
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("a loan of 200,000 dollars", 200000),
+    ("cash flows [200,300,400,500]", 300),
+    ("revenue of $1.2M", 1200000),
+    ("a population of 213 million", 213000000),
+    ("charges of 1e-9 and 2e-9 coulomb", 2e-9),
+    ("an annual rate of 3%", 0.03),
+    ("a rate of 0.05", 5),
+    ("a temperature of -4 degrees", -4),
+    ("a temperature of -4 degrees", 4),
+    ("twelve eggs", 12),
+    ("over the past decade", 10),
+    ("half a cup", 0.5),
+    ("the third chord", 3),
+    ("3만 원짜리 책", 30000),
+    ("1.5억 원 대출", 150000000),
+    ("5천만 원", 50000000),
+    ("사과 두 개와 배 세 개", 3),
+    ("학생 열 명", 10),
+])
+def test_numbers_are_read_in_the_forms_people_write_them(text: str, value: float) -> None:
+    assert any(abs(found - value) <= 1e-12 + 1e-9 * abs(value) for found in numbers_in(text))
+
+
+def test_korean_counts_need_a_counter_word() -> None:
+    # "세" and "네" are also ordinary words ("tax", "yes"): alone they are no number.
+    assert 3.0 not in numbers_in("세금을 내야 하나요?")
+    assert 4.0 not in numbers_in("네, 알겠습니다")
+
+
+def test_a_call_with_the_requests_numbers_passes() -> None:
+    args = {"principal": 200000, "rate": 0.05, "years": 30}
+    assert unsupported_numbers(
+        args, LOAN, ["Monthly payment on 200,000 at 5% a year over thirty years?"]) == []
+    assert unsupported_numbers(
+        args, LOAN, ["20만 달러를 연 5%로 30년 동안 빌리면 월 상환액은?"]) == []
+
+
+def test_numbers_nobody_gave_are_named() -> None:
+    args = {"principal": 200000, "rate": 0.05, "years": 30}
+    assert unsupported_numbers(args, LOAN, ["What is the monthly payment on my loan?"]) == [
+        "principal=200000", "rate=0.05", "years=30"]
+    assert unsupported_numbers(args, LOAN, ["A loan of 200000 over 30 years?"]) == ["rate=0.05"]
+
+
+def test_an_earlier_tool_result_counts_as_a_source() -> None:
+    args = {"principal": 182500.5, "rate": 4, "years": 15}
+    sources = ["Refinance what I still owe at 4% over 15 years.", "balance: 182,500.50"]
+    assert unsupported_numbers(args, LOAN, sources) == []
+    assert unsupported_numbers(args, LOAN, sources[:1]) == ["principal=182500.5"]
+
+
+def test_optional_arguments_strings_and_booleans_are_not_checked() -> None:
+    args = {"principal": 1000, "rate": 2, "years": 1, "rounding": 7, "currency": "EUR"}
+    assert unsupported_numbers(args, LOAN, ["1000 at 2% for 1 year"]) == []
+    flags = {"type": "object", "properties": {"exact": {"type": "boolean"}},
+             "required": ["exact"]}
+    assert unsupported_numbers({"exact": True}, flags, ["q?"]) == []
+
+
+def test_enum_values_and_declared_defaults_are_the_tools_own() -> None:
+    schema = {"type": "object", "required": ["base", "digits"], "properties": {
+        "base": {"type": "integer", "enum": [2, 8, 10, 16]},
+        "digits": {"type": "integer", "default": 6}}}
+    assert unsupported_numbers({"base": 16, "digits": 6}, schema, ["255 in hex"]) == []
+    assert unsupported_numbers({"base": 16, "digits": 9}, schema, ["255 in hex"]) == [
+        "digits=9"]
+
+
+def test_numbers_inside_lists_and_objects_are_checked() -> None:
+    schema = {"type": "object", "required": ["origin", "stops"], "properties": {
+        "origin": {"type": "object", "properties": {"lat": {"type": "number"},
+                                                    "lon": {"type": "number"}}},
+        "stops": {"type": "array", "items": {"type": "integer"}}}}
+    args = {"origin": {"lat": 42.36, "lon": -71.06}, "stops": [3, 9]}
+    assert unsupported_numbers(args, schema, ["From Boston, stopping at exits 3 and 9"]) == [
+        "origin.lat=42.36", "origin.lon=-71.06"]
+    assert unsupported_numbers(args, schema, ["From 42.36, -71.06 via exits 3 and 9"]) == []
+
+
+def test_a_schema_without_properties_is_left_alone() -> None:
+    assert unsupported_numbers({"x": 5}, {"type": "object"}, ["q?"]) == []
