@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-__all__ = ["numbers_in", "unsupported_numbers"]
+__all__ = ["not_given_note", "numbers_in", "unsupported_numbers"]
 
 _SCALE_WORDS = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6,
                 "billion": 1e9, "bn": 1e9, "b": 1e9, "trillion": 1e12}
@@ -54,6 +54,7 @@ _NUMBER = re.compile(
     r"(?<![\w.])(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
     r"(\s*(?:thousand|million|billion|trillion|bn|mn|[kKmMbB](?![a-zA-Z]))"
     r"|[십백천만억조]+)?")
+_PERCENT = re.compile(r"\s*(?:%|percent\b|per cent\b|퍼센트|프로)", re.IGNORECASE)
 _KOREAN_COUNT = re.compile(
     r"(?<![가-힣])(" + "|".join(sorted(_KOREAN_NATIVE, key=len, reverse=True)) + r")\s*(?:"
     + "|".join(_KOREAN_COUNTERS) + ")")
@@ -61,7 +62,8 @@ _KOREAN_COUNT = re.compile(
 
 def numbers_in(text: str) -> set[float]:
     """Every number ``text`` states, in the forms a call might use it: as written, with
-    its scale word applied, without its sign, and as or from a percentage."""
+    its scale word applied, without its sign, a percentage as a fraction and a
+    fraction as a percentage."""
     found: set[float] = set()
     # "1,200" is one number; "[200,300,400]" is three: read both ways.
     for variant in {text, re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)}:
@@ -73,12 +75,15 @@ def numbers_in(text: str) -> set[float]:
                 factor = (math.prod(_KOREAN_UNITS[c] for c in scale) if scale[0] in _KOREAN_UNITS
                           else _SCALE_WORDS[scale.lower()])
                 values |= {value * factor, abs(value) * factor}
-            for v in values:
-                found |= {v, v / 100, v * 100}
+            if _PERCENT.match(variant, match.end()):
+                values |= {v / 100 for v in values}  # 5% may be passed as 0.05
+            elif abs(value) <= 1 and not scale:
+                values |= {v * 100 for v in values}  # and 0.05 as 5 (percent)
+            found |= values
     lowered = text.lower()
     for word, value in _ENGLISH.items():
         if re.search(rf"\b{word}\b", lowered):
-            found |= {float(value), value / 100, value * 100.0}
+            found.add(float(value))
     for match in _KOREAN_COUNT.finditer(text):
         found.add(float(_KOREAN_NATIVE[match.group(1)]))
     return found
@@ -125,6 +130,14 @@ def unsupported_numbers(args: Mapping[str, Any], schema: Mapping[str, Any],
         for path, number in _numbers(args[key], sub if isinstance(sub, Mapping) else {}, key):
             if stated is None:
                 stated = set().union(*(numbers_in(s) for s in sources))
-            if not _stated(float(number), stated):
+            # The sign is often in the words ("2x - 4", "a loss of 300", "5 below zero").
+            if not _stated(abs(float(number)), stated):
                 missing.append(f"{path}={number}")
     return missing
+
+
+def not_given_note(missing: Sequence[str]) -> str:
+    """What the model is told about a call that was held back for ``missing`` values."""
+    return (f"Not run: not in the request: {', '.join(missing)}. Call a tool only with "
+            "values the request or a tool result states; if a value is missing, answer "
+            "without the tool and say what is missing.")

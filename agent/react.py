@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .call_values import unsupported_numbers
+from .call_values import not_given_note, unsupported_numbers
 from .conversation import ASSISTANT_SYSTEM
 from .errors import StepLimitReached
 from .events import Event, FinalAnswer, Notice, Observation, ToolCall, Usage
@@ -47,7 +47,9 @@ class AgentConfig:
     route: bool = True
     # Hold back a call whose required numbers appear neither in the question nor in an
     # earlier tool result (agent/call_values.py): a small model fills a function that
-    # does not fit with invented values. After the router's "tool" this answers directly.
+    # does not fit with invented values, and misreads amounts ("2억" as 2,000,000). The
+    # model is told which values were not given; a second such call in a row ends the
+    # loop with a direct answer.
     check_values: bool = True
 
 
@@ -190,16 +192,14 @@ def run_agent(
                 [question, *(e.observation for e in run.record if not e.is_error)])
                 if config.check_values and not repeated else [])
             if invented:
-                observation, is_error, seconds = (
-                    f"Not run: not in the request: {', '.join(invented)}. Call a tool "
-                    "only with values the request or a tool result states; if a value is "
-                    "missing, answer without the tool and say what is missing.", True, 0.0)
+                observation, is_error, seconds = not_given_note(invented), True, 0.0
                 entry = replace(entry, kind="held")
                 last_action = parsed
                 yield Notice(f"{tool_name} not run: the request does not give "
                              f"{', '.join(invented)}", level="info")
-                if number == 1 and config.route:
-                    # The router's last check: the tool it chose needs what nobody gave.
+                if run.record and run.record[-1].kind == "held":
+                    # Told once which numbers were not given, the model made some up again:
+                    # the tool needs what nobody gave (or no tool fits the question).
                     yield Observation(tool_name, observation, is_error, seconds)
                     run.record.append(replace(entry, observation=observation,
                                               is_error=is_error))

@@ -6,8 +6,9 @@ Each case is the router's decision and one agent step generated exactly as
 `lamp ask --tools` does them (same router, format code and grammar, greedy), then
 scored by AST match; `--no-route` measures without the router (as before issue 11).
 As in lamp's loop, a step cut off at the token limit is asked for again with the
-required arguments only, and after the router's "tool" a call whose numbers the
-question does not give is held back (no call: answered directly);
+required arguments only, and a call whose numbers the question does not give is
+held back: the model is told so and has one more step, and the case is scored on
+the call made then (a second held call, or an answer, is no call);
 `--no-value-check` measures without that check. Prints a line per case and a
 final JSON summary: accuracy per category and format, and the rate of malformed
 steps (target 0%: the grammar should make them impossible).
@@ -26,8 +27,8 @@ from typing import TextIO
 from bench_backend import prefix_cached_backend
 from bfcl_common import score_call, to_json_schema
 
-from lamp.agent.call_values import unsupported_numbers
-from lamp.agent.formats import Action, Final, ToolSpec, get_format, required_only
+from lamp.agent.call_values import not_given_note, unsupported_numbers
+from lamp.agent.formats import Action, Final, Step, ToolSpec, get_format, required_only
 from lamp.agent.models import Backend, Sampling, complete
 from lamp.agent.models.model_store import ensure_default_model
 from lamp.agent.react import DEFAULT_SYSTEM
@@ -45,6 +46,8 @@ def main() -> None:
                     help="skip this many cases of each category first (to split a run)")
     ap.add_argument("--formats", default="react,native")
     ap.add_argument("--categories", default=",".join(CATEGORIES))
+    ap.add_argument("--ids", default="",
+                    help="comma-separated case ids: run only these (after --start/--limit)")
     ap.add_argument("--model", default="")
     ap.add_argument("--cases", type=Path, default=None,
                     help="also write one JSON line per case here (the call in full)")
@@ -63,6 +66,11 @@ def main() -> None:
         _run(args, backend, sampling, cases)
 
 
+def _not_given(call: Action, specs: list[ToolSpec], question: str) -> list[str]:
+    spec = next((s for s in specs if s.name == call.tool), None)
+    return unsupported_numbers(call.args, spec.schema if spec else {}, [question])
+
+
 def _run(args: argparse.Namespace, backend: Backend, sampling: Sampling, cases: TextIO) -> None:
     results: dict[str, dict[str, list[bool]]] = {}
     malformed: dict[str, int] = {}
@@ -74,6 +82,8 @@ def _run(args: argparse.Namespace, backend: Backend, sampling: Sampling, cases: 
             lines = (args.data / f"{category}.jsonl").read_text().splitlines()
             items = [json.loads(x) for x in lines if x.strip()][args.start:]
             items = items[: args.limit] if args.limit else items
+            if args.ids:
+                items = [item for item in items if item["id"] in args.ids.split(",")]
             results[fmt_name][category] = []
             for item in items:
                 specs = [ToolSpec(f["name"], f.get("description", ""),
@@ -98,10 +108,17 @@ def _run(args: argparse.Namespace, backend: Backend, sampling: Sampling, cases: 
                             required_only(specs), special=special, call_only=routed),
                             tool_defs)
                         parsed = fmt.parse(text)
-                    if isinstance(parsed, Action) and routed and not args.no_value_check:
-                        spec = next((s for s in specs if s.name == parsed.tool), None)
-                        held = unsupported_numbers(parsed.args, spec.schema if spec else {},
-                                                   [question])
+                    if isinstance(parsed, Action) and not args.no_value_check:
+                        held = _not_given(parsed, specs, question)
+                        if held:  # told why, the model has one more step to mend the call
+                            steps = [Step(text, parsed, not_given_note(held))]
+                            again = fmt.messages(DEFAULT_SYSTEM, specs, question, steps,
+                                                 tool_defs is not None)
+                            text, usage = complete(backend, again, sampling, fmt.grammar(
+                                specs, special=special), tool_defs)
+                            mended = fmt.parse(text)
+                            if isinstance(mended, Action):
+                                parsed, held = mended, _not_given(mended, specs, question)
                 else:
                     parsed = Final("(routed: no tool needed)")
                 seconds[fmt_name].append(time.perf_counter() - started)

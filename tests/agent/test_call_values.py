@@ -58,6 +58,15 @@ def test_numbers_nobody_gave_are_named() -> None:
     assert unsupported_numbers(args, LOAN, ["A loan of 200000 over 30 years?"]) == ["rate=0.05"]
 
 
+def test_a_sign_may_be_in_the_words() -> None:
+    schema = {"type": "object", "required": ["coefficients"], "properties": {
+        "coefficients": {"type": "array", "items": {"type": "number"}}}}
+    args = {"coefficients": [3, 2, -4]}
+    assert unsupported_numbers(args, schema, ["Area under y = 3x^2 + 2x - 4"]) == []
+    assert unsupported_numbers(args, schema, ["Area under y = 3x^2 + 2x - 5"]) == [
+        "coefficients[2]=-4"]
+
+
 def test_an_earlier_tool_result_counts_as_a_source() -> None:
     args = {"principal": 182500.5, "rate": 4, "years": 15}
     sources = ["Refinance what I still owe at 4% over 15 years.", "balance: 182,500.50"]

@@ -332,28 +332,46 @@ def native_call(name: str, args: dict[str, Any]) -> str:
     return f"<tool_call>\n{json.dumps({'name': name, 'arguments': args})}\n</tool_call>"
 
 
-def test_a_routed_call_with_invented_numbers_is_not_run_and_answered_directly() -> None:
+def test_invented_numbers_twice_in_a_row_end_in_a_direct_answer() -> None:
     loan = Loan()
+    made_up = native_call("loan_payment", {"principal": 200000, "rate_percent": 5, "years": 30})
     backend = ScriptedBackend().enqueue(
-        "tool", "yes",
-        native_call("loan_payment", {"principal": 200000, "rate_percent": 5, "years": 30}),
+        "tool", "yes", made_up, made_up.replace("200000", "250000"),
         "I need the amount, the interest rate and the term of your loan to work it out.")
     events = run(backend, [loan], fmt=NativeFormat(), route=True,
                  question="What is the monthly payment on my loan?")
     answer = next(e for e in events if isinstance(e, FinalAnswer))
     assert loan.calls == []
     assert answer.text.startswith("I need the amount")
-    assert [s["kind"] for s in answer.steps] == ["held", "direct"]
+    assert [s["kind"] for s in answer.steps] == ["held", "held", "direct"]
     assert answer.steps[-1]["reason"] == "the call's numbers are not in the request"
     held = answer.steps[0]
     assert held["tool"] == "loan_payment" and held["is_error"]
     assert "principal=200000, rate_percent=5, years=30" in held["observation"]
+    # The model saw why its first call was not run.
+    assert "Not run: not in the request: principal=200000" in backend.requests[3][0][-1].content
     # The plain request that answers says which values were missing.
     direct, _, grammar = backend.requests[-1]
-    assert grammar is None and "- loan_payment: Not run: not in the request: principal=200000" \
+    assert grammar is None and "- loan_payment: Not run: not in the request: principal=250000" \
         in direct[1].content
     notices = [e.message for e in events if isinstance(e, Notice)]
     assert any("loan_payment not run" in n for n in notices)
+
+
+def test_a_misread_amount_is_reported_back_and_the_mended_call_runs() -> None:
+    loan = Loan()
+    backend = ScriptedBackend().enqueue(
+        "tool", "yes",
+        native_call("loan_payment", {"principal": 2000000, "rate_percent": 5, "years": 30}),
+        native_call("loan_payment", {"principal": 200000000, "rate_percent": 5, "years": 30}),
+        "매달 약 1,073,643원입니다.")
+    events = run(backend, [loan], fmt=NativeFormat(), route=True,
+                 question="2억 원을 연 5%로 30년 동안 빌리면 월 상환액은?")
+    assert loan.calls == [{"principal": 200000000, "rate_percent": 5, "years": 30}]
+    answer = next(e for e in events if isinstance(e, FinalAnswer))
+    assert [s["kind"] for s in answer.steps] == ["held", "action", "final"]
+    assert "principal=2000000" in answer.steps[0]["observation"]
+    assert answer.text == "매달 약 1,073,643원입니다."
 
 
 def test_a_call_with_the_requests_numbers_runs() -> None:

