@@ -190,7 +190,7 @@ def run_agent(
             invented = (unsupported_numbers(
                 parsed.args, by_name[tool_name].input_schema,
                 [question, *(e.observation for e in run.record if not e.is_error)])
-                if config.check_values and not repeated else [])
+                if config.check_values else [])  # a held call repeated is held again
             if invented:
                 observation, is_error, seconds = not_given_note(invented), True, 0.0
                 entry = replace(entry, kind="held")

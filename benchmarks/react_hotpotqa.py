@@ -23,11 +23,12 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+from bench_backend import prefix_cached_backend
+
 from lamp.agent.errors import StepLimitReached
 from lamp.agent.events import FinalAnswer
 from lamp.agent.formats import Action, Demo, get_format
-from lamp.agent.models import Message, Sampling
-from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
+from lamp.agent.models import Backend, Message, Sampling
 from lamp.agent.models.model_store import ensure_default_model
 from lamp.agent.react import AgentConfig, run_agent
 from lamp.agent.tools import Tool, ToolContext
@@ -183,7 +184,7 @@ def make_tools(pages: Pages) -> list[Tool]:
     return [Search(), Lookup()]
 
 
-def closed_book(backend: LlamaCppBackend, question: str) -> str:
+def closed_book(backend: Backend, question: str) -> str:
     messages = [Message("system", "Answer with a short phrase only (a name, a date, a number, "
                                   "or yes/no)."), Message("user", question)]
     return "".join(c.text for c in backend.stream_chat(
@@ -206,7 +207,7 @@ def main() -> None:
     items = [json.loads(x) for x in args.data.read_text().splitlines() if x.strip()]
     items = items[: args.limit] if args.limit else items
     model = Path(args.model) if args.model else ensure_default_model(paths.models_dir())
-    backend = LlamaCppBackend(LlamaOptions(model, n_ctx=8192))
+    backend = prefix_cached_backend(model, n_ctx=8192)  # the router's prompts cached, as in lamp
     sampling = Sampling(temperature=0, max_tokens=384, repeat_penalty=1.0)
     scores: dict[str, dict[str, list[float]]] = {}
     with_demos = set(args.demos.split(","))

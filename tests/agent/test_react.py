@@ -358,6 +358,17 @@ def test_invented_numbers_twice_in_a_row_end_in_a_direct_answer() -> None:
     assert any("loan_payment not run" in n for n in notices)
 
 
+def test_the_same_held_call_again_is_held_not_treated_as_a_repeat() -> None:
+    loan = Loan()
+    made_up = react_step("loan_payment", {"principal": 9000, "rate_percent": 5, "years": 3})
+    backend = ScriptedBackend().enqueue(made_up, made_up, "Which loan do you mean?")
+    events = run(backend, [loan], question="What do I pay each month?")
+    answer = next(e for e in events if isinstance(e, FinalAnswer))
+    assert loan.calls == [] and answer.text == "Which loan do you mean?"
+    assert [s["kind"] for s in answer.steps] == ["held", "held", "direct"]
+    assert not any("already ran" in e.output for e in events if isinstance(e, Observation))
+
+
 def test_a_misread_amount_is_reported_back_and_the_mended_call_runs() -> None:
     loan = Loan()
     backend = ScriptedBackend().enqueue(
