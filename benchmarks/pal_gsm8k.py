@@ -32,7 +32,9 @@ from lamp.cli import paths
 
 COT_SYSTEM = ("Solve the math word problem. Think step by step, then finish with a last line "
               "of the form 'Answer: <number>'.")
-NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+# The exponent matters: a program's value can print as 2.39199800125e-06 (GSM-Hard's
+# golds reach both ends of the float range), which must not be read as 2.39.
+NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
 def to_number(text: str | None) -> float | None:
@@ -48,8 +50,12 @@ def to_number(text: str | None) -> float | None:
 
 
 def is_right(text: str | None, gold: float) -> bool:
+    """Within 0.001 of the gold value, or within 0.1% of it when it is smaller than 1
+    (GSM-Hard has golds like 2.392e-06, which a fixed 0.001 would let 0 match)."""
     value = to_number(text)
-    return value is not None and abs(value - gold) < 1e-3
+    if value is None:
+        return False
+    return abs(value - gold) < (1e-3 if abs(gold) >= 1 else 1e-3 * abs(gold) + 1e-12)
 
 
 def cot_answer(backend: LlamaCppBackend, question: str, max_tokens: int) -> str:
@@ -81,6 +87,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--start", type=int, default=0,
                     help="skip this many items first (to continue an earlier run)")
+    ap.add_argument("--ids", default="", help="comma-separated item ids: run only these")
     ap.add_argument("--no-cot", action="store_true", help="skip the chain-of-thought baseline")
     ap.add_argument("--cot-max-tokens", type=int, default=400)
     ap.add_argument("--model", default="")
@@ -93,6 +100,8 @@ def main() -> None:
     items = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
     items = items[args.start:]
     items = items[: args.limit] if args.limit else items
+    if args.ids:
+        items = [item for item in items if item["id"] in args.ids.split(",")]
     model = Path(args.model) if args.model else ensure_default_model(paths.models_dir())
     # As `lamp pal` runs: the instructions and worked examples come from the prefix cache,
     # so alternating with the chain-of-thought prompt does not re-read them every item.

@@ -1,0 +1,30 @@
+"""How benchmarks/pal_gsm8k.py reads an answer and compares it with the gold value."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+from pal_gsm8k import is_right, to_number
+
+
+def test_the_last_number_counts_with_separators_signs_and_dollars() -> None:
+    assert to_number("First 3 apples, then $1,204.50 in all") == 1204.5
+    assert to_number("Answer: -42") == -42
+    assert to_number("no number here") is None and to_number(None) is None
+
+
+def test_scientific_notation_is_read_whole() -> None:
+    assert to_number("2.39199800125e-06") == 2.39199800125e-06
+    assert to_number("7.7e+14") == 7.7e14
+    assert is_right("2.39199800125e-06", 2.392e-06)
+    assert not is_right("2.39199800125e-06", 2.39)
+
+
+def test_a_tiny_gold_value_needs_a_close_answer_not_just_a_small_one() -> None:
+    assert is_right("0.0000012477", 1.2477e-06)
+    assert not is_right("0", 1.2477e-06)
+    assert not is_right("0.000122", 2.392e-06)
+    assert is_right("74.0004", 74) and not is_right("74.01", 74)
