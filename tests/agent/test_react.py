@@ -414,21 +414,16 @@ def test_without_the_router_a_held_call_is_reported_back_and_the_model_can_mend_
 
 
 def test_a_number_from_an_earlier_tool_result_may_be_used() -> None:
-    class Balance(Tool):
-        name = "balance"
-        description = "What is still owed on the loan."
-        input_schema: ClassVar[dict[str, Any]] = {"type": "object", "properties": {},
-                                                  "additionalProperties": False}
-
-        def run(self, args: dict[str, Any], ctx: ToolContext) -> str:
-            return "still owed: 182,500.50"
+    def balance() -> str:
+        """What is still owed on the loan."""
+        return "still owed: 182,500.50"
 
     loan = Loan()
     backend = ScriptedBackend().enqueue(
         react_step("balance", {}),
         react_step("loan_payment", {"principal": 182500.5, "rate_percent": 4, "years": 15}),
         final("1349.94"))
-    events = run(backend, [Balance(), loan],
+    events = run(backend, [Tool.from_function(balance)(), loan],
                  question="Refinance what I still owe at 4% over 15 years: monthly payment?")
     assert loan.calls == [{"principal": 182500.5, "rate_percent": 4, "years": 15}]
     assert next(e for e in events if isinstance(e, FinalAnswer)).text == "1349.94"
