@@ -7,14 +7,15 @@ evolutionary algorithms in games?". An answer computed from an invented
 quantity is wrong however well the tool works. Numbers are where this is
 checkable without a model: a value the user wanted used appears in what they
 wrote (or in an earlier tool result), give or take its spelling ("213 million",
-"3%", "1e-9", "twelve", "3만 원", "두 명"). Strings are not checked: names,
+"3%", "1e-9", "twelve", "3만 원", "두 명", "next week" as 7 days). Strings are not checked: names,
 places, programs and shell commands are rightly composed by the model, and
 "British pounds" -> "GBP" is knowledge, not invention.
 
 What this misses, by design: numbers that follow from knowledge rather than
-the text (52 cards in a deck, 7 days in "next week") count as not given, and
-a call that needs them is answered without the tool. docs/tools.md has the
-measured trade.
+the text (52 cards in a deck, 4 kings in it) count as not given, and a call
+that needs them is answered without the tool. Spans of time are the one kind
+of knowledge read in, being the commonest: "the next week" gives 7 (days), "3
+minutes" 180 (seconds). docs/tools.md has the measured trade.
 """
 
 from __future__ import annotations
@@ -49,6 +50,25 @@ _KOREAN_NATIVE = {"한": 1, "하나": 1, "두": 2, "둘": 2, "세": 3, "셋": 3,
                   "스무": 20, "스물": 20}
 _KOREAN_COUNTERS = ("개", "명", "마리", "권", "잔", "병", "번", "살", "장", "대", "시간",
                     "달", "주", "사람", "가지", "쌍", "켤레", "그릇", "송이")
+
+# A span of time names its length in smaller units too: "next week" is 7 days, "over
+# 30 years" 360 months. (English words, Korean words, factors from the unit to itself
+# and to each smaller unit.)
+_SPANS = (
+    ("weeks?", "주일|주", (1, 7, 168)),
+    ("fortnights?", "", (1, 14)),
+    ("months?", "개월|달", (1, 4, 30, 31)),
+    ("years?", "년|해", (1, 12, 52, 365)),
+    ("days?", "일", (1, 24, 1440)),
+    ("hours?", "시간", (1, 60, 3600)),
+    ("minutes?", "분", (1, 60)),
+)
+_ONE = "next|last|this|past|coming|previous|following|a|an|one|per|each|every"
+# Alone, those Korean syllables are ordinary words; a span without a count is only
+# one of these phrases (by the index of its unit above).
+_KOREAN_SPAN_PHRASES = {0: ("다음 주", "이번 주", "매주"),
+                        2: ("다음 달", "이번 달", "매달", "매월"),
+                        3: ("내년", "올해", "매년"), 4: ("매일", "하루")}
 
 _NUMBER = re.compile(
     r"(?<![\w.])(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
@@ -86,6 +106,26 @@ def numbers_in(text: str) -> set[float]:
             found.add(float(value))
     for match in _KOREAN_COUNT.finditer(text):
         found.add(float(_KOREAN_NATIVE[match.group(1)]))
+    found |= _span_lengths(text)
+    return found
+
+
+def _span_lengths(text: str) -> set[float]:
+    """Lengths that spans of time in ``text`` give in smaller units."""
+    found: set[float] = set()
+    lowered = text.lower()
+    counts = "|".join(sorted(_KOREAN_NATIVE, key=len, reverse=True))
+    for index, (english, korean, factors) in enumerate(_SPANS):
+        units = f"{english}|{korean}" if korean else english
+        # "3 weeks", "3주", "두 달": the count times each factor.
+        for match in re.finditer(rf"(\d+(?:\.\d+)?|{counts})\s*(?:{units})(?![a-z])", lowered):
+            count = match.group(1)
+            n = float(count) if count[0].isdigit() else float(_KOREAN_NATIVE[count])
+            found |= {n * f for f in factors}
+        # "the next week", "per month", "다음 달": one unit.
+        if re.search(rf"\b(?:{_ONE})\s+(?:{english})\b", lowered) or any(
+                phrase in text for phrase in _KOREAN_SPAN_PHRASES.get(index, ())):
+            found |= {float(f) for f in factors}
     return found
 
 

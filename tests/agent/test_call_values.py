@@ -37,6 +37,25 @@ def test_numbers_are_read_in_the_forms_people_write_them(text: str, value: float
     assert any(abs(found - value) <= 1e-12 + 1e-9 * abs(value) for found in numbers_in(text))
 
 
+@pytest.mark.parametrize(("text", "value"), [
+    ("air quality in New York for the next week", 7),
+    ("house prices for the next month", 1),
+    ("a track of 3 minutes", 180),
+    ("repaid over 30 years", 360),
+    ("다음 주 서울 날씨", 7),
+    ("두 달 동안", 60),
+    ("30년 만기 대출", 360),
+])
+def test_a_span_of_time_gives_its_length_in_smaller_units(text: str, value: float) -> None:
+    assert float(value) in numbers_in(text)
+
+
+def test_a_time_word_alone_gives_no_length() -> None:
+    # "monthly payment" says nothing about 30 days, "주" alone is also "state" or "stock".
+    assert 30.0 not in numbers_in("What is my monthly payment?")
+    assert 7.0 not in numbers_in("주식 시장은 어때?")
+
+
 def test_korean_counts_need_a_counter_word() -> None:
     # "세" and "네" are also ordinary words ("tax", "yes"): alone they are no number.
     assert 3.0 not in numbers_in("세금을 내야 하나요?")
