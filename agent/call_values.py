@@ -7,9 +7,9 @@ evolutionary algorithms in games?". An answer computed from an invented
 quantity is wrong however well the tool works. Numbers are where this is
 checkable without a model: a value the user wanted used appears in what they
 wrote (or in an earlier tool result), give or take its spelling ("213 million",
-"3%", "1e-9", "twelve", "3만 원", "두 명", "next week" as 7 days). Strings are not checked: names,
-places, programs and shell commands are rightly composed by the model, and
-"British pounds" -> "GBP" is knowledge, not invention.
+"3%", "1e-9", "twelve", "3만 원", "두 명", "next week" as 7 days). Strings are
+not checked: names, places, programs and shell commands are rightly composed
+by the model, and "British pounds" -> "GBP" is knowledge, not invention.
 
 What this misses, by design: numbers that follow from knowledge rather than
 the text (52 cards in a deck, 4 kings in it) count as not given, and a call
