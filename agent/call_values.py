@@ -170,8 +170,11 @@ def unsupported_numbers(args: Mapping[str, Any], schema: Mapping[str, Any],
         for path, number in _numbers(args[key], sub if isinstance(sub, Mapping) else {}, key):
             if stated is None:
                 stated = set().union(*(numbers_in(s) for s in sources))
-            # The sign is often in the words ("2x - 4", "a loss of 300", "5 below zero").
-            if not _stated(abs(float(number)), stated):
+            try:
+                size = abs(float(number))  # the sign is often in the words ("2x - 4")
+            except OverflowError:  # an integer beyond any float: nobody wrote that
+                size = math.inf
+            if not _stated(size, stated):
                 missing.append(f"{path}={number}")
     return missing
 

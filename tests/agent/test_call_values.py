@@ -123,3 +123,8 @@ def test_numbers_inside_lists_and_objects_are_checked() -> None:
 
 def test_a_schema_without_properties_is_left_alone() -> None:
     assert unsupported_numbers({"x": 5}, {"type": "object"}, ["q?"]) == []
+
+
+def test_an_integer_too_large_for_a_float_is_not_given() -> None:
+    schema = {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}}
+    assert unsupported_numbers({"n": 10**400}, schema, ["a big number"]) == [f"n={10**400}"]
