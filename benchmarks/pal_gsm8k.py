@@ -16,16 +16,14 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from functools import partial
 from pathlib import Path
 
+from bench_backend import prefix_cached_backend
+
 from lamp.agent.events import FinalAnswer
-from lamp.agent.models import Message, Sampling
-from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
-from lamp.agent.models.model_store import ensure_default_model, model_sha256
-from lamp.agent.models.prefix_cache import PrefixCache
+from lamp.agent.models import Backend, Message, Sampling
+from lamp.agent.models.model_store import ensure_default_model
 from lamp.agent.pal import solve
 from lamp.agent.sandbox import Sandbox
 from lamp.cli import paths
@@ -58,7 +56,7 @@ def is_right(text: str | None, gold: float) -> bool:
     return abs(value - gold) < (1e-3 if abs(gold) >= 1 else 1e-3 * abs(gold) + 1e-12)
 
 
-def cot_answer(backend: LlamaCppBackend, question: str, max_tokens: int) -> str:
+def cot_answer(backend: Backend, question: str, max_tokens: int) -> str:
     messages = [Message("system", COT_SYSTEM), Message("user", question)]
     text = "".join(c.text for c in backend.stream_chat(
         messages, Sampling(temperature=0, max_tokens=max_tokens, repeat_penalty=1.0)))
@@ -105,10 +103,7 @@ def main() -> None:
     model = Path(args.model) if args.model else ensure_default_model(paths.models_dir())
     # As `lamp pal` runs: the instructions and worked examples come from the prefix cache,
     # so alternating with the chain-of-thought prompt does not re-read them every item.
-    scratch = tempfile.TemporaryDirectory(prefix="lamp-bench-")
-    backend = LlamaCppBackend(LlamaOptions(
-        model, prefix_cache=PrefixCache(Path(scratch.name)),
-        model_sha256=partial(model_sha256, model, paths.cache_dir())))
+    backend = prefix_cached_backend(model)
     sandbox = Sandbox(timeout=10)
     sampling = Sampling(temperature=0, max_tokens=400, repeat_penalty=1.0, seed=args.seed)
     pal_ok = cot_ok = first_ok = programs = 0
