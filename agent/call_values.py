@@ -75,9 +75,9 @@ _NUMBER = re.compile(
     r"(\s*(?:thousand|million|billion|trillion|bn|mn|[kKmMbB](?![a-zA-Z]))"
     r"|[십백천만억조]+)?")
 _PERCENT = re.compile(r"\s*(?:%|percent\b|per cent\b|퍼센트|프로)", re.IGNORECASE)
+_KOREAN_COUNT_WORDS = "|".join(sorted(_KOREAN_NATIVE, key=len, reverse=True))  # longest first
 _KOREAN_COUNT = re.compile(
-    r"(?<![가-힣])(" + "|".join(sorted(_KOREAN_NATIVE, key=len, reverse=True)) + r")\s*(?:"
-    + "|".join(_KOREAN_COUNTERS) + ")")
+    r"(?<![가-힣])(" + _KOREAN_COUNT_WORDS + r")\s*(?:" + "|".join(_KOREAN_COUNTERS) + ")")
 
 
 def numbers_in(text: str) -> set[float]:
@@ -114,11 +114,11 @@ def _span_lengths(text: str) -> set[float]:
     """Lengths that spans of time in ``text`` give in smaller units."""
     found: set[float] = set()
     lowered = text.lower()
-    counts = "|".join(sorted(_KOREAN_NATIVE, key=len, reverse=True))
     for index, (english, korean, factors) in enumerate(_SPANS):
         units = f"{english}|{korean}" if korean else english
         # "3 weeks", "3주", "두 달": the count times each factor.
-        for match in re.finditer(rf"(\d+(?:\.\d+)?|{counts})\s*(?:{units})(?![a-z])", lowered):
+        counted = rf"(\d+(?:\.\d+)?|{_KOREAN_COUNT_WORDS})\s*(?:{units})(?![a-z])"
+        for match in re.finditer(counted, lowered):
             count = match.group(1)
             n = float(count) if count[0].isdigit() else float(_KOREAN_NATIVE[count])
             found |= {n * f for f in factors}

@@ -173,6 +173,7 @@ def run_agent(
             yield from _finish(run, started, FinalAnswer(answer, run.record))
             return
         refused: bool | None = None
+        held_twice = False
         if parsed is None:  # only when generation was cut off (max_tokens)
             observation, is_error, tool_name, seconds = (
                 "Your reply was cut off or malformed. Reply with one complete step.", True,
@@ -197,16 +198,9 @@ def run_agent(
                 last_action = parsed
                 yield Notice(f"{tool_name} not run: the request does not give "
                              f"{', '.join(invented)}", level="info")
-                if run.record and run.record[-1].kind == "held":
-                    # Told once which numbers were not given, the model made some up again:
-                    # the tool needs what nobody gave (or no tool fits the question).
-                    yield Observation(tool_name, observation, is_error, seconds)
-                    run.record.append(replace(entry, observation=observation,
-                                              is_error=is_error))
-                    answer = _answer_directly(backend, question, run, sampling, config,
-                                              "the call's numbers are not in the request")
-                    yield from _finish(run, started, FinalAnswer(answer, run.record))
-                    return
+                # Told once which numbers were not given, the model made some up again:
+                # the tool needs what nobody gave (or no tool fits the question).
+                held_twice = bool(run.record) and run.record[-1].kind == "held"
             elif repeated:
                 # The same call gives the same result: do not run it, and leave the final
                 # answer as the only way out of the next step. Restating the question (not
@@ -229,6 +223,11 @@ def run_agent(
             yield Observation(tool_name, observation, is_error, seconds)
         run.record.append(replace(entry, refused=refused, observation=observation,
                                   is_error=is_error, tool_s=round(seconds, 4)))
+        if held_twice:
+            answer = _answer_directly(backend, question, run, sampling, config,
+                                      "the call's numbers are not in the request")
+            yield from _finish(run, started, FinalAnswer(answer, run.record))
+            return
         run.steps.append(Step(raw=text, action=parsed if isinstance(parsed, Action) else None,
                               observation=_clip(observation, config.observation_chars)))
     yield _usage(run, started)
