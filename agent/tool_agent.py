@@ -34,6 +34,7 @@ class ToolsRequest:
     allow: tuple[str, ...] = ()  # tools that are off by default, enabled by the user
     max_steps: int = 6
     tool_format: str = "native"
+    route: bool = True  # ask first whether the question needs a tool (agent/route.py)
     system: str = ""  # a system prompt the user chose; empty: the agent's own
 
     def tool_names(self) -> list[str] | None:
@@ -83,7 +84,8 @@ def run_with_tools(backend: Backend, question: str, request: ToolsRequest, sampl
     search = store_searcher(memory_store) if memory_store is not None else None
     ctx = ToolContext(cwd=cwd if cwd is not None else Path.cwd(), sandbox=sandbox,
                       search_memory=search, approve=approve)
-    config = AgentConfig(max_steps=request.max_steps, system=request.system or AgentConfig.system,
+    config = AgentConfig(max_steps=request.max_steps, route=request.route,
+                         system=request.system or AgentConfig.system,
                          demos=demos_for((t.name for t in tools), fmt.name),
                          direct_system=request.system or AgentConfig.direct_system)
     events = run_agent(backend, question, tools, ctx, fmt, greedy_unless_set(sampling, chosen),

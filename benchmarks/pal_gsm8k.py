@@ -11,6 +11,7 @@ failure categories, seconds per item, and the sandbox's overhead per run
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import statistics
@@ -93,6 +94,9 @@ def main() -> None:
                     help="programs per item, voted (the first one greedy, so the summary also "
                     "gives the one-program accuracy from the same run)")
     ap.add_argument("--seed", type=int, default=1234, help="seed of the sampled programs")
+    ap.add_argument("--cases", type=Path, default=None,
+                    help="write one JSON line per item here: the programs, values and the "
+                    "chain-of-thought text, to read the failures afterwards")
     args = ap.parse_args()
 
     items = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
@@ -110,34 +114,42 @@ def main() -> None:
     failures: dict[str, int] = {"no code": 0, "exception": 0, "timeout": 0, "no value": 0,
                                 "wrong": 0}
     pal_secs, cot_secs, retries = [], [], 0
-    for n, item in enumerate(items, 1):
-        t = time.perf_counter()
-        final = next(e for e in solve(backend, item["question"], sandbox.run, sampling,
-                                      samples=args.samples)
-                     if isinstance(e, FinalAnswer))
-        pal_secs.append(time.perf_counter() - t)
-        outcome = final.steps[0]
-        retries += outcome["retries"]
-        pal_right = is_right(outcome["value"], item["answer"])
-        pal_ok += pal_right
-        programs += outcome["programs"]
-        first = next((a["value"] for a in outcome["attempts"] if a["program"] == 1), None)
-        first_ok += is_right(first, item["answer"])
-        if not pal_right:
-            failures[outcome["failure"] or "wrong"] += 1
-        cot_text, cot_right = "", False
-        if not args.no_cot:
+    with (args.cases.open("w", encoding="utf-8") if args.cases
+          else contextlib.nullcontext()) as cases:
+        for n, item in enumerate(items, 1):
             t = time.perf_counter()
-            cot_text = cot_answer(backend, item["question"], args.cot_max_tokens)
-            cot_secs.append(time.perf_counter() - t)
-            cot_right = is_right(cot_text, item["answer"])
-            cot_ok += cot_right
-        print(f"{n:>4} {item['id']:<14} gold {item['answer']:<12g} pal {outcome['value']!s:<14}"
-              f"{'ok ' if pal_right else 'BAD'} {pal_secs[-1]:5.1f}s"
-              + (f" {outcome['programs']}p" if args.samples > 1 else "")
-              + ("" if args.no_cot else
-                 f" | cot {to_number(cot_text)!s:<14}{'ok ' if cot_right else 'BAD'} "
-                 f"{cot_secs[-1]:5.1f}s"), flush=True)
+            final = next(e for e in solve(backend, item["question"], sandbox.run, sampling,
+                                          samples=args.samples)
+                         if isinstance(e, FinalAnswer))
+            pal_secs.append(time.perf_counter() - t)
+            outcome = final.steps[0]
+            retries += outcome["retries"]
+            pal_right = is_right(outcome["value"], item["answer"])
+            pal_ok += pal_right
+            programs += outcome["programs"]
+            first = next((a["value"] for a in outcome["attempts"] if a["program"] == 1), None)
+            first_ok += is_right(first, item["answer"])
+            if not pal_right:
+                failures[outcome["failure"] or "wrong"] += 1
+            cot_text, cot_right = "", False
+            if not args.no_cot:
+                t = time.perf_counter()
+                cot_text = cot_answer(backend, item["question"], args.cot_max_tokens)
+                cot_secs.append(time.perf_counter() - t)
+                cot_right = is_right(cot_text, item["answer"])
+                cot_ok += cot_right
+            if cases is not None:
+                cases.write(json.dumps({
+                    "id": item["id"], "gold": item["answer"], "pal_right": pal_right,
+                    "pal": outcome, "cot_right": cot_right, "cot_text": cot_text},
+                    ensure_ascii=False, default=str) + "\n")
+                cases.flush()
+            print(f"{n:>4} {item['id']:<14} gold {item['answer']:<12g} pal {outcome['value']!s:<14}"
+                  f"{'ok ' if pal_right else 'BAD'} {pal_secs[-1]:5.1f}s"
+                  + (f" {outcome['programs']}p" if args.samples > 1 else "")
+                  + ("" if args.no_cot else
+                     f" | cot {to_number(cot_text)!s:<14}{'ok ' if cot_right else 'BAD'} "
+                     f"{cot_secs[-1]:5.1f}s"), flush=True)
     total = len(items)
     not_wrong = sum(v for k, v in failures.items() if k != "wrong")
     summary = {

@@ -210,13 +210,13 @@ def _parse_json(stdout: str) -> dict[str, Any] | None:
 
 
 def run_one(item: dict[str, Any], mode: str, lamp: list[str], env: dict[str, str],
-            model: str | None) -> Result:
+            model: str | None, route: str = "auto") -> Result:
     cmd = [*lamp, "ask", "--no-memory", "--json", "--temperature", "0",
            "--max-tokens", str(MAX_TOKENS)]
     if model:
         cmd += ["--model", model]
     if mode == "tools":
-        cmd += ["--tools", "default", "--approve", "ask"]
+        cmd += ["--tools", "default", "--approve", "ask", "--route", route]
     cmd += ["--", item["question"]]  # a question could start with '-'
     result = Result(id=item["id"], lang=item["lang"], kind=item["kind"], mode=mode,
                     correct=False, answer="", exit_code=None, seconds=0.0)
@@ -336,6 +336,8 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="passed to `lamp ask --model`")
     ap.add_argument("--modes", default="plain,tools", help="comma-separated: plain, tools")
     ap.add_argument("--out", type=Path, default=None, help="write every result here (JSONL)")
+    ap.add_argument("--route", default="auto", choices=("auto", "on", "off"),
+                    help="passed to `lamp ask --route` in the tools mode")
     args = ap.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if not modes or set(modes) - {"plain", "tools"}:
@@ -347,7 +349,7 @@ def main() -> None:
         env = _environment(lamp, args.model, home)
         for item in items:
             for mode in modes:
-                r = run_one(item, mode, lamp, env, args.model)
+                r = run_one(item, mode, lamp, env, args.model, args.route)
                 results.append(r)
                 flags = "".join((" ECHO" if r.echoed_tool_error else "",
                                  " COPY" if r.copied_observation else "",
@@ -359,7 +361,8 @@ def main() -> None:
     if args.out:
         args.out.write_text("".join(json.dumps(asdict(r), ensure_ascii=False) + "\n"
                                     for r in results), encoding="utf-8")
-    summary = {"data": str(args.data), "model": args.model or "default", "items": len(items),
+    summary = {"data": str(args.data), "model": args.model or "default", "route": args.route,
+               "items": len(items),
                **summarize(results, modes)}
     print(json.dumps(summary, ensure_ascii=False, indent=2))
 

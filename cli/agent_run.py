@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .config import Settings
     from .runtime import Runtime
 
-__all__ = ["check_approve", "run_tools", "start_servers", "step_format"]
+__all__ = ["check_approve", "run_tools", "start_servers", "step_format", "tool_routing"]
 
 
 def step_format(choice: str, settings: Settings) -> str:
@@ -35,6 +35,20 @@ def step_format(choice: str, settings: Settings) -> str:
 
     preset = preset_for_model(settings.model) if settings.backend == "llama" else None
     return preset.tool_format if preset is not None else "native"
+
+
+def tool_routing(choice: str, settings: Settings) -> bool:
+    """``--route``: whether the agent first asks if the question needs a tool at all
+    (lamp.agent.route). ``auto`` is the choice measured best for the model's preset
+    (``Preset.route``); other models and HTTP servers are routed."""
+    if choice not in ("auto", "on", "off"):
+        raise UsageError(f"--route must be 'auto', 'on' or 'off', not {choice!r}")
+    if choice != "auto":
+        return choice == "on"
+    from lamp.agent.models.catalog import preset_for_model
+
+    preset = preset_for_model(settings.model) if settings.backend == "llama" else None
+    return preset.route if preset is not None else True
 
 
 def check_approve(approve: str) -> None:
@@ -73,7 +87,8 @@ def run_tools(rt: Runtime, backend: Backend, question: str, request: ToolsReques
         if message not in rt.said:
             rt.said.add(message)
             warn(message)
-    payload: dict[str, Any] = {"tools": [t.name for t in run.tools], "format": run.fmt.name}
+    payload: dict[str, Any] = {"tools": [t.name for t in run.tools], "format": run.fmt.name,
+                               "route": request.route}
     renderer = renderer_for(json_out=json_out, quiet=quiet, verbose=rt.verbose, stream=False,
                             said=rt.said)
     try:

@@ -51,6 +51,10 @@ def ask(
         "--tool-format", help="How steps are written: native (the model's own <tool_call> "
         "format), react (Thought/Action), or auto (the one measured best for the model's "
         "preset; native for other models).", rich_help_panel="Tools")] = "auto",
+    route: Annotated[str, typer.Option(
+        "--route", help="Ask the model first whether the question needs a tool at all, and "
+        "answer it directly when not: on, off, or auto (the choice measured best for the "
+        "model's preset; on for other models).", rich_help_panel="Tools")] = "auto",
     sandbox_policy: Annotated[str, typer.Option(
         "--sandbox", help="Sandbox policy for the python tool: auto, strict or best.",
         rich_help_panel="Tools")] = "auto",
@@ -123,11 +127,12 @@ def ask(
     if tools is not None:
         from lamp.agent.tool_agent import ToolsRequest
 
-        from .agent_run import check_approve, start_servers, step_format
+        from .agent_run import check_approve, start_servers, step_format, tool_routing
 
         check_approve(approve)
         request = ToolsRequest(tools=tools, allow=tuple(allow or ()), max_steps=max_steps,
                                tool_format=step_format(tool_format, settings),
+                               route=tool_routing(route, settings),
                                system=settings.system if "system" in rt.chosen else "")
         request.check(mcp_servers=settings.mcp_servers)
         start_servers(rt, request, show=not (json_out or quiet))

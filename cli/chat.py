@@ -309,11 +309,12 @@ def _agent_turn(rt: Runtime, conversation: Conversation, tools: str, text: str) 
     from lamp.agent.models import Message
     from lamp.agent.tool_agent import ToolsRequest
 
-    from .agent_run import run_tools, step_format
+    from .agent_run import run_tools, step_format, tool_routing
 
     answer = ""
     try:
-        request = ToolsRequest(tools=tools, tool_format=step_format("auto", rt.settings))
+        request = ToolsRequest(tools=tools, tool_format=step_format("auto", rt.settings),
+                               route=tool_routing("auto", rt.settings))
         answer = run_tools(rt, conversation.backend, text, request,
                            conversation.sampling, started=time.perf_counter())
     except KeyboardInterrupt:

@@ -36,6 +36,9 @@ class Preset:
     # The step format `lamp ask --tools` uses with this model unless told otherwise: the one
     # that measured best for it on BFCL (docs/models.md).
     tool_format: str = "native"
+    # Whether `lamp ask --tools` first asks if the question needs a tool at all
+    # (agent/route.py) unless told otherwise: on where it measured better (docs/models.md).
+    route: bool = True
 
 
 QWEN_CODER_15B = Preset(

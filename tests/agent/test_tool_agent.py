@@ -50,6 +50,16 @@ def test_a_run_is_greedy_with_demos_and_the_agents_prompt(tmp_path: Path) -> Non
     assert run.fmt.name == "native"
 
 
+def test_without_routing_the_first_request_is_the_agents_step(tmp_path: Path) -> None:
+    model = ScriptedBackend().enqueue(CALL, "42")  # no router replies queued
+    run = run_with_tools(model, "6*7?", ToolsRequest(tools="calculator", route=False),
+                         Sampling(), cwd=tmp_path)
+    events = list(run.events)
+    assert next(e for e in events if isinstance(e, FinalAnswer)).text == "42"
+    assert len(model.requests) == 2
+    assert model.requests[0][0][0].content.startswith(DEFAULT_SYSTEM)
+
+
 def test_the_users_temperature_and_system_prompt_win() -> None:
     model = ScriptedBackend().enqueue("tool", "yes", "42")
     run = run_with_tools(model, "q", ToolsRequest(tools="calculator", system="Be brief."),

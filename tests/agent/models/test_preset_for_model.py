@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from lamp.agent.errors import UsageError
 from lamp.agent.models.catalog import DEFAULT_PRESET, PRESETS, preset_for_model
-from lamp.cli.agent_run import step_format
+from lamp.cli.agent_run import step_format, tool_routing
 from lamp.cli.config import Settings
 
 
@@ -28,3 +29,18 @@ def test_auto_step_format_is_the_presets_and_native_elsewhere() -> None:
     assert step_format("auto", Settings(backend="openai", base_url="http://127.0.0.1:1/v1")) \
         == "native"
     assert step_format("react", Settings()) == "react"
+
+
+def test_auto_routing_is_the_presets_and_on_elsewhere() -> None:
+    for preset in PRESETS.values():
+        assert tool_routing("auto", Settings(model=preset.name)) is preset.route
+    assert tool_routing("auto", Settings(model="/tmp/other.gguf")) is True
+    assert tool_routing("auto", Settings(backend="openai", base_url="http://127.0.0.1:1/v1")) \
+        is True
+    assert tool_routing("off", Settings()) is False
+    assert tool_routing("on", Settings(model="qwen2.5-coder-0.5b")) is True
+
+
+def test_an_unknown_route_choice_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="--route"):
+        tool_routing("sometimes", Settings())
