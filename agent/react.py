@@ -45,6 +45,9 @@ class AgentConfig:
     # Ask first whether the question needs a tool at all (agent/route.py); plain questions
     # are then answered directly, as plain `lamp ask` would.
     route: bool = True
+    # The caller's own system prompt, which the router sees too ("" for lamp's own, which
+    # says nothing about which questions need a tool).
+    route_instructions: str = ""
     # Hold back a call whose required numbers appear neither in the question nor in an
     # earlier tool result (agent/call_values.py): a small model fills a function that
     # does not fit with invented values, and misreads amounts ("2억" as 2,000,000). The
@@ -115,7 +118,7 @@ def run_agent(
     run = _Run()
     started = time.perf_counter()
     if config.route:
-        decision = needs_tool(backend, question, specs, sampling)
+        decision = needs_tool(backend, question, specs, sampling, config.route_instructions)
         if decision.prefix_cache:
             yield Notice(f"prefix cache (router): {', '.join(decision.prefix_cache)}",
                          level="debug")

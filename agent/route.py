@@ -47,6 +47,15 @@ ROUTE_EXAMPLES: tuple[tuple[str, bool], ...] = (
 
 _GRAMMAR = 'root ::= "tool" | "direct"'
 
+# A caller's own system prompt can decide what needs a tool ("the paragraphs can only
+# be read through the tools", "check every sum with the calculator"), so both questions
+# see it after their own instructions.
+_INSTRUCTIONS = "\n\nThe user gave the assistant these instructions, which apply here too:\n{}"
+
+
+def _with_instructions(system: str, instructions: str) -> str:
+    return system + _INSTRUCTIONS.format(instructions.strip()) if instructions.strip() else system
+
 # The second question, asked only after "tool": can one of *these* tools do it? Asked
 # alone, the first question is answered from the kind of request ("a computation needs a
 # tool"), so a request to compute one thing goes to a tool that computes another. Here
@@ -104,8 +113,10 @@ def _listing(tools: Sequence[tuple[str, str]]) -> str:
     return "\n".join(f"- {name}: {about}" for name, about in tools)
 
 
-def route_messages(question: str, tools: Sequence[ToolSpec]) -> list[Message]:
-    out = [Message("system", _SYSTEM.format(tools=_listing(_summaries(tools))))]
+def route_messages(question: str, tools: Sequence[ToolSpec],
+                   instructions: str = "") -> list[Message]:
+    system = _SYSTEM.format(tools=_listing(_summaries(tools)))
+    out = [Message("system", _with_instructions(system, instructions))]
     for example, needs in ROUTE_EXAMPLES:
         out += [Message("user", example), Message("assistant", "tool" if needs else "direct")]
     return [*out, Message("user", question)]
@@ -115,8 +126,9 @@ def _offer(tools: Sequence[tuple[str, str]], request: str) -> str:
     return f"Tools:\n{_listing(tools)}\n\nRequest: {request}"
 
 
-def fit_messages(question: str, tools: Sequence[ToolSpec]) -> list[Message]:
-    out = [Message("system", _FIT_SYSTEM)]
+def fit_messages(question: str, tools: Sequence[ToolSpec],
+                 instructions: str = "") -> list[Message]:
+    out = [Message("system", _with_instructions(_FIT_SYSTEM, instructions))]
     for offered, request, fits in FIT_EXAMPLES:
         out += [Message("user", _offer(offered, request)),
                 Message("assistant", "yes" if fits else "no")]
@@ -124,10 +136,11 @@ def fit_messages(question: str, tools: Sequence[ToolSpec]) -> list[Message]:
 
 
 def needs_tool(backend: Backend, question: str, tools: Sequence[ToolSpec],
-               sampling: Sampling) -> Route:
+               sampling: Sampling, instructions: str = "") -> Route:
     """Whether answering ``question`` needs one of ``tools`` (greedy, two tokens at most).
-    A backend without grammar support cannot be held to the two words: it routes to the
-    tool loop, as lamp did before there was a router."""
+    ``instructions`` is the caller's own system prompt, if any. A backend without grammar
+    support cannot be held to the two words: it routes to the tool loop, as lamp did
+    before there was a router."""
     if not tools or not backend.capabilities.grammar:
         return Route(bool(tools), 0, 0.0)
     pick = replace(sampling, temperature=0.0, max_tokens=3, stop=())
@@ -136,8 +149,9 @@ def needs_tool(backend: Backend, question: str, tools: Sequence[ToolSpec],
     tokens = 0
     # Each question's instructions and worked cases are fixed: a prefix cache holds their
     # state, so switching between the two prompts costs no re-reading.
-    for messages, grammar, no in ((route_messages(question, tools), _GRAMMAR, "direct"),
-                                  (fit_messages(question, tools), _FIT_GRAMMAR, "no")):
+    for messages, grammar, no in (
+            (route_messages(question, tools, instructions), _GRAMMAR, "direct"),
+            (fit_messages(question, tools, instructions), _FIT_GRAMMAR, "no")):
         if backend.capabilities.warm_prefix:
             statuses.append(backend.warm_prefix(messages[:-1]))
         text, usage = complete(backend, messages, pick, grammar)

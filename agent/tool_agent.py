@@ -85,6 +85,7 @@ def run_with_tools(backend: Backend, question: str, request: ToolsRequest, sampl
     ctx = ToolContext(cwd=cwd if cwd is not None else Path.cwd(), sandbox=sandbox,
                       search_memory=search, approve=approve)
     config = AgentConfig(max_steps=request.max_steps, route=request.route,
+                         route_instructions=request.system,
                          system=request.system or AgentConfig.system,
                          demos=demos_for((t.name for t in tools), fmt.name),
                          direct_system=request.system or AgentConfig.direct_system)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import re
 import statistics
@@ -141,7 +142,8 @@ def main() -> None:
             if cases is not None:
                 cases.write(json.dumps({
                     "id": item["id"], "gold": item["answer"], "pal_right": pal_right,
-                    "pal": outcome, "cot_right": cot_right, "cot_text": cot_text},
+                    "pal": dataclasses.asdict(outcome), "cot_right": cot_right,
+                    "cot_text": cot_text},
                     ensure_ascii=False, default=str) + "\n")
                 cases.flush()
             print(f"{n:>4} {item['id']:<14} gold {item['answer']:<12g} pal {outcome['value']!s:<14}"

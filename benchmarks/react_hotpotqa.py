@@ -202,6 +202,9 @@ def main() -> None:
     ap.add_argument("--demos-as-text", default="",
                     help="formats that get the examples as text in the system prompt instead")
     ap.add_argument("--model", default="")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the closed-book answers")
+    ap.add_argument("--blind-router", action="store_true",
+                    help="do not show the router the system prompt (as lamp did before)")
     args = ap.parse_args()
 
     items = [json.loads(x) for x in args.data.read_text().splitlines() if x.strip()]
@@ -212,7 +215,7 @@ def main() -> None:
     scores: dict[str, dict[str, list[float]]] = {}
     with_demos = set(args.demos.split(","))
     as_text = set(args.demos_as_text.split(","))
-    for fmt_name in ["baseline", *args.formats.split(",")]:
+    for fmt_name in [*([] if args.no_baseline else ["baseline"]), *args.formats.split(",")]:
         s = scores[fmt_name] = {"em": [], "f1": [], "steps": [], "limit": [], "seconds": []}
         for item in items:
             started = time.perf_counter()
@@ -227,6 +230,7 @@ def main() -> None:
                         get_format(fmt_name), sampling,
                         AgentConfig(max_steps=args.max_steps,
                                     system=SYSTEM + (DEMO_TEXT if fmt_name in as_text else ""),
+                                    route_instructions="" if args.blind_router else SYSTEM,
                                     demos=DEMOS if fmt_name in with_demos else ()))
                         if isinstance(e, FinalAnswer))
                     answer, steps = final.text, len(final.steps)

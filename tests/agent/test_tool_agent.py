@@ -67,6 +67,17 @@ def test_the_users_temperature_and_system_prompt_win() -> None:
     list(run.events)
     messages, sampling, _ = model.requests[2]
     assert sampling.temperature == 0.4 and messages[0].content.startswith("Be brief.")
+    # Both router questions are shown the user's instructions; lamp's own prompt is not.
+    for router_messages, _, _ in model.requests[:2]:
+        assert router_messages[0].content.endswith("apply here too:\nBe brief.")
+
+
+def test_the_router_is_not_shown_lamps_own_system_prompt() -> None:
+    model = ScriptedBackend().enqueue("tool", "yes", "42")
+    list(run_with_tools(model, "q", ToolsRequest(tools="calculator"), Sampling()).events)
+    for router_messages, _, _ in model.requests[:2]:
+        assert "instructions" not in router_messages[0].content
+        assert DEFAULT_SYSTEM not in router_messages[0].content
 
 
 def test_greedy_unless_set() -> None:
