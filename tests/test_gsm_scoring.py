@@ -23,8 +23,8 @@ def test_scientific_notation_is_read_whole() -> None:
     assert not is_right("2.39199800125e-06", 2.39)
 
 
-def test_a_tiny_gold_value_needs_a_close_answer_not_just_a_small_one() -> None:
-    assert is_right("0.0000012477", 1.2477e-06)
-    assert not is_right("0", 1.2477e-06)
-    assert not is_right("0.000122", 2.392e-06)
+def test_right_means_within_a_thousandth_as_the_sets_define_it() -> None:
     assert is_right("74.0004", 74) and not is_right("74.01", 74)
+    assert is_right("-352886", -352886) and not is_right("352886", -352886)
+    # The sets' own convention, tiny golds included: 0 is within 0.001 of 1.2477e-06.
+    assert is_right("0.0000012477", 1.2477e-06) and is_right("0", 1.2477e-06)
