@@ -23,6 +23,26 @@ def test_unknown_tool_exits_2_naming_the_known_ones(run_lamp) -> None:
     assert proc.stderr.count(b"\n") == 1
 
 
+def test_an_unknown_route_choice_exits_2_before_the_model_loads(run_lamp) -> None:
+    proc = run_lamp("ask", "--no-memory", "--tools", "calculator", "--route", "maybe", "hi")
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert b"--route" in proc.stderr and proc.stderr.count(b"\n") == 1
+
+
+@pytest.mark.integration
+def test_route_off_skips_the_router_and_the_first_step_is_the_agents(
+        run_lamp, default_model: Path) -> None:
+    # Without the router nothing keeps a plain question plain: the 1.5B has answered this
+    # with the calculator demo's own expression (docs/models.md). Only the skip is asserted.
+    proc = run_lamp("ask", "--no-memory", "--tools", "calculator", "--route", "off", "--json",
+                    "--max-tokens", "64", "What is the capital of France?")
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert payload["route"] is False
+    assert payload["steps"][0]["kind"] in ("action", "final")
+    assert "route_s" not in payload["steps"][0]
+
+
 @pytest.mark.integration
 def test_python_tool_multiplies_exactly(run_lamp, default_model: Path) -> None:
     proc = run_lamp("ask", "--no-memory", "--tools", "python", "--json",
