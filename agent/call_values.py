@@ -16,10 +16,17 @@ the text (52 cards in a deck, 4 kings in it) count as not given, and a call
 that needs them is answered without the tool. Spans of time are the one kind
 of knowledge read in, being the commonest: "the next week" gives 7 (days), "3
 minutes" 180 (seconds). docs/tools.md has the measured trade.
+
+One kind of string is checked: an arithmetic expression a tool takes as its
+input (``Tool.given_numbers``, the calculator's). Its numbers are the call's
+values as much as a number argument's are, except those arithmetic brings by
+itself: 0, 1, 2, 10, 100 (a percentage), 1000 and the clock and calendar's 7,
+12, 24, 60, 365 and 3600.
 """
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -155,11 +162,35 @@ def _numbers(value: Any, schema: Mapping[str, Any], path: str) -> Iterator[tuple
             yield from _numbers(item, sub if isinstance(sub, Mapping) else {}, f"{path}.{key}")
 
 
+# What an expression may use without the request writing it: identities, halves and
+# doubles, powers of ten (100 for a percentage), and the clock and calendar.
+_EXPRESSION_CONSTANTS = frozenset({0, 1, 2, 10, 100, 1000, 7, 12, 24, 60, 365, 3600})
+
+
+def _expression_numbers(text: str, path: str) -> Iterator[tuple[str, Any]]:
+    """(path, number) for each number literal of an arithmetic expression, leaving out
+    the ones arithmetic brings by itself. Text that does not parse yields nothing: the
+    tool reports its own error for that."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError):
+        return
+    literals = sorted((node.col_offset, node.value) for node in ast.walk(tree)
+                      if isinstance(node, ast.Constant) and isinstance(node.value, int | float)
+                      and not isinstance(node.value, bool))
+    seen: set[float] = set()
+    for _, number in literals:  # in the order written, each once
+        if number not in _EXPRESSION_CONSTANTS and number not in seen:
+            seen.add(number)
+            yield path, number
+
+
 def unsupported_numbers(args: Mapping[str, Any], schema: Mapping[str, Any],
-                        sources: Sequence[str]) -> list[str]:
+                        sources: Sequence[str], expressions: Sequence[str] = ()) -> list[str]:
     """``name=value`` for each number in the call's required arguments that none of
     ``sources`` (the request, earlier tool results) states. Empty: nothing invented.
-    Optional arguments are the model's own choice and are not checked."""
+    Optional arguments are the model's own choice and are not checked. ``expressions``
+    names string arguments holding arithmetic, whose numbers are checked too."""
     props = schema.get("properties")
     props = props if isinstance(props, Mapping) else {}
     required = [k for k in schema.get("required", []) if k in args]
@@ -167,7 +198,10 @@ def unsupported_numbers(args: Mapping[str, Any], schema: Mapping[str, Any],
     missing: list[str] = []
     for key in required:
         sub = props.get(key)
-        for path, number in _numbers(args[key], sub if isinstance(sub, Mapping) else {}, key):
+        value = args[key]
+        found = (_expression_numbers(value, key) if key in expressions and isinstance(value, str)
+                 else _numbers(value, sub if isinstance(sub, Mapping) else {}, key))
+        for path, number in found:
             if stated is None:
                 stated = set().union(*(numbers_in(s) for s in sources))
             try:

@@ -193,7 +193,8 @@ def run_agent(
                 parsed.tool, parsed.args)
             invented = (unsupported_numbers(
                 parsed.args, by_name[tool_name].input_schema,
-                [question, *(e.observation for e in run.record if not e.is_error)])
+                [question, *(e.observation for e in run.record if not e.is_error)],
+                by_name[tool_name].given_numbers)
                 if config.check_values else [])  # a held call repeated is held again
             if invented:
                 observation, is_error, seconds = not_given_note(invented), True, 0.0

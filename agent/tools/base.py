@@ -90,6 +90,11 @@ class Tool:
     needs_approval: ClassVar[bool] = False
     enabled_by_default: ClassVar[bool] = True
     timeout: ClassVar[float] = 30.0
+    # String arguments that are arithmetic on numbers the request gives (the calculator's
+    # expression): their numbers are checked before the call as numeric arguments are
+    # (agent/call_values.py), so a worked example's numbers copied into a call for a
+    # question that has none ("What is photosynthesis?") are not run.
+    given_numbers: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

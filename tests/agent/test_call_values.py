@@ -128,3 +128,50 @@ def test_a_schema_without_properties_is_left_alone() -> None:
 def test_an_integer_too_large_for_a_float_is_not_given() -> None:
     schema = {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}}
     assert unsupported_numbers({"n": 10**400}, schema, ["a big number"]) == [f"n={10**400}"]
+
+
+CALC = {"type": "object", "properties": {"expression": {"type": "string"}},
+        "required": ["expression"]}
+
+
+def _calc(question: str, expression: str, *results: str) -> list[str]:
+    return unsupported_numbers({"expression": expression}, CALC, [question, *results],
+                               ("expression",))
+
+
+@pytest.mark.parametrize("question", ["What is photosynthesis?", "광합성이 뭐예요?"])
+def test_a_worked_examples_expression_for_a_question_without_numbers_is_held(
+        question: str) -> None:
+    assert _calc(question, "2450 * 18 / 100") == ["expression=2450", "expression=18"]
+
+
+@pytest.mark.parametrize(("question", "expression"), [
+    ("What is 18% of 2,450?", "2450 * 18 / 100"),
+    ("2,340,000원의 15%는 정확히 얼마인가요?", "2340000 * 15 / 100"),
+    ("Divide 98765 by 37 and give the result to four decimal places.", "round(98765 / 37, 4)"),
+    ("How many seconds are there in 3 hours?", "3 * 60 * 60"),
+    ("What is the square root of 1522756?", "sqrt(1522756)"),
+    ("What is 2 to the power of 89?", "2 ** 89"),
+    ("What is minus 5 squared?", "(-5) ** 2"),
+    ("48213 곱하기 377은 얼마인가요?", "48213 * 377"),
+])
+def test_an_expression_of_the_requests_numbers_runs(question: str, expression: str) -> None:
+    assert _calc(question, expression) == []
+
+
+def test_an_expression_may_use_an_earlier_result_and_repeats_are_named_once() -> None:
+    assert _calc("Then double the total of 17 and 25.", "42 * 2", "42") == []
+    assert _calc("What is 3 squared?", "9 * 9 + 9") == ["expression=9"]
+
+
+def test_knowledge_constants_in_an_expression_count_as_not_given() -> None:
+    # The price of the check: a formula the question does not state is answered without
+    # the calculator (docs/tools.md).
+    assert _calc("Convert 100 F to Celsius.", "(100 - 32) * 5 / 9") == [
+        "expression=32", "expression=5", "expression=9"]
+
+
+def test_only_the_named_string_arguments_are_read_as_expressions() -> None:
+    code = {"type": "object", "properties": {"code": {"type": "string"}}, "required": ["code"]}
+    assert unsupported_numbers({"code": "print(2450 * 18)"}, code, ["q"]) == []
+    assert _calc("What is photosynthesis?", "2450 *") == []  # the tool reports bad syntax

@@ -51,7 +51,8 @@ def test_action_observation_final() -> None:
     backend = ScriptedBackend().enqueue(
         react_step("calculator", {"expression": "123456789 * 987654321"}),
         final("121932631112635269"))
-    events = run(backend, select_tools(["calculator"]))
+    events = run(backend, select_tools(["calculator"]),
+                 question="What is 123456789 * 987654321?")
     call = next(e for e in events if isinstance(e, ToolCall))
     obs = next(e for e in events if isinstance(e, Observation))
     answer = next(e for e in events if isinstance(e, FinalAnswer))
@@ -190,7 +191,7 @@ def test_refused_approval_is_an_observation(tmp_path: Path) -> None:
 def test_native_format_round_trip() -> None:
     call = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "6*7"}}\n</tool_call>'
     backend = ScriptedBackend().enqueue(call, "The answer is 42.")
-    events = run(backend, select_tools(["calculator"]), fmt=NativeFormat())
+    events = run(backend, select_tools(["calculator"]), fmt=NativeFormat(), question="6*7?")
     assert next(e for e in events if isinstance(e, Observation)).output == "42"
     assert next(e for e in events if isinstance(e, FinalAnswer)).text == "The answer is 42."
     assert "<tool_response>\n42\n</tool_response>" in backend.requests[1][0][-1].content
@@ -259,13 +260,14 @@ def test_a_question_routed_direct_is_answered_without_the_tool_loop() -> None:
 def test_a_question_routed_to_tools_runs_the_loop() -> None:
     call = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "6*7"}}\n</tool_call>'
     backend = ScriptedBackend().enqueue("tool", "yes", call, "42")
-    events = run(backend, select_tools(["calculator"]), fmt=NativeFormat(), route=True)
+    events = run(backend, select_tools(["calculator"]), fmt=NativeFormat(), route=True,
+                 question="6*7?")
     assert next(e for e in events if isinstance(e, FinalAnswer)).text == "42"
     assert [e.output for e in events if isinstance(e, Observation)] == ["42"]
     fit = backend.requests[1]
     assert fit[2] == 'root ::= "yes" | "no"'
     assert fit[0][-1].content.startswith("Tools:\n- calculator: ")
-    assert fit[0][-1].content.endswith("Request: q?")
+    assert fit[0][-1].content.endswith("Request: 6*7?")
 
 
 def test_a_tool_that_does_not_fit_the_question_means_a_direct_answer() -> None:
@@ -445,3 +447,19 @@ def test_a_call_cut_off_at_the_token_limit_is_asked_again_with_required_argument
     assert any("cut off at 30 tokens" in e.message for e in events if isinstance(e, Notice))
     answer = next(e for e in events if isinstance(e, FinalAnswer))
     assert [s["kind"] for s in answer.steps] == ["action", "final"]
+
+
+def test_the_calculator_demos_expression_for_a_plain_question_is_not_run() -> None:
+    # The 0.5B answered "What is photosynthesis?" with calculator("60 * 2450 / 100"),
+    # numbers from the calculator's worked example, and then with its result.
+    backend = ScriptedBackend().enqueue(
+        "tool", "yes", native_call("calculator", {"expression": "60 * 2450 / 100"}),
+        native_call("calculator", {"expression": "2450 * 18 / 100"}),
+        "Photosynthesis is how plants make sugar from light, water and carbon dioxide.")
+    events = run(backend, select_tools(["calculator"]), fmt=NativeFormat(), route=True,
+                 question="What is photosynthesis?")
+    assert not any(not e.is_error for e in events if isinstance(e, Observation))
+    answer = next(e for e in events if isinstance(e, FinalAnswer))
+    assert [s["kind"] for s in answer.steps] == ["held", "held", "direct"]
+    assert "expression=2450" in answer.steps[0]["observation"]
+    assert answer.text.startswith("Photosynthesis is")

@@ -46,6 +46,7 @@ class CalculatorTool(Tool):
         "additionalProperties": False,
     }
     timeout = 10.0
+    given_numbers = ("expression",)
 
     def run(self, args: dict[str, Any], ctx: ToolContext) -> str:
         return calculate(args["expression"])
