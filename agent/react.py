@@ -52,7 +52,8 @@ class AgentConfig:
     # earlier tool result (agent/call_values.py): a small model fills a function that
     # does not fit with invented values, and misreads amounts ("2억" as 2,000,000). The
     # model is told which values were not given; a second such call in a row ends the
-    # loop with a direct answer.
+    # loop with a direct answer. The same goes for a call its tool calls futile
+    # (``Tool.futile``: a program that only prints its own text).
     check_values: bool = True
 
 
@@ -176,7 +177,7 @@ def run_agent(
             yield from _finish(run, started, FinalAnswer(answer, run.record))
             return
         refused: bool | None = None
-        held_twice = False
+        held_twice, held_why = False, ""
         if parsed is None:  # only when generation was cut off (max_tokens)
             observation, is_error, tool_name, seconds = (
                 "Your reply was cut off or malformed. Reply with one complete step.", True,
@@ -191,19 +192,27 @@ def run_agent(
             yield ToolCall(tool_name, parsed.args, parsed.thought)
             repeated = last_action is not None and (last_action.tool, last_action.args) == (
                 parsed.tool, parsed.args)
+            tool = by_name[tool_name]
             invented = (unsupported_numbers(
-                parsed.args, by_name[tool_name].input_schema,
+                parsed.args, tool.input_schema,
                 [question, *(e.observation for e in run.record if not e.is_error)],
-                by_name[tool_name].given_numbers)
+                tool.given_numbers)
                 if config.check_values else [])  # a held call repeated is held again
-            if invented:
-                observation, is_error, seconds = not_given_note(invented), True, 0.0
+            futile = tool.futile(parsed.args) if config.check_values and not invented else None
+            if invented or futile:
+                observation = (not_given_note(invented) if invented else
+                               f"Not run: {futile}. Answer the question yourself, without "
+                               "this tool.")
+                is_error, seconds = True, 0.0
                 entry = replace(entry, kind="held")
                 last_action = parsed
-                yield Notice(f"{tool_name} not run: the request does not give "
-                             f"{', '.join(invented)}", level="info")
-                # Told once which numbers were not given, the model made some up again:
-                # the tool needs what nobody gave (or no tool fits the question).
+                held_why = ("the call's numbers are not in the request" if invented else
+                            "the call could add nothing")
+                yield Notice(f"{tool_name} not run: " + (
+                    f"the request does not give {', '.join(invented)}" if invented
+                    else str(futile)), level="info")
+                # Told once why the call was not run, the model made the same kind of call
+                # again: the tool needs what nobody gave (or no tool fits the question).
                 held_twice = bool(run.record) and run.record[-1].kind == "held"
             elif repeated:
                 # The same call gives the same result: do not run it, and leave the final
@@ -216,7 +225,7 @@ def run_agent(
                 entry = replace(entry, kind="repeat")
                 answer_only = True
             else:
-                outcome = run_tool(by_name[tool_name], parsed.args, ctx,
+                outcome = run_tool(tool, parsed.args, ctx,
                                    timeout=config.tool_timeout)
                 for message in ctx.notices[notified:]:  # for the person, not the model
                     yield Notice(message, level="warning")
@@ -228,8 +237,7 @@ def run_agent(
         run.record.append(replace(entry, refused=refused, observation=observation,
                                   is_error=is_error, tool_s=round(seconds, 4)))
         if held_twice:
-            answer = _answer_directly(backend, question, run, sampling, config,
-                                      "the call's numbers are not in the request")
+            answer = _answer_directly(backend, question, run, sampling, config, held_why)
             yield from _finish(run, started, FinalAnswer(answer, run.record))
             return
         run.steps.append(Step(raw=text, action=parsed if isinstance(parsed, Action) else None,

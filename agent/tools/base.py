@@ -109,6 +109,12 @@ class Tool:
         failures (any other exception also becomes an error observation)."""
         raise NotImplementedError
 
+    def futile(self, args: dict[str, Any]) -> str | None:
+        """Why running this call could tell the model nothing it does not already know,
+        or None (most calls). A futile call is not run: the agent asks the model to answer
+        itself (agent/react.py), as it does for a call whose numbers nobody gave."""
+        return None
+
     def preview(self, args: dict[str, Any]) -> str:
         """Exactly what will run, as shown to the user when asking approval. Tools that
         need approval override this to show the command itself, not its JSON wrapper."""

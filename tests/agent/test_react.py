@@ -463,3 +463,16 @@ def test_the_calculator_demos_expression_for_a_plain_question_is_not_run() -> No
     assert [s["kind"] for s in answer.steps] == ["held", "held", "direct"]
     assert "expression=2450" in answer.steps[0]["observation"]
     assert answer.text.startswith("Photosynthesis is")
+
+
+def test_a_program_that_only_prints_its_own_text_is_not_run() -> None:
+    # Without the router the 0.5B "translated" with print('Thank you very much.').
+    copy = native_call("python", {"code": "print('Thank you very much.')"})
+    backend = ScriptedBackend().enqueue(copy, copy, "Thank you very much.")
+    events = run(backend, select_tools(["python"]), fmt=NativeFormat(),
+                 question="Translate '대단히 감사합니다' into English.")
+    answer = next(e for e in events if isinstance(e, FinalAnswer))
+    assert [s["kind"] for s in answer.steps] == ["held", "held", "direct"]
+    assert answer.steps[-1]["reason"] == "the call could add nothing"
+    assert "only prints text written in it" in answer.steps[0]["observation"]
+    assert answer.text == "Thank you very much."

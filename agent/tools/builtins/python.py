@@ -33,6 +33,13 @@ class PythonTool(Tool):
     def preview(self, args: dict[str, Any]) -> str:
         return str(args.get("code", ""))
 
+    def futile(self, args: dict[str, Any]) -> str | None:
+        # Without a router the 0.5B answered rewrites and translations with
+        # print('Send me the report now.'): the observation is the model's own text.
+        code, _ = drop_json_spill(str(args.get("code", "")))
+        return ("the program only prints text written in it, which computes nothing"
+                if prints_only_literals(code) else None)
+
     def run(self, args: dict[str, Any], ctx: ToolContext) -> str:
         if ctx.sandbox is None:
             from lamp.agent.sandbox import Sandbox
@@ -70,6 +77,32 @@ def drop_json_spill(code: str) -> tuple[str, str]:
             continue
         return stripped[:-cut], tail
     return code, ""
+
+
+def prints_only_literals(code: str) -> bool:
+    """Whether every statement of ``code`` prints, or is, a literal (``print('Bonjour')``,
+    ``42``). Only parsed here, never run; code that does not parse is not such a program."""
+    try:
+        body = ast.parse(code).body
+    except SyntaxError:
+        return False
+
+    def literal(node: ast.expr) -> bool:
+        return isinstance(node, ast.Constant) or (
+            isinstance(node, ast.JoinedStr) and all(isinstance(v, ast.Constant)
+                                                    for v in node.values))
+
+    def prints_literal(stmt: ast.stmt) -> bool:
+        if not isinstance(stmt, ast.Expr):
+            return False
+        value = stmt.value
+        if literal(value):
+            return True
+        return (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+                and value.func.id == "print" and all(literal(a) for a in value.args)
+                and all(literal(k.value) for k in value.keywords))
+
+    return bool(body) and all(prints_literal(stmt) for stmt in body)
 
 
 def echo_last_expression(code: str) -> str:
