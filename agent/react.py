@@ -28,6 +28,9 @@ from .tools import Tool, ToolContext, run_tool
 __all__ = ["AgentConfig", "run_agent", "specs_for"]
 
 DEFAULT_SYSTEM = "You are lamp, a careful assistant that uses tools when they help."
+# Why a call was held back (StepRecord.reason), and then why the answer came without tools.
+_NOT_GIVEN = "the call's numbers are not in the request"
+_FUTILE = "the call could add nothing"
 
 
 @dataclass
@@ -204,10 +207,9 @@ def run_agent(
                                f"Not run: {futile}. Answer the question yourself, without "
                                "this tool.")
                 is_error, seconds = True, 0.0
-                entry = replace(entry, kind="held")
+                held_why = (_NOT_GIVEN if invented else _FUTILE)
+                entry = replace(entry, kind="held", reason=held_why)
                 last_action = parsed
-                held_why = ("the call's numbers are not in the request" if invented else
-                            "the call could add nothing")
                 yield Notice(f"{tool_name} not run: " + (
                     f"the request does not give {', '.join(invented)}" if invented
                     else str(futile)), level="info")
@@ -257,7 +259,10 @@ def _ungrounded(record: list[StepRecord], answer: str) -> str | None:
     and a small model then tends to hand that text back as the answer. Likewise an
     answer that repeats an error observation is not an answer.
     """
-    tried = [e for e in record if e.kind in ("action", "repeat", "held")]  # not lamp's notes
+    # Calls made, not lamp's notes; a futile call held back was no try: after it the
+    # model answers from what it knew, as it would have without tools.
+    tried = [e for e in record
+             if e.kind in ("action", "repeat", "held") and e.reason != _FUTILE]
     if tried and all(e.is_error for e in tried):
         return "every tool call failed"
     # Error observations, and the "error: ..." lines a working tool reports about a failed
@@ -281,8 +286,11 @@ def _answer_directly(backend: Backend, question: str, run: _Run, sampling: Sampl
                      config: AgentConfig, why: str, route_s: float | None = None) -> str:
     """Answer the question the way plain ``lamp ask`` does, told which tools failed, so the
     reply is the model's own answer, or says what could not be done, never an error echo."""
+    # A futile call did not fail: it would have shown the model its own text. Listing it
+    # as a failure made the 0.5B answer with the note itself, or echo the question.
     failures = [f"- {e.tool or 'a step'}: {e.observation.strip().splitlines()[0]}"
-                for e in run.record if e.is_error and e.observation.strip()]
+                for e in run.record
+                if e.is_error and e.observation.strip() and e.reason != _FUTILE]
     note = ("\n\n(Tools were tried for this and did not help:\n" + "\n".join(failures[-3:])
             + "\nAnswer without them. If the question needs something they could not "
             "give, say briefly what could not be done.)") if failures else ""

@@ -38,7 +38,8 @@ class StepRecord(Record):
     """One ReAct step.
 
     ``kind``: ``action`` (a tool ran, or was refused), ``repeat`` (the same call again,
-    not run), ``held`` (not run: it used numbers nobody gave, agent/call_values.py),
+    not run), ``held`` (not run: it used numbers nobody gave, agent/call_values.py, or
+    its tool called it futile; ``reason`` says which),
     ``malformed`` (the reply did not parse), ``final`` (the answer) or
     ``direct`` (answered without tools: no tool was needed, or none worked).
     The first step also says what warming the fixed prompt prefix cost.
@@ -60,7 +61,7 @@ class StepRecord(Record):
     tool_s: float = 0.0
     answer: str = ""  # final steps
     forced: bool = False  # final steps: only an answer was allowed (after a repeat)
-    reason: str = ""  # direct steps: why the question was answered without tools
+    reason: str = ""  # direct steps: why answered without tools; held steps: why not run
     route_s: float | None = None  # direct steps chosen by the router: what deciding cost
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,6 +82,8 @@ class StepRecord(Record):
             return out
         if self.kind in ("action", "repeat", "held"):
             out.update(thought=self.thought, tool=self.tool, input=self.input)
+        if self.kind == "held":
+            out["reason"] = self.reason
         if self.refused is not None:
             out["refused"] = self.refused
         out.update(observation=self.observation, is_error=self.is_error, tool_s=self.tool_s)

@@ -474,5 +474,19 @@ def test_a_program_that_only_prints_its_own_text_is_not_run() -> None:
     answer = next(e for e in events if isinstance(e, FinalAnswer))
     assert [s["kind"] for s in answer.steps] == ["held", "held", "direct"]
     assert answer.steps[-1]["reason"] == "the call could add nothing"
+    assert answer.steps[0]["reason"] == "the call could add nothing"
     assert "only prints text written in it" in answer.steps[0]["observation"]
+    assert answer.text == "Thank you very much."
+    # Nothing failed: the direct answer is asked as plain `lamp ask` asks it.
+    direct, _, _ = backend.requests[-1]
+    assert direct[-1].content == "Translate '대단히 감사합니다' into English."
+
+
+def test_after_a_futile_call_the_models_own_answer_stands() -> None:
+    copy = native_call("python", {"code": "print('Thank you very much.')"})
+    backend = ScriptedBackend().enqueue(copy, "Thank you very much.")
+    events = run(backend, select_tools(["python"]), fmt=NativeFormat(),
+                 question="Translate '대단히 감사합니다' into English.")
+    answer = next(e for e in events if isinstance(e, FinalAnswer))
+    assert [s["kind"] for s in answer.steps] == ["held", "final"]
     assert answer.text == "Thank you very much."

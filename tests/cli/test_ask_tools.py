@@ -47,8 +47,8 @@ def test_route_off_skips_the_router_and_a_copied_example_call_is_not_run(
 @pytest.mark.integration
 def test_a_program_that_only_prints_its_answer_is_held_not_run(run_lamp) -> None:
     # Greedy and without the router, the 0.5B "translates" by printing its translation
-    # from Python; that program is held (it computes nothing), twice, and the question
-    # is answered without tools.
+    # from Python; that program is held (it computes nothing) and the answer comes
+    # without tools.
     proc = run_lamp("ask", "--model", "qwen2.5-coder-0.5b", "--no-memory", "--tools",
                     "default", "--route", "off", "--json", "--max-tokens", "64",
                     "Translate into English: 'Bonjour tout le monde.'")
@@ -57,7 +57,8 @@ def test_a_program_that_only_prints_its_answer_is_held_not_run(run_lamp) -> None
     held = [s for s in steps if s["kind"] == "held"]
     assert held and all("only prints text written in it" in s["observation"] for s in held)
     assert not any(s["kind"] == "action" and s["tool"] == "python" for s in steps)
-    assert steps[-1]["kind"] == "direct" and steps[-1]["reason"] == "the call could add nothing"
+    assert all(s["reason"] == "the call could add nothing" for s in held)
+    assert steps[-1]["kind"] in ("final", "direct")
 
 
 @pytest.mark.integration
