@@ -21,7 +21,7 @@ One kind of string is checked: an arithmetic expression a tool takes as its
 input (``Tool.given_numbers``, the calculator's). Its numbers are the call's
 values as much as a number argument's are, except those arithmetic brings by
 itself: 0, 1, 2, 10, 100 (a percentage), 1000 and the clock and calendar's 7,
-12, 24, 60, 365 and 3600.
+12, 24, 52, 60, 365 and 3600.
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def _numbers(value: Any, schema: Mapping[str, Any], path: str) -> Iterator[tuple
 
 # What an expression may use without the request writing it: identities, halves and
 # doubles, powers of ten (100 for a percentage), and the clock and calendar.
-_EXPRESSION_CONSTANTS = frozenset({0, 1, 2, 10, 100, 1000, 7, 12, 24, 60, 365, 3600})
+_EXPRESSION_CONSTANTS = frozenset({0, 1, 2, 10, 100, 1000, 7, 12, 24, 52, 60, 365, 3600})
 
 
 def _expression_numbers(text: str, path: str) -> Iterator[tuple[str, Any]]:

@@ -150,6 +150,7 @@ def test_a_worked_examples_expression_for_a_question_without_numbers_is_held(
     ("2,340,000원의 15%는 정확히 얼마인가요?", "2340000 * 15 / 100"),
     ("Divide 98765 by 37 and give the result to four decimal places.", "round(98765 / 37, 4)"),
     ("How many seconds are there in 3 hours?", "3 * 60 * 60"),
+    ("How many weeks are there in 3 years?", "3 * 52"),
     ("What is the square root of 1522756?", "sqrt(1522756)"),
     ("What is 2 to the power of 89?", "2 ** 89"),
     ("What is minus 5 squared?", "(-5) ** 2"),
