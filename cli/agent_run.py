@@ -19,6 +19,8 @@ from .mcp import starting_servers
 from .render import renderer_for, warn
 
 if TYPE_CHECKING:
+    from lamp.agent.models.catalog import Preset
+
     from .config import Settings
     from .runtime import Runtime
 
@@ -31,9 +33,7 @@ def step_format(choice: str, settings: Settings) -> str:
     server, gets the model's own (native) format."""
     if choice != "auto":
         return choice
-    from lamp.agent.models.catalog import preset_for_model
-
-    preset = preset_for_model(settings.model) if settings.backend == "llama" else None
+    preset = _known_preset(settings)
     return preset.tool_format if preset is not None else "native"
 
 
@@ -45,10 +45,16 @@ def tool_routing(choice: str, settings: Settings) -> bool:
         raise UsageError(f"--route must be 'auto', 'on' or 'off', not {choice!r}")
     if choice != "auto":
         return choice == "on"
+    preset = _known_preset(settings)
+    return preset.route if preset is not None else True
+
+
+def _known_preset(settings: Settings) -> Preset | None:
+    """The preset of the local model in use; None for other files and for HTTP servers,
+    whose model lamp cannot know."""
     from lamp.agent.models.catalog import preset_for_model
 
-    preset = preset_for_model(settings.model) if settings.backend == "llama" else None
-    return preset.route if preset is not None else True
+    return preset_for_model(settings.model) if settings.backend == "llama" else None
 
 
 def check_approve(approve: str) -> None:
