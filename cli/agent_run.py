@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from lamp.agent.errors import StepLimitReached, UsageError
+from lamp.agent.errors import StepLimitReached
 from lamp.agent.models import Backend, Sampling
 from lamp.agent.tool_agent import ToolsRequest, run_with_tools
 
@@ -22,12 +22,13 @@ if TYPE_CHECKING:
     from lamp.agent.models.catalog import Preset
 
     from .config import Settings
+    from .options import RouteChoice, ToolFormatChoice
     from .runtime import Runtime
 
-__all__ = ["check_approve", "run_tools", "start_servers", "step_format", "tool_routing"]
+__all__ = ["run_tools", "start_servers", "step_format", "tool_routing"]
 
 
-def step_format(choice: str, settings: Settings) -> str:
+def step_format(choice: ToolFormatChoice, settings: Settings) -> str:
     """``--tool-format``: ``auto`` is the format measured best for the model's preset
     (``Preset.tool_format``); a model lamp knows nothing about, or one behind an HTTP
     server, gets the model's own (native) format."""
@@ -37,12 +38,10 @@ def step_format(choice: str, settings: Settings) -> str:
     return preset.tool_format if preset is not None else "native"
 
 
-def tool_routing(choice: str, settings: Settings) -> bool:
+def tool_routing(choice: RouteChoice, settings: Settings) -> bool:
     """``--route``: whether the agent first asks if the question needs a tool at all
     (lamp.agent.route). ``auto`` is the choice measured best for the model's preset
     (``Preset.route``); other models and HTTP servers are routed."""
-    if choice not in ("auto", "on", "off"):
-        raise UsageError(f"--route must be 'auto', 'on' or 'off', not {choice!r}")
     if choice != "auto":
         return choice == "on"
     preset = _known_preset(settings)
@@ -55,12 +54,6 @@ def _known_preset(settings: Settings) -> Preset | None:
     from lamp.agent.models.catalog import preset_for_model
 
     return preset_for_model(settings.model) if settings.backend == "llama" else None
-
-
-def check_approve(approve: str) -> None:
-    """``--approve`` is ``ask`` (the terminal) or ``all``; checked before anything slow."""
-    if approve not in ("ask", "all"):
-        raise UsageError(f"--approve must be 'ask' or 'all', not {approve!r}")
 
 
 def start_servers(rt: Runtime, request: ToolsRequest, *, show: bool) -> None:

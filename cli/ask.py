@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from . import options
 from .common import with_model_options
 from .memory_session import Continue, MemoryChoice, MemoryUrl, NoMemory, SessionName
 from .runtime import Runtime
@@ -41,21 +42,21 @@ def ask(
     allow: Annotated[list[str] | None, typer.Option(
         "--allow", help="Enable a tool that is off by default (shell); repeatable.",
         rich_help_panel="Tools", show_default=False)] = None,
-    approve: Annotated[str, typer.Option(
+    approve: Annotated[options.Approval, typer.Option(
         "--approve", help="ask: tools that change things ask on the terminal (refused with "
         "no terminal); all: approve every call.", rich_help_panel="Tools")] = "ask",
     max_steps: Annotated[int, typer.Option(
         "--max-steps", min=1, help="Most agent steps (exit 3 when reached).",
         rich_help_panel="Tools")] = 6,
-    tool_format: Annotated[str, typer.Option(
+    tool_format: Annotated[options.ToolFormatChoice, typer.Option(
         "--tool-format", help="How steps are written: native (the model's own <tool_call> "
         "format), react (Thought/Action), or auto (the one measured best for the model's "
         "preset; native for other models).", rich_help_panel="Tools")] = "auto",
-    route: Annotated[str, typer.Option(
+    route: Annotated[options.RouteChoice, typer.Option(
         "--route", help="Ask the model first whether the question needs a tool at all, and "
         "answer it directly when not: on, off, or auto (the choice measured best for the "
         "model's preset; on for other models).", rich_help_panel="Tools")] = "auto",
-    sandbox_policy: Annotated[str, typer.Option(
+    sandbox_policy: Annotated[options.SandboxPolicy, typer.Option(
         "--sandbox", help="Sandbox policy for the python tool: auto, strict or best.",
         rich_help_panel="Tools")] = "auto",
     schema: Annotated[str | None, typer.Option(
@@ -127,9 +128,8 @@ def ask(
     if tools is not None:
         from lamp.agent.tool_agent import ToolsRequest
 
-        from .agent_run import check_approve, start_servers, step_format, tool_routing
+        from .agent_run import start_servers, step_format, tool_routing
 
-        check_approve(approve)
         request = ToolsRequest(tools=tools, allow=tuple(allow or ()), max_steps=max_steps,
                                tool_format=step_format(tool_format, settings),
                                route=tool_routing(route, settings),

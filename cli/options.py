@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
-__all__ = ["BackendName", "BaseUrl", "Ctx", "GpuLayers", "MaxTokens", "ModelOptions",
-           "ModelPath", "RepeatPenalty", "Seed", "System", "Temperature", "Threads", "TopK",
-           "TopP", "Verbose"]
+__all__ = ["Approval", "BackendName", "BaseUrl", "Ctx", "GpuLayers", "MaxTokens", "ModelOptions",
+           "ModelPath", "RepeatPenalty", "RouteChoice", "SandboxPolicy", "Seed", "System",
+           "Temperature", "Threads", "ToolFormatChoice", "TopK", "TopP", "Verbose"]
 
 
 @dataclass(frozen=True)
@@ -90,3 +90,13 @@ BaseUrl = Annotated[
 System = Annotated[str | None, typer.Option("--system", help="System prompt.", show_default=False)]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v",
                                        help="Show llama.cpp logs and tracebacks on errors.")]
+
+
+
+# The values of the agent options as closed choices: Typer checks them (exit 2, one line)
+# and offers them to shell completion whether or not the option ends up used, without
+# importing the agent into start-up. The agent checks them again for library callers.
+SandboxPolicy = Literal["auto", "strict", "best"]
+ToolFormatChoice = Literal["auto", "native", "react"]
+RouteChoice = Literal["auto", "on", "off"]
+Approval = Literal["ask", "all"]

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from . import options
 from .common import with_model_options
 from .config import MAX_PAL_SAMPLES
 from .runtime import Runtime
@@ -22,7 +23,7 @@ def pal(
                                           help="Let the model phrase a sentence around the "
                                           "computed value.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    sandbox_policy: Annotated[str, typer.Option(
+    sandbox_policy: Annotated[options.SandboxPolicy, typer.Option(
         "--sandbox", help="auto: strict where Landlock+seccomp work; strict: refuse otherwise; "
         "best: run with whatever layers exist.")] = "auto",
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds the program may run.")] = 10,

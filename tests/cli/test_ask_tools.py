@@ -29,6 +29,21 @@ def test_an_unknown_route_choice_exits_2_before_the_model_loads(run_lamp) -> Non
     assert b"--route" in proc.stderr and proc.stderr.count(b"\n") == 1
 
 
+@pytest.mark.parametrize(("command", "option", "value"), [
+    ("ask", "--route", "maybe"), ("ask", "--tool-format", "json"), ("ask", "--approve", "none"),
+    ("ask", "--sandbox", "loose"), ("pal", "--sandbox", "loose"),
+])
+def test_a_bad_agent_option_value_exits_2_even_where_the_option_goes_unused(
+        run_lamp, command: str, option: str, value: str) -> None:
+    # Without --tools these options have no effect, but a typo should still be caught
+    # rather than silently ignored.
+    proc = run_lamp(command, "--no-memory", option, value, "hi") if command == "ask" else \
+        run_lamp(command, option, value, "1 + 1")
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert option.encode() in proc.stderr and value.encode() in proc.stderr
+    assert proc.stderr.count(b"\n") == 1
+
+
 @pytest.mark.integration
 def test_route_off_skips_the_router_and_a_copied_example_call_is_not_run(
         run_lamp, default_model: Path) -> None:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from lamp.agent.errors import UsageError
 from lamp.agent.models.catalog import DEFAULT_PRESET, PRESETS, preset_for_model
 from lamp.cli.agent_run import step_format, tool_routing
 from lamp.cli.config import Settings
@@ -40,7 +39,3 @@ def test_auto_routing_is_the_presets_and_on_elsewhere() -> None:
     assert tool_routing("off", Settings()) is False
     assert tool_routing("on", Settings(model="qwen2.5-coder-0.5b")) is True
 
-
-def test_an_unknown_route_choice_is_a_usage_error() -> None:
-    with pytest.raises(UsageError, match="--route"):
-        tool_routing("sometimes", Settings())
