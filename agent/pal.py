@@ -3,8 +3,11 @@
 Small models slip on arithmetic far more than on setting a problem up, so we
 ask for code instead of a number. The code never runs in lamp's process: it
 goes to an executor (the sandbox) that returns what the program printed. A
-failing program gets exactly one retry with its error shown to the model.
-The prompt (instructions, worked examples, the harness) is in pal_prompt.py.
+failing program gets exactly one retry with its error shown to the model. A
+program that runs but looks wrong in a way visible without a model (a negative
+count; a number the question gives left out, see pal_numbers.py) gets one
+re-ask of the problem, and at most one such check happens per question. The
+prompt (instructions, worked examples, the harness) is in pal_prompt.py.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, Protocol
 
 from .events import CodeRun, Event, FinalAnswer, Notice, TextDelta
 from .models import Backend, Message, Sampling, complete
+from .pal_numbers import unused_numbers
 from .pal_prompt import HARNESS, MARKER, pal_messages, pal_question
 from .records import PalAttemptRecord, PalRecord
 from .sampling import greedy_unless_set
@@ -188,20 +192,8 @@ def solve(
             ballot.add(attempt.value, len(outcome.attempts) - 1)
         failed = attempt or failed
     if ballot and samples == 1 and not outcome.retries:
-        doubtful = outcome.attempts[ballot.winner()]
-        if implausibly_negative(doubtful.value, question):
-            yield Notice(f"the program's value {doubtful.value} is negative, which the "
-                         "question does not suggest; asking once for a check", level="info")
-            outcome.retries = 1
-            # The problem again with what the answer must be, rather than feedback on the
-            # program: the examples teach the model to quote the user's words in comments,
-            # and it quotes (and repeats) feedback instead of re-reading the problem.
-            check = pal_messages(f"{question.strip()}\n\n{NOT_NEGATIVE}")
-            attempt = yield from _program(backend, check, code_sampling, execute, outcome)
-            if (attempt is not None and attempt.value is not None
-                    and not _is_negative(attempt.value)):
-                ballot = _Ballot()
-                ballot.add(attempt.value, len(outcome.attempts) - 1)
+        ballot = yield from _second_look(backend, question, ballot, code_sampling, execute,
+                                         outcome)
     if ballot:
         outcome.chosen = ballot.winner()
         outcome.value = outcome.attempts[outcome.chosen].value
@@ -211,6 +203,42 @@ def solve(
     if outcome.value is not None and explain:
         yield from _explain(backend, question, outcome.value, sampling)
     yield FinalAnswer(text=outcome.value or "", steps=[_record(outcome)])
+
+
+def _second_look(backend: Backend, question: str, ballot: _Ballot, sampling: Sampling,
+                 execute: Executor, outcome: PalOutcome) -> Generator[Event, None, _Ballot]:
+    """One re-ask of the problem when the greedy program's value looks wrong in a way that
+    needs no model to see: negative where the question suggests nothing can be, or
+    computed without a number the question gives. The re-asked program's value replaces
+    the first only when it clears what was doubted. Feedback on the program is not shown:
+    the examples teach the model to quote the user's words in comments, and it quotes
+    (and repeats) feedback instead of re-reading the problem, so the problem is asked
+    again with a note on what the answer needs."""
+    first = outcome.attempts[ballot.winner()]
+    negative = implausibly_negative(first.value, question)
+    unused = [] if negative else unused_numbers(question, first.code)
+    if negative:
+        yield Notice(f"the program's value {first.value} is negative, which the question "
+                     "does not suggest; asking once for a check", level="info")
+        note = NOT_NEGATIVE
+    elif unused:
+        yield Notice(f"the program never uses {_listed(unused)} from the question; asking "
+                     "once for a check", level="info")
+        note = _every_number_note(unused)
+    else:
+        return ballot
+    outcome.retries = 1
+    check = pal_messages(f"{question.strip()}\n\n{note}")
+    attempt = yield from _program(backend, check, sampling, execute, outcome)
+    if attempt is None or attempt.value is None:
+        return ballot
+    cleared = (not _is_negative(attempt.value) if negative
+               else _covers_more(attempt, first, question, len(unused)))
+    if not cleared:
+        return ballot
+    fresh = _Ballot()
+    fresh.add(attempt.value, len(outcome.attempts) - 1)
+    return fresh
 
 
 def _nth_sampling(sampling: Sampling, index: int) -> Sampling:
@@ -270,6 +298,23 @@ def implausibly_negative(value: str | None, question: str) -> bool:
     """A negative value for a question that speaks of no quantity that can go below zero:
     usually a subtraction the wrong way round, worth one check by the model."""
     return value is not None and _is_negative(value) and not _SIGNED.search(question)
+
+
+def _listed(texts: list[str]) -> str:
+    return texts[0] if len(texts) == 1 else f"{', '.join(texts[:-1])} and {texts[-1]}"
+
+
+def _every_number_note(unused: list[str]) -> str:
+    return f"(Every number given matters, including {_listed(unused)}.)"
+
+
+def _covers_more(attempt: Attempt, first: Attempt, question: str, unused_before: int) -> bool:
+    """Whether the re-asked program replaces the first: it leaves out fewer of the
+    question's numbers, and is not newly negative where that makes no sense."""
+    if len(unused_numbers(question, attempt.code)) >= unused_before:
+        return False
+    return not (implausibly_negative(attempt.value, question)
+                and not implausibly_negative(first.value, question))
 
 
 def _problem(attempt: Attempt) -> str:

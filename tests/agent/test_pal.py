@@ -109,13 +109,14 @@ def test_a_check_that_stays_negative_keeps_the_first_value() -> None:
     assert outcome["value"] == "-5" and outcome["retries"] == 1
 
 
-@pytest.mark.parametrize("question", [
-    "The temperature was 3 degrees and fell by 10. What is it now?",
-    "A shop had a loss of $40 on Monday and $25 on Tuesday. What was its profit?",
-    "기온이 2도였다가 9도 내려갔다. 지금 기온은?",
+@pytest.mark.parametrize(("question", "expression"), [
+    ("The temperature was 3 degrees and fell by 10. What is it now?", "3 - 10"),
+    ("A shop had a loss of $40 on Monday and $25 on Tuesday. What was its profit?", "-40 - 25"),
+    ("기온이 2도였다가 9도 내려갔다. 지금 기온은?", "2 - 9"),
 ])
-def test_a_negative_value_where_the_question_allows_one_is_not_questioned(question: str) -> None:
-    backend = ScriptedBackend().enqueue("```python\ndef solution():\n    return -7\n```")
+def test_a_negative_value_where_the_question_allows_one_is_not_questioned(
+        question: str, expression: str) -> None:
+    backend = ScriptedBackend().enqueue(f"```python\ndef solution():\n    return {expression}\n```")
     run, calls = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ -7\n"))
     outcome = finish(list(solve(backend, question, run, Sampling())))
     assert outcome["value"] == "-7" and outcome["retries"] == 0 and len(calls) == 1
@@ -241,3 +242,74 @@ def test_sandbox_warnings_come_before_the_run_they_concern() -> None:
              or e.level == "warning"]
     assert kinds == ["Usage", "Notice", "CodeRun", "FinalAnswer"]
     assert finish(events)["value"] == "42"
+
+
+def scripted(*bodies: str) -> ScriptedBackend:
+    return ScriptedBackend().enqueue(
+        *(f"```python\ndef solution():\n    return {body}\n```" for body in bodies))
+
+
+def test_a_program_that_leaves_out_a_number_is_checked_once_and_the_fuller_one_wins() -> None:
+    question = ("Tom drove 200 km a day for 4 days, then 30% of that distance on the last "
+                "day. How far did he drive?")
+    backend = scripted("200 * 4", "200 * 4 * (1 + 30 / 100)")
+    run, calls = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ 800\n"),
+                               FakeRun(stdout="@@lamp-pal-result@@ 1040\n"))
+    events = list(solve(backend, question, run, Sampling(temperature=0)))
+    outcome = finish(events)
+    assert outcome["value"] == "1040" and outcome["retries"] == 1 and len(calls) == 2
+    assert outcome["programs"] == 2
+    asked = backend.requests[1][0][-1].content
+    assert asked.startswith(question)
+    assert asked.endswith("(Every number given matters, including 30%.)")
+    assert any(isinstance(e, Notice) and "30%" in e.message for e in events)
+
+
+def test_a_check_that_still_leaves_the_number_out_keeps_the_first_value() -> None:
+    backend = scripted("38 - 20", "38 - 20")
+    run, _ = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ 18\n"),
+                           FakeRun(stdout="@@lamp-pal-result@@ 18\n"))
+    question = "Ann had 38 apples, ate 20 and gave 5 away. How many are left?"
+    outcome = finish(list(solve(backend, question, run, Sampling())))
+    assert outcome["value"] == "18" and outcome["retries"] == 1 and outcome["programs"] == 2
+
+
+def test_a_check_whose_program_fails_keeps_the_first_value() -> None:
+    backend = scripted("38 - 20", "38 - 20 - 5 / 0")
+    run, _ = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ 18\n"),
+                           FakeRun(stderr="ZeroDivisionError", exit_code=1))
+    question = "Ann had 38 apples, ate 20 and gave 5 away. How many are left?"
+    outcome = finish(list(solve(backend, question, run, Sampling())))
+    assert outcome["value"] == "18" and outcome["failure"] is None
+
+
+def test_a_korean_question_with_a_number_left_out_is_checked() -> None:
+    backend = scripted("12 - 5", "12 - 5 - 3")
+    run, _ = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ 7\n"),
+                           FakeRun(stdout="@@lamp-pal-result@@ 4\n"))
+    question = "사과 12개 중 5개를 먹고 3개를 친구에게 주었다. 몇 개 남았나?"
+    outcome = finish(list(solve(backend, question, run, Sampling())))
+    assert outcome["value"] == "4" and outcome["retries"] == 1
+    assert backend.requests[1][0][-1].content.endswith("including 3.)")
+
+
+@pytest.mark.parametrize(("question", "body"), [
+    ("How many days are in two weeks?", "2 * 7"),  # numbers in words are not checked
+    ("A class of 30 has 12 girls. How many boys are in the 3rd row's class?", "30 - 12"),
+    ("Sum these readings: 4, 8, 15, 16, 23, 42, 7, 9, 11 and 3.", "138"),  # data, not a problem
+])
+def test_no_check_when_every_checked_number_is_used_or_the_question_is_data(
+        question: str, body: str) -> None:
+    backend = scripted(body)
+    run, calls = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ 14\n"))
+    outcome = finish(list(solve(backend, question, run, Sampling())))
+    assert outcome["retries"] == 0 and len(calls) == 1
+
+
+def test_sampled_programs_are_not_checked_for_left_out_numbers() -> None:
+    backend = scripted("38 - 20", "38 - 20")
+    run, calls = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ 18\n"),
+                               FakeRun(stdout="@@lamp-pal-result@@ 18\n"))
+    question = "Ann had 38 apples, ate 20 and gave 5 away. How many are left?"
+    outcome = finish(list(solve(backend, question, run, Sampling(), samples=2)))
+    assert outcome["retries"] == 0 and len(calls) == 2

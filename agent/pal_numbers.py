@@ -1,0 +1,125 @@
+"""Which of the question's numbers did a PAL program leave out?
+
+A word problem rarely states a number it does not need, and a program that
+never mentions one of them has usually skipped a step: "over the next two days
+he made only 30% of that" dropped, "10 pages yesterday" forgotten. Unlike a
+wrong reading, an omission is visible without a model: each number written in
+digits in the question should appear among the program's literals, as itself or
+in a spelling arithmetic allows (30% as 30, 0.3, 1.3 or 0.7; 3/4 as 3 and 4 or 0.75;
+"2 million" or "3만" as the whole value or its leading figure).
+
+Only digits are read. Number words ("two days", "half") and ordinals ("6th
+grade") are left alone: too many of them are not quantities. A question with
+many numbers (a pasted table, a log) is not checked at all; there, leaving most
+of them out is the point.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from dataclasses import dataclass
+
+__all__ = ["GivenNumber", "given_numbers", "unused_numbers"]
+
+# Beyond this many distinct numbers the question is data, not a word problem.
+MAX_CHECKED = 8
+
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
+           "만": 1e4, "억": 1e8, "조": 1e12, "천": 1e3, "백": 1e2}
+_TOKEN = re.compile(
+    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?:/(?P<den>\d+))?"
+    r"(?:(?P<ordinal>st|nd|rd|th)\b)?"
+    r"(?:\s*(?P<percent>%|percent\b|퍼센트))?"
+    r"(?:\s*(?P<scale>thousand|million|billion|trillion)\b|(?P<kscale>[만억조천백]))?",
+    re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class GivenNumber:
+    """One number as the question writes it, and the values a program may use for it."""
+
+    text: str
+    spellings: frozenset[float]
+
+
+def _spellings(value: float, *, percent: bool, scale: float | None) -> set[float]:
+    found = {value}
+    if percent:
+        # 30% as 0.3, and as the factor of a rise or a fall: 1.3 and 0.7.
+        found |= {value / 100, 1 + value / 100, 1 - value / 100}
+    if scale is not None:
+        found.add(value * scale)
+    return found
+
+
+def given_numbers(question: str) -> list[GivenNumber]:
+    """The distinct numbers the question writes in digits, in order, ordinals left out."""
+    seen: dict[str, GivenNumber] = {}
+    for match in _TOKEN.finditer(question):
+        if match["ordinal"] and not match["den"]:
+            continue  # "6th grade" is a position; "1/4th" is still a fraction
+        value = float(match["num"].replace(",", ""))
+        scale_word = (match["scale"] or match["kscale"] or "").lower()
+        scale = _SCALES.get(scale_word)
+        spellings = _spellings(value, percent=bool(match["percent"]), scale=scale)
+        if match["den"]:
+            denominator = float(match["den"])
+            # A fraction is used if the program writes its value, or both its parts.
+            if denominator:
+                spellings = {value / denominator}
+                text = match.group(0).strip()
+                seen.setdefault(text, GivenNumber(text, frozenset(spellings)))
+                seen.setdefault(f"{text}#parts", GivenNumber(
+                    text, frozenset({value, denominator})))
+            continue
+        text = match.group(0).strip()
+        seen.setdefault(text, GivenNumber(text, frozenset(spellings)))
+    return list(seen.values())
+
+
+def _literals(code: str) -> set[float] | None:
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+    found: set[float] = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
+                and not isinstance(node.value, bool)):
+            found.add(float(node.value))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            # Fraction("3/4"), Decimal("2.5"): a number may come as a string.
+            for piece in re.findall(r"\d+(?:\.\d+)?", node.value):
+                found.add(float(piece))
+    return found
+
+
+def _written(spelling: float, literals: set[float]) -> bool:
+    return any(math.isclose(spelling, literal, rel_tol=1e-9, abs_tol=1e-12)
+               for literal in literals)
+
+
+def unused_numbers(question: str, code: str) -> list[str]:
+    """The question's numbers (as written there) that ``code`` never writes.
+
+    Empty when the program cannot be parsed, or the question has more than
+    ``MAX_CHECKED`` numbers, or none in digits.
+    """
+    numbers = given_numbers(question)
+    if len({n.text for n in numbers}) > MAX_CHECKED:
+        return []
+    literals = _literals(code)
+    if literals is None:
+        return []
+    used: set[str] = set()
+    for number in numbers:
+        if any(_written(s, literals) for s in number.spellings):
+            used.add(number.text)
+    unused: list[str] = []
+    for number in numbers:
+        if number.text not in used and number.text not in unused:
+            unused.append(number.text)
+    return unused
