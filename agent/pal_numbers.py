@@ -8,8 +8,9 @@ digits in the question should appear among the program's literals, as itself or
 in a spelling arithmetic allows (30% as 30, 0.3, 1.3 or 0.7; 3/4 as 3 and 4 or 0.75;
 "2 million" or "3만" as the whole value or its leading figure).
 
-Only digits are read. Number words ("two days", "half") and ordinals ("6th
-grade") are left alone: too many of them are not quantities. A question with
+Only digits are read. Number words ("two days", "half"), ordinals ("6th
+grade"), clock times ("from 8:00 AM") and a bare 0 or 1 ("1 pound of butter")
+are left alone: a program rightly uses them without writing them. A question with
 many numbers (a pasted table, a log) is not checked at all; there, leaving most
 of them out is the point.
 """
@@ -28,6 +29,8 @@ MAX_CHECKED = 8
 
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
            "만": 1e4, "억": 1e8, "조": 1e12, "천": 1e3, "백": 1e2}
+# A clock time ("8:00 AM", "17:30"): what a program uses is the span between two of them.
+_CLOCK = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?![\d:])")
 _TOKEN = re.compile(
     r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"(?:/(?P<den>\d+))?"
@@ -56,12 +59,17 @@ def _spellings(value: float, *, percent: bool, scale: float | None) -> set[float
 
 
 def given_numbers(question: str) -> list[GivenNumber]:
-    """The distinct numbers the question writes in digits, in order, ordinals left out."""
+    """The distinct numbers the question writes in digits, in order, without those a
+    program rightly leaves unwritten (ordinals, clock times, a bare 0 or 1)."""
     seen: dict[str, GivenNumber] = {}
+    question = _CLOCK.sub(" ", question)
     for match in _TOKEN.finditer(question):
         if match["ordinal"] and not match["den"]:
             continue  # "6th grade" is a position; "1/4th" is still a fraction
         value = float(match["num"].replace(",", ""))
+        if value in (0, 1) and not (match["den"] or match["percent"] or match["scale"]
+                                    or match["kscale"]):
+            continue  # "1 pound of butter": a program multiplies by 1 without writing it
         scale_word = (match["scale"] or match["kscale"] or "").lower()
         scale = _SCALES.get(scale_word)
         spellings = _spellings(value, percent=bool(match["percent"]), scale=scale)

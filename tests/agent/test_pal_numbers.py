@@ -17,6 +17,12 @@ def test_numbers_are_read_as_written_in_order_without_ordinals() -> None:
     assert texts(question) == ["70%", "1,250", "3/4", "2.5"]
 
 
+def test_clock_times_and_a_bare_one_are_not_numbers_to_use() -> None:
+    question = ("Vince staples 30 reports every 15 minutes from 8:00 AM until 11:30 AM. "
+                "He uses 1 stapler and 0 clips; a 1:3 mix.")
+    assert texts(question) == ["30", "15", "3"]
+
+
 def test_korean_and_english_scale_words_stay_with_their_number() -> None:
     assert texts("2억 원을 3 million 달러와 비교") == ["2억", "3 million"]
 
