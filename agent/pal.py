@@ -233,7 +233,7 @@ def _second_look(backend: Backend, question: str, ballot: _Ballot, sampling: Sam
     if attempt is None or attempt.value is None:
         return ballot
     cleared = (not _is_negative(attempt.value) if negative
-               else _covers_more(attempt, first, question, len(unused)))
+               else _covers_more(attempt, question, len(unused)))
     if not cleared:
         return ballot
     fresh = _Ballot()
@@ -308,13 +308,12 @@ def _every_number_note(unused: list[str]) -> str:
     return f"(Every number given matters, including {_listed(unused)}.)"
 
 
-def _covers_more(attempt: Attempt, first: Attempt, question: str, unused_before: int) -> bool:
-    """Whether the re-asked program replaces the first: it leaves out fewer of the
-    question's numbers, and is not newly negative where that makes no sense."""
-    if len(unused_numbers(question, attempt.code)) >= unused_before:
-        return False
-    return not (implausibly_negative(attempt.value, question)
-                and not implausibly_negative(first.value, question))
+def _covers_more(attempt: Attempt, question: str, unused_before: int) -> bool:
+    """Whether the re-asked program replaces the first (whose value was not in doubt as
+    negative): it leaves out fewer of the question's numbers and is not negative where
+    that makes no sense."""
+    return (len(unused_numbers(question, attempt.code)) < unused_before
+            and not implausibly_negative(attempt.value, question))
 
 
 def _problem(attempt: Attempt) -> str:

@@ -313,3 +313,12 @@ def test_sampled_programs_are_not_checked_for_left_out_numbers() -> None:
     question = "Ann had 38 apples, ate 20 and gave 5 away. How many are left?"
     outcome = finish(list(solve(backend, question, run, Sampling(), samples=2)))
     assert outcome["retries"] == 0 and len(calls) == 2
+
+
+def test_a_fuller_program_whose_value_is_negative_does_not_replace_the_first() -> None:
+    backend = scripted("38 - 20", "38 - 20 - 50")
+    run, _ = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ 18\n"),
+                           FakeRun(stdout="@@lamp-pal-result@@ -32\n"))
+    question = "Ann had 38 apples, ate 20 and gave 50 away. How many are left?"
+    outcome = finish(list(solve(backend, question, run, Sampling())))
+    assert outcome["value"] == "18" and outcome["programs"] == 2
