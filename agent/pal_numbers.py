@@ -32,7 +32,7 @@ _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
 # A clock time ("8:00 AM", "17:30"): what a program uses is the span between two of them.
 _CLOCK = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?![\d:])")
 _TOKEN = re.compile(
-    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?<![A-Za-z0-9_.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"(?:/(?P<den>\d+))?"
     r"(?:(?P<ordinal>st|nd|rd|th)\b)?"
     r"(?:\s*(?P<percent>%|percent\b|퍼센트))?"

@@ -27,6 +27,10 @@ def test_korean_and_english_scale_words_stay_with_their_number() -> None:
     assert texts("2억 원을 3 million 달러와 비교") == ["2억", "3 million"]
 
 
+def test_a_number_right_after_hangul_is_read() -> None:
+    assert texts("사과12개와 배7개, 모델 x2") == ["12", "7"]
+
+
 @pytest.mark.parametrize(("question", "code", "unused"), [
     # A percentage as itself or as a fraction of one.
     ("A $40 shirt is 25% off. What does it cost?", "return 40 * (1 - 0.25)", []),
