@@ -244,17 +244,27 @@ def test_sandbox_warnings_come_before_the_run_they_concern() -> None:
     assert finish(events)["value"] == "42"
 
 
-def scripted(*bodies: str) -> ScriptedBackend:
-    return ScriptedBackend().enqueue(
-        *(f"```python\ndef solution():\n    return {body}\n```" for body in bodies))
+ANN = "Ann had 38 apples, ate 20 and gave 5 away. How many are left?"
+
+
+def solve_programs(question: str, *programs: tuple[str, FakeRun], **options: int
+                   ) -> tuple[dict, ScriptedBackend, list[str]]:
+    """Solve with a model that writes ``return <body>`` programs, in order, and a sandbox
+    that answers each with its FakeRun."""
+    backend = ScriptedBackend().enqueue(
+        *(f"```python\ndef solution():\n    return {body}\n```" for body, _ in programs))
+    run, calls = fake_executor(*(ran for _, ran in programs))
+    outcome = finish(list(solve(backend, question, run, Sampling(temperature=0), **options)))
+    return outcome, backend, calls
 
 
 def test_a_program_that_leaves_out_a_number_is_checked_once_and_the_fuller_one_wins() -> None:
     question = ("Tom drove 200 km a day for 4 days, then 30% of that distance on the last "
                 "day. How far did he drive?")
-    backend = scripted("200 * 4", "200 * 4 * (1 + 30 / 100)")
-    run, calls = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ 800\n"),
-                               FakeRun(stdout="@@lamp-pal-result@@ 1040\n"))
+    backend = ScriptedBackend().enqueue(
+        "```python\ndef solution():\n    return 200 * 4\n```",
+        "```python\ndef solution():\n    return 200 * 4 * (1 + 30 / 100)\n```")
+    run, calls = fake_executor(result("800"), result("1040"))
     events = list(solve(backend, question, run, Sampling(temperature=0)))
     outcome = finish(events)
     assert outcome["value"] == "1040" and outcome["retries"] == 1 and len(calls) == 2
@@ -266,29 +276,27 @@ def test_a_program_that_leaves_out_a_number_is_checked_once_and_the_fuller_one_w
 
 
 def test_a_check_that_still_leaves_the_number_out_keeps_the_first_value() -> None:
-    backend = scripted("38 - 20", "38 - 20")
-    run, _ = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ 18\n"),
-                           FakeRun(stdout="@@lamp-pal-result@@ 18\n"))
-    question = "Ann had 38 apples, ate 20 and gave 5 away. How many are left?"
-    outcome = finish(list(solve(backend, question, run, Sampling())))
+    outcome, _, _ = solve_programs(ANN, ("38 - 20", result("18")), ("38 - 20", result("18")))
     assert outcome["value"] == "18" and outcome["retries"] == 1 and outcome["programs"] == 2
 
 
 def test_a_check_whose_program_fails_keeps_the_first_value() -> None:
-    backend = scripted("38 - 20", "38 - 20 - 5 / 0")
-    run, _ = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ 18\n"),
-                           FakeRun(stderr="ZeroDivisionError", exit_code=1))
-    question = "Ann had 38 apples, ate 20 and gave 5 away. How many are left?"
-    outcome = finish(list(solve(backend, question, run, Sampling())))
+    outcome, _, _ = solve_programs(
+        ANN, ("38 - 20", result("18")),
+        ("38 - 20 - 5 / 0", FakeRun(stderr="ZeroDivisionError", exit_code=1)))
     assert outcome["value"] == "18" and outcome["failure"] is None
 
 
+def test_a_fuller_program_whose_value_is_negative_does_not_replace_the_first() -> None:
+    outcome, _, _ = solve_programs(ANN.replace("5 away", "50 away"), ("38 - 20", result("18")),
+                                   ("38 - 20 - 50", result("-32")))
+    assert outcome["value"] == "18" and outcome["programs"] == 2
+
+
 def test_a_korean_question_with_a_number_left_out_is_checked() -> None:
-    backend = scripted("12 - 5", "12 - 5 - 3")
-    run, _ = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ 7\n"),
-                           FakeRun(stdout="@@lamp-pal-result@@ 4\n"))
-    question = "사과 12개 중 5개를 먹고 3개를 친구에게 주었다. 몇 개 남았나?"
-    outcome = finish(list(solve(backend, question, run, Sampling())))
+    outcome, backend, _ = solve_programs(
+        "사과 12개 중 5개를 먹고 3개를 친구에게 주었다. 몇 개 남았나?",
+        ("12 - 5", result("7")), ("12 - 5 - 3", result("4")))
     assert outcome["value"] == "4" and outcome["retries"] == 1
     assert backend.requests[1][0][-1].content.endswith("including 3.)")
 
@@ -300,25 +308,11 @@ def test_a_korean_question_with_a_number_left_out_is_checked() -> None:
 ])
 def test_no_check_when_every_checked_number_is_used_or_the_question_is_data(
         question: str, body: str) -> None:
-    backend = scripted(body)
-    run, calls = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ 14\n"))
-    outcome = finish(list(solve(backend, question, run, Sampling())))
+    outcome, _, calls = solve_programs(question, (body, result("14")))
     assert outcome["retries"] == 0 and len(calls) == 1
 
 
 def test_sampled_programs_are_not_checked_for_left_out_numbers() -> None:
-    backend = scripted("38 - 20", "38 - 20")
-    run, calls = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ 18\n"),
-                               FakeRun(stdout="@@lamp-pal-result@@ 18\n"))
-    question = "Ann had 38 apples, ate 20 and gave 5 away. How many are left?"
-    outcome = finish(list(solve(backend, question, run, Sampling(), samples=2)))
+    outcome, _, calls = solve_programs(ANN, ("38 - 20", result("18")),
+                                       ("38 - 20", result("18")), samples=2)
     assert outcome["retries"] == 0 and len(calls) == 2
-
-
-def test_a_fuller_program_whose_value_is_negative_does_not_replace_the_first() -> None:
-    backend = scripted("38 - 20", "38 - 20 - 50")
-    run, _ = fake_executor(FakeRun(stdout="@@lamp-pal-result@@ 18\n"),
-                           FakeRun(stdout="@@lamp-pal-result@@ -32\n"))
-    question = "Ann had 38 apples, ate 20 and gave 50 away. How many are left?"
-    outcome = finish(list(solve(backend, question, run, Sampling())))
-    assert outcome["value"] == "18" and outcome["programs"] == 2
