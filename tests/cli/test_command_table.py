@@ -58,3 +58,10 @@ def test_shell_completion_sees_every_command() -> None:
                        _LAMP_COMPLETE="complete_bash", COMP_WORDS="lamp ", COMP_CWORD="1")
     offered = set(proc.stdout.split())
     assert set(COMMANDS) | set(GROUPS) <= offered
+
+
+def test_shell_completion_offers_an_agent_options_values() -> None:
+    proc = _run_python("import sys; sys.argv = ['lamp']\nfrom lamp.cli.main import run\nrun()",
+                       _LAMP_COMPLETE="complete_bash", COMP_WORDS="lamp ask --route ",
+                       COMP_CWORD="3")
+    assert proc.stdout.split() == ["auto", "on", "off"]
