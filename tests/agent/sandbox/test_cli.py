@@ -59,7 +59,9 @@ def test_run_with_sandbox_files(tmp_path: Path) -> None:
 
 
 def test_run_unknown_policy_is_a_usage_error() -> None:
-    res = CliRunner().invoke(app, ["run", "-", "--sandbox", "loose"], input="print(1)\n")
+    # Typer's own usage panel, which wraps at the terminal's width: read it unwrapped.
+    res = CliRunner().invoke(app, ["run", "-", "--sandbox", "loose"], input="print(1)\n",
+                             env={"COLUMNS": "200"})
     assert res.exit_code == 2 and "1\n" not in res.stdout
     assert "'loose' is not one of 'auto', 'strict', 'best'" in res.output
 
