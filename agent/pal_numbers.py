@@ -42,10 +42,16 @@ _TOKEN = re.compile(
 
 @dataclass(frozen=True)
 class GivenNumber:
-    """One number as the question writes it, and the values a program may use for it."""
+    """One number as the question writes it, and the values a program may use for it:
+    any one of ``spellings``, or all of ``parts`` (a fraction's two terms)."""
 
     text: str
     spellings: frozenset[float]
+    parts: frozenset[float] = frozenset()
+
+    def written_in(self, literals: set[float]) -> bool:
+        return (any(_written(s, literals) for s in self.spellings)
+                or (bool(self.parts) and all(_written(p, literals) for p in self.parts)))
 
 
 def _spellings(value: float, *, percent: bool, scale: float | None) -> set[float]:
@@ -72,18 +78,14 @@ def given_numbers(question: str) -> list[GivenNumber]:
             continue  # "1 pound of butter": a program multiplies by 1 without writing it
         scale_word = (match["scale"] or match["kscale"] or "").lower()
         scale = _SCALES.get(scale_word)
-        spellings = _spellings(value, percent=bool(match["percent"]), scale=scale)
+        text = match.group(0).strip()
         if match["den"]:
             denominator = float(match["den"])
-            # A fraction is used if the program writes its value, or both its parts.
             if denominator:
-                spellings = {value / denominator}
-                text = match.group(0).strip()
-                seen.setdefault(text, GivenNumber(text, frozenset(spellings)))
-                seen.setdefault(f"{text}#parts", GivenNumber(
-                    text, frozenset({value, denominator})))
+                seen.setdefault(text, GivenNumber(text, frozenset({value / denominator}),
+                                                  frozenset({value, denominator})))
             continue
-        text = match.group(0).strip()
+        spellings = _spellings(value, percent=bool(match["percent"]), scale=scale)
         seen.setdefault(text, GivenNumber(text, frozenset(spellings)))
     return list(seen.values())
 
@@ -117,17 +119,7 @@ def unused_numbers(question: str, code: str) -> list[str]:
     ``MAX_CHECKED`` numbers, or none in digits.
     """
     numbers = given_numbers(question)
-    if len({n.text for n in numbers}) > MAX_CHECKED:
-        return []
-    literals = _literals(code)
+    literals = _literals(code) if len(numbers) <= MAX_CHECKED else None
     if literals is None:
         return []
-    used: set[str] = set()
-    for number in numbers:
-        if any(_written(s, literals) for s in number.spellings):
-            used.add(number.text)
-    unused: list[str] = []
-    for number in numbers:
-        if number.text not in used and number.text not in unused:
-            unused.append(number.text)
-    return unused
+    return [n.text for n in numbers if not n.written_in(literals)]
