@@ -91,11 +91,10 @@ System = Annotated[str | None, typer.Option("--system", help="System prompt.", s
 Verbose = Annotated[bool, typer.Option("--verbose", "-v",
                                        help="Show llama.cpp logs and tracebacks on errors.")]
 
-
-
 # The values of the agent options as closed choices: Typer checks them (exit 2, one line)
 # and offers them to shell completion whether or not the option ends up used, without
-# importing the agent into start-up. The agent checks them again for library callers.
+# importing the agent into start-up. For library callers the sandbox and the step formats
+# check theirs again; an approval other than "all" asks on the terminal.
 SandboxPolicy = Literal["auto", "strict", "best"]
 ToolFormatChoice = Literal["auto", "native", "react"]
 RouteChoice = Literal["auto", "on", "off"]

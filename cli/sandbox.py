@@ -48,7 +48,7 @@ def run(
     file: Annotated[str, typer.Argument(help="Python file to run, or - for stdin.")],
     sandbox: Annotated[options.SandboxPolicy, typer.Option(
         "--sandbox", help="strict: refuse unless L0+L1 are active; best: run with what "
-        "this machine has (warns); auto: strict where available.",)] = "auto",
+        "this machine has (warns); auto: strict where available.")] = "auto",
     timeout: Annotated[float, typer.Option(help="Wall-clock limit in seconds.")] = 10.0,
     memory: Annotated[int, typer.Option(help="Address-space limit in MiB.")] = 512,
     sandbox_files: Annotated[list[Path] | None, typer.Option(
