@@ -80,12 +80,16 @@ EXAMPLES: tuple[tuple[str, str], ...] = tuple(
     (question, f"```python\ndef solution():\n{body}\n```") for question, body in _EXAMPLES)
 
 # Appended to the model's program inside the sandbox: call solution() and print its
-# value after a marker, normalised so 74.0 prints as 74 and 0.1 + 0.2 as 0.3.
+# value after a marker, normalised so 74.0 prints as 74 and 0.1 + 0.2 as 0.3. Rounding
+# keeps 12 significant digits, which hides the float noise of a few operations, but
+# never fewer than the whole part and three decimals (up to the 15 digits a float
+# holds): 9284017268534.4 must not print as 9284017268530.
 HARNESS = f"""
 
 def __lamp_report():
     from decimal import Decimal
     from fractions import Fraction
+    from math import floor, log10
     if "solution" not in globals():
         return
     value = solution()
@@ -97,7 +101,11 @@ def __lamp_report():
         elif value.is_integer() and abs(value) < 1e16:
             value = int(value)
         else:
-            value = float(format(value, ".12g"))
+            whole_digits = floor(log10(abs(value))) + 1
+            digits = min(15, max(12, whole_digits + 3))
+            value = float(format(value, "." + str(digits) + "g"))
+            if value.is_integer() and abs(value) < 1e16:
+                value = int(value)
     print({MARKER!r} + str(value))
 
 __lamp_report()

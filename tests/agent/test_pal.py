@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
 
 import pytest
@@ -55,6 +57,25 @@ def test_format_value_prefers_returned_value_over_prints() -> None:
     assert format_value("x\nanswer 12\n@@lamp-pal-result@@ None\n") == ("x\nanswer 12",
                                                                         "answer 12")
     assert format_value("") == ("", None)
+
+
+@pytest.mark.parametrize("returned, printed", [
+    ("74.0", "74"),
+    ("0.1 + 0.2", "0.3"),                   # float noise is rounded away
+    ("1 / 3", "0.333333333333"),
+    ("2.392e-06", "2.392e-06"),             # small values keep their exponent
+    ("(5562984 + 5562984 / 2) / 5 * (5562984 - 12)", "9284017268534.4"),  # every whole digit
+    ("0.30000000000000004 * 1e13", "3000000000000"),
+    ("-1234567.891", "-1234567.891"),
+    ("Fraction(7, 2)", "3.5"),
+    ("'seven'", "seven"),
+])
+def test_the_harness_prints_the_value_a_real_interpreter_computes(returned: str,
+                                                                  printed: str) -> None:
+    program = f"from fractions import Fraction\ndef solution():\n    return {returned}\n"
+    run = subprocess.run([sys.executable, "-I", "-c", program + HARNESS],
+                         capture_output=True, text=True, timeout=30, check=True)
+    assert format_value(run.stdout) == ("", printed)
 
 
 def test_success_first_try() -> None:
