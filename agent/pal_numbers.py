@@ -6,7 +6,8 @@ he made only 30% of that" dropped, "10 pages yesterday" forgotten. Unlike a
 wrong reading, an omission is visible without a model: each number written in
 digits in the question should appear among the program's literals, as itself or
 in a spelling arithmetic allows (30% as 30, 0.3, 1.3 or 0.7; 3/4 as 3 and 4 or 0.75;
-"2 million" or "3만" as the whole value or its leading figure).
+"2 million" or "3만" as the whole value or its leading figure; 25 cents as 0.25 and 90
+minutes as 1.5, converted by 100, 1000 or 60).
 
 Only digits are read. Number words ("two days", "half"), ordinals ("6th
 grade"), clock times ("from 8:00 AM") and a bare 0 or 1 ("1 pound of butter")
@@ -54,8 +55,15 @@ class GivenNumber:
                 or (bool(self.parts) and all(_written(p, literals) for p in self.parts)))
 
 
+# A number a program converts to another unit before using it: 25 cents as 0.25 dollars,
+# 90 minutes as 1.5 hours, 2 km as 2000 m, 3 hours as 180 minutes.
+_UNIT_FACTORS = (100, 1000, 60)
+
+
 def _spellings(value: float, *, percent: bool, scale: float | None) -> set[float]:
     found = {value}
+    for factor in _UNIT_FACTORS:
+        found |= {value / factor, value * factor}
     if percent:
         # 30% as 0.3, and as the factor of a rise or a fall: 1.3 and 0.7.
         found |= {value / 100, 1 + value / 100, 1 - value / 100}

@@ -2,6 +2,11 @@
 
     python benchmarks/pal_gsm8k.py --data ../shared/bench-data/gsm8k_dev.jsonl --limit 50
     python benchmarks/pal_gsm8k.py --data ../shared/bench-data/gsmhard_dev.jsonl --limit 50
+    python benchmarks/pal_gsm8k.py --data benchmarks/data/word_problems_ko.jsonl
+
+The last is our own set: 30 short word problems in Korean, and the same 30 in
+English in word_problems_en.jsonl (same ids after the language prefix, same
+answers), to tell the model's Korean reading apart from its arithmetic setup.
 
 Prints one line per item and a final JSON summary: accuracy of each method, PAL
 failure categories, seconds per item, and the sandbox's overhead per run

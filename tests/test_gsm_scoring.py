@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from pathlib import Path
 
@@ -28,3 +30,17 @@ def test_right_means_within_a_thousandth_as_the_sets_define_it() -> None:
     assert is_right("-352886", -352886) and not is_right("352886", -352886)
     # The sets' own convention, tiny golds included: 0 is within 0.001 of 1.2477e-06.
     assert is_right("0.0000012477", 1.2477e-06) and is_right("0", 1.2477e-06)
+
+
+def test_the_korean_and_english_word_problems_are_the_same_problems() -> None:
+    data = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
+    sets = {lang: [json.loads(line) for line in
+                   (data / f"word_problems_{lang}.jsonl").read_text("utf-8").splitlines()]
+            for lang in ("ko", "en")}
+    assert len(sets["ko"]) == len(sets["en"]) == 30
+    for ko, en in zip(sets["ko"], sets["en"], strict=True):
+        assert ko["id"].removeprefix("ko-") == en["id"].removeprefix("en-")
+        assert ko["answer"] == en["answer"]
+        assert re.search("[가-힣]", ko["question"]) and not re.search("[가-힣]", en["question"])
+        # Every number the answer needs is in both versions, in digits.
+        assert to_number(ko["question"]) is not None and to_number(en["question"]) is not None

@@ -49,6 +49,13 @@ def test_a_number_right_after_hangul_is_read() -> None:
     ("The city has 2 million people; 10% vote.", "return 2_000_000 * 0.1", []),
     ("예산은 3만 원이고 5천 원을 썼다.", "return 30000 - 5000", []),
     ("예산은 3만 원이고 5천 원을 썼다.", "return 30000", ["5천"]),
+    # A number converted to another unit: cents to dollars, minutes to hours, km to m.
+    ("Each tire costs 25 cents; 6 tires.", "return 6 * 0.25", []),
+    ("She ran for 90 minutes at 8 km an hour.", "return 8 * 1.5", []),
+    ("The road is 3 km; a stride is 0.75 m.", "return 3000 / 0.75", []),
+    ("빵 3개를 1,200원에 샀다. 몇 천 원인가?", "return 3 * 1.2", []),
+    # ... but another number is not a unit change of it.
+    ("Each tire costs 25 cents; 6 tires.", "return 6 * 0.2", ["25"]),
     # Numbers in a string count (Fraction("3/4"), Decimal("2.5")).
     ("Add 2.5 and 3/4.", "from fractions import Fraction\nreturn 2.5 + Fraction('3/4')", []),
     # What was left out, in the question's order and spelling.
