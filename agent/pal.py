@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from .events import CodeRun, Event, FinalAnswer, Notice, TextDelta
 from .models import Backend, Message, Sampling, complete
 from .pal_numbers import unused_numbers
+from .pal_percent import percent_for_proportion
 from .pal_prompt import HARNESS, MARKER, pal_messages, pal_question
 from .records import PalAttemptRecord, PalRecord
 from .sampling import greedy_unless_set
@@ -73,6 +74,7 @@ class PalOutcome:
     programs: int = 0  # replies asked of the model: samples drawn plus any retry
     votes: dict[str, int] = field(default_factory=dict)
     chosen: int | None = None  # index in attempts of the program whose value won
+    value_note: str | None = None  # how ``value`` differs from the chosen program's, if it does
 
     @property
     def code(self) -> str:
@@ -196,8 +198,15 @@ def solve(
                                          outcome)
     if ballot:
         outcome.chosen = ballot.winner()
-        outcome.value = outcome.attempts[outcome.chosen].value
+        chosen = outcome.attempts[outcome.chosen]
+        outcome.value = chosen.value
         outcome.votes = ballot.counts(outcome.attempts)
+        percent = percent_for_proportion(question, chosen.code, chosen.value)
+        if percent is not None:
+            yield Notice(f"the program returned the proportion {chosen.value} for a "
+                         f"percentage: answering {percent}", level="info")
+            outcome.value = percent
+            outcome.value_note = f"the program's proportion {chosen.value}, in percent"
     else:
         outcome.failure = failed.failure if failed is not None else "no code"
     if outcome.value is not None and explain:
@@ -400,4 +409,5 @@ def _record(outcome: PalOutcome) -> PalRecord:
             for a in outcome.attempts),
         model_s=round(outcome.model_seconds, 4),
         sandbox_s=round(outcome.sandbox_seconds, 4),
+        value_note=outcome.value_note,
     )

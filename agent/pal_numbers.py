@@ -23,7 +23,7 @@ import math
 import re
 from dataclasses import dataclass
 
-__all__ = ["GivenNumber", "given_numbers", "unused_numbers"]
+__all__ = ["GivenNumber", "given_numbers", "program_literals", "unused_numbers"]
 
 # Beyond this many distinct numbers the question is data, not a word problem.
 MAX_CHECKED = 8
@@ -98,7 +98,9 @@ def given_numbers(question: str) -> list[GivenNumber]:
     return list(seen.values())
 
 
-def _literals(code: str) -> set[float] | None:
+def program_literals(code: str) -> set[float] | None:
+    """The numbers a program writes, as literals or inside strings; None if it does not
+    parse."""
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
@@ -127,7 +129,7 @@ def unused_numbers(question: str, code: str) -> list[str]:
     ``MAX_CHECKED`` numbers, or none in digits.
     """
     numbers = given_numbers(question)
-    literals = _literals(code) if len(numbers) <= MAX_CHECKED else None
+    literals = program_literals(code) if len(numbers) <= MAX_CHECKED else None
     if literals is None:
         return []
     return [n.text for n in numbers if not n.written_in(literals)]

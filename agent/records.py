@@ -129,6 +129,9 @@ class PalRecord(Record):
     attempts: tuple[PalAttemptRecord, ...]
     model_s: float
     sandbox_s: float
+    # Set when the answer is not the chosen program's value as printed (a proportion
+    # shown as the percentage the question asks for, agent/pal_percent.py).
+    value_note: str | None = None
 
     @property
     def attempt_count(self) -> int:
@@ -143,4 +146,5 @@ class PalRecord(Record):
             "sandbox_layers": list(self.sandbox_layers),
             "attempts": [a.to_dict() for a in self.attempts],
             "timings": {"model_s": self.model_s, "sandbox_s": self.sandbox_s},
+            **({"value_note": self.value_note} if self.value_note else {}),
         }
