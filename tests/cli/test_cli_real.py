@@ -110,6 +110,23 @@ def test_pal_prints_the_value_the_sandboxed_program_computed(run_lamp,
     assert plain.returncode == 0 and plain.stdout == b"84\n", plain.stderr
 
 
+@pytest.mark.parametrize("question", [
+    "A dog has 12 puppies and 3 of them have spots. What percentage of the puppies have spots?",
+    "강아지 12마리 중 3마리가 점박이입니다. 점박이 강아지는 몇 퍼센트인가요?",
+])
+def test_pal_answers_a_percentage_question_in_percent(run_lamp, default_model: Path,
+                                                     question: str) -> None:
+    # Whether the model's program multiplies by 100 or returns the proportion 3/12,
+    # the answer is 25 (agent/pal_percent.py), and --json says when it was converted.
+    proc = run_lamp("pal", "--json", question)
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert float(payload["value"]) == 25
+    chosen = next(a for a in payload["attempts"] if a["code"] == payload["code"])
+    converted = float(chosen["value"]) != 25
+    assert ("value_note" in payload) == converted
+
+
 def test_pal_gives_a_program_that_leaves_out_a_given_number_a_second_look(
         run_lamp, default_model: Path) -> None:
     # The default model's first program for this question hard-codes an age and never
