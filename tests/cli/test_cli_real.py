@@ -127,20 +127,35 @@ def test_pal_answers_a_percentage_question_in_percent(run_lamp, default_model: P
     assert ("value_note" in payload) == converted
 
 
-def test_pal_gives_a_program_that_leaves_out_a_given_number_a_second_look(
-        run_lamp, default_model: Path) -> None:
-    # The default model's first program for this question hard-codes an age and never
-    # writes 8 or 20; the problem is asked once more and the program that leaves out
-    # fewer of the given numbers is the one answered with. (The model still misreads
-    # "in 8 years": what is checked here is the second look, not the arithmetic.)
+@pytest.mark.parametrize("question", [
+    "민호는 8년 후에 20살이 됩니다. 지금부터 5년 후에 민호는 몇 살일까요?",
+    "Mia will be 31 in 9 years. Her brother is 4 years younger than her. How old is he now?",
+])
+def test_pal_second_look_follows_its_rule_with_the_real_model(run_lamp, default_model: Path,
+                                                              question: str) -> None:
+    # Whether the model's first program leaves out a given number depends on the model
+    # and even on the CPU (the same 1.5B wrote 20 - 8 + 5 on one VM and hard-coded an
+    # age on another), so this checks the rule on whatever it wrote: a program that
+    # leaves a number out gets one second look, and the answer is the re-asked program's
+    # only when that one leaves out fewer numbers; otherwise there is no second look.
+    # tests/agent/test_pal.py covers each branch with a scripted model.
+    from lamp.agent.pal import implausibly_negative
     from lamp.agent.pal_numbers import unused_numbers
 
-    question = "민호는 8년 후에 20살이 됩니다. 지금부터 5년 후에 민호는 몇 살일까요?"
     proc = run_lamp("pal", "--json", question)
     assert proc.returncode == 0, proc.stderr
     payload = json.loads(proc.stdout)
-    first, second = payload["attempts"]
+    first = payload["attempts"][0]
+    left_out = unused_numbers(question, first["code"])
+    if implausibly_negative(first["value"], question) or not left_out:
+        looked = implausibly_negative(first["value"], question)
+        assert payload["retries"] == int(looked) and len(payload["attempts"]) == 1 + looked
+        if not looked:
+            assert payload["value"] == first["value"]
+        return
     assert payload["retries"] == 1 and payload["programs"] == 2
-    left_out = [unused_numbers(question, a["code"]) for a in (first, second)]
-    assert left_out[0] and len(left_out[1]) < len(left_out[0])
-    assert payload["value"] == second["value"] and payload["code"] == second["code"]
+    second = payload["attempts"][1]
+    fuller = (second["value"] is not None
+              and len(unused_numbers(question, second["code"])) < len(left_out)
+              and not implausibly_negative(second["value"], question))
+    assert payload["code"] == (second if fuller else first)["code"]

@@ -37,7 +37,9 @@ def test_loaded_state_gives_the_same_answer(default_model: Path, tmp_path: Path)
     second = backend(default_model, cache)  # a fresh context, as in the next process
     assert second.warm_prefix(messages[:-1]) == "hit"
     assert answer(second, messages) == expected
-    assert answer(backend(default_model, None), messages) == expected  # no cache at all
+    # Not compared: a backend without the cache. It reads the prompt in one piece, not
+    # prefix then question, and on some CPUs the other floating-point order changes late
+    # tokens of a greedy answer (seen on one VM, 2026-11-30); README says so.
 
     # A corrupted file is not loaded: the prefix is recomputed and the file replaced.
     raw = bytearray(entry.path.read_bytes())
