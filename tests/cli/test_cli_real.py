@@ -99,11 +99,16 @@ def test_templates_list_and_config_show(run_lamp, lamp_home: Path) -> None:
     assert shown["top_k"] == {"value": 9, "source": "env LAMP_TOP_K"}
 
 
+def pal_json(run_lamp, question: str) -> dict:
+    """`lamp pal --json QUESTION` with the default model, after checking it exited 0."""
+    proc = run_lamp("pal", "--json", question)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
 def test_pal_prints_the_value_the_sandboxed_program_computed(run_lamp,
                                                             default_model: Path) -> None:
-    proc = run_lamp("pal", "--json", "A box holds 12 eggs. How many eggs are in 7 boxes?")
-    assert proc.returncode == 0, proc.stderr
-    payload = json.loads(proc.stdout)
+    payload = pal_json(run_lamp, "A box holds 12 eggs. How many eggs are in 7 boxes?")
     assert payload["value"] == "84" and "def solution" in payload["code"]
     assert payload["programs"] == 1 and {"L0", "L1"} <= set(payload["sandbox_layers"])
     plain = run_lamp("pal", "A box holds 12 eggs. How many eggs are in 7 boxes?")
@@ -118,9 +123,7 @@ def test_pal_answers_a_percentage_question_in_percent(run_lamp, default_model: P
                                                      question: str) -> None:
     # Whether the model's program multiplies by 100 or returns the proportion 3/12,
     # the answer is 25 (agent/pal_percent.py), and --json says when it was converted.
-    proc = run_lamp("pal", "--json", question)
-    assert proc.returncode == 0, proc.stderr
-    payload = json.loads(proc.stdout)
+    payload = pal_json(run_lamp, question)
     assert float(payload["value"]) == 25
     chosen = next(a for a in payload["attempts"] if a["code"] == payload["code"])
     converted = float(chosen["value"]) != 25
@@ -142,9 +145,7 @@ def test_pal_second_look_follows_its_rule_with_the_real_model(run_lamp, default_
     from lamp.agent.pal import implausibly_negative
     from lamp.agent.pal_numbers import unused_numbers
 
-    proc = run_lamp("pal", "--json", question)
-    assert proc.returncode == 0, proc.stderr
-    payload = json.loads(proc.stdout)
+    payload = pal_json(run_lamp, question)
     first = payload["attempts"][0]
     left_out = unused_numbers(question, first["code"])
     if implausibly_negative(first["value"], question) or not left_out:
