@@ -56,7 +56,7 @@ class GivenNumber:
 
 
 # A number a program converts to another unit before using it: 25 cents as 0.25 dollars,
-# 90 minutes as 1.5 hours, 2 km as 2000 m, 3 hours as 180 minutes.
+# 90 minutes as 1.5 hours, 2 km as 2000 m, 3 hours as 180 minutes; also 30% as 0.3.
 _UNIT_FACTORS = (100, 1000, 60)
 
 
@@ -65,8 +65,8 @@ def _spellings(value: float, *, percent: bool, scale: float | None) -> set[float
     for factor in _UNIT_FACTORS:
         found |= {value / factor, value * factor}
     if percent:
-        # 30% as 0.3, and as the factor of a rise or a fall: 1.3 and 0.7.
-        found |= {value / 100, 1 + value / 100, 1 - value / 100}
+        # 30% as the factor of a rise or a fall: 1.3 and 0.7 (0.3 is a unit change above).
+        found |= {1 + value / 100, 1 - value / 100}
     if scale is not None:
         found.add(value * scale)
     return found

@@ -95,17 +95,13 @@ def __lamp_report():
     value = solution()
     if isinstance(value, (Fraction, Decimal)):
         value = float(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            pass
-        elif value.is_integer() and abs(value) < 1e16:
-            value = int(value)
-        else:
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        if not (value.is_integer() and abs(value) < 1e16):
             whole_digits = floor(log10(abs(value))) + 1
             digits = min(15, max(12, whole_digits + 3))
             value = float(format(value, "." + str(digits) + "g"))
-            if value.is_integer() and abs(value) < 1e16:
-                value = int(value)
+        if value.is_integer() and abs(value) < 1e16:
+            value = int(value)
     print({MARKER!r} + str(value))
 
 __lamp_report()

@@ -42,5 +42,5 @@ def test_the_korean_and_english_word_problems_are_the_same_problems() -> None:
         assert ko["id"].removeprefix("ko-") == en["id"].removeprefix("en-")
         assert ko["answer"] == en["answer"]
         assert re.search("[가-힣]", ko["question"]) and not re.search("[가-힣]", en["question"])
-        # Every number the answer needs is in both versions, in digits.
+        # Both versions write their numbers in digits, which PAL's number check reads.
         assert to_number(ko["question"]) is not None and to_number(en["question"]) is not None
