@@ -1,10 +1,17 @@
-"""`lamp tools`: the tools the ReAct agent can use: built in, from plugins, from MCP servers."""
+"""`lamp tools`: the tools the ReAct agent can use: built in, from plugins, from MCP servers.
+
+Names, descriptions and schemas come from plugins and MCP servers, not from lamp:
+the text output shows them through ``lamp.agent.visible_text`` so that an escape
+sequence in a description cannot rewrite the terminal.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 import typer
+
+from lamp.agent.visible_text import visible
 
 __all__ = ["app"]
 
@@ -52,13 +59,14 @@ def list_tools(json_out: JsonOut = False) -> None:
         return
     width = max(len(r["name"]) for r in rows)
     for r in rows:
-        notes = [n for n in ("off by default" if not r["enabled_by_default"] else "",
-                             "asks before running" if r["needs_approval"] else "",
+        asks = "asks before running" if r["needs_approval"] else \
+            f"asks for {r['asks_when']}" if r["asks_when"] else ""
+        notes = [n for n in ("off by default" if not r["enabled_by_default"] else "", asks,
                              f"{r['origin']}: {r['package']}" if r["package"] else "") if n]
-        typer.echo(f"{r['name']:<{width}}  {r['description']}"
-                   + (f"  [{'; '.join(notes)}]" if notes else ""))
+        typer.echo(visible(f"{r['name']:<{width}}  {r['description']}"
+                           + (f"  [{'; '.join(notes)}]" if notes else "")))
         if r["origin"] == "mcp":
-            typer.echo(f"{'':<{width}}  input: {_short_schema(r['input_schema'])}")
+            typer.echo(visible(f"{'':<{width}}  input: {_short_schema(r['input_schema'])}"))
     typer.echo("\nenable a tool that is off by default with --allow NAME; use an MCP server's "
                "tools with --tools SERVER or SERVER.TOOL; add your own: docs/tools.md")
 
@@ -94,10 +102,12 @@ def info(
         return
     import json
 
-    typer.echo(f"{row['name']}: {row['description']}")
-    typer.echo(f"origin: {row['package'] or row['origin']}; asks before running: "
-               f"{'yes' if row['needs_approval'] else 'no'}; timeout {row['timeout']:g} s")
-    typer.echo("input schema: " + json.dumps(row["input_schema"], ensure_ascii=False))
+    typer.echo(visible(f"{row['name']}: {row['description']}"))
+    asks = "yes" if row["needs_approval"] else \
+        f"for {row['asks_when']}" if row["asks_when"] else "no"
+    typer.echo(f"origin: {row['package'] or row['origin']}; asks before running: {asks}; "
+               f"timeout {row['timeout']:g} s")
+    typer.echo(visible("input schema: " + json.dumps(row["input_schema"], ensure_ascii=False)))
 
 
 def _mcp_tool_row(name: str, servers: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +167,7 @@ def _server_info(name: str, servers: dict[str, Any], json_out: bool) -> None:
         print_json(out, indent=2)
     else:
         for line in lines:
-            typer.echo(line)
+            typer.echo(visible(line))
     if error is not None:
         raise McpError(error)
 
@@ -167,7 +177,9 @@ def _row(origin: str, cls: Any) -> dict[str, Any]:
         else "plugin"
     package = origin.removeprefix("mcp:") if kind != "built-in" else None
     return {"name": cls.name, "description": cls.description,
-            "needs_approval": cls.needs_approval, "enabled_by_default": cls.enabled_by_default,
+            "needs_approval": cls.needs_approval,
+            "asks_when": getattr(cls, "asks_when", None),
+            "enabled_by_default": cls.enabled_by_default,
             "origin": kind, "package": package,
             "timeout": cls.timeout, "input_schema": cls.input_schema}
 

@@ -10,7 +10,7 @@ See docs/tools.md for writing a plugin tool.
 
 from __future__ import annotations
 
-from .base import Tool, ToolContext, ToolError, deny_all, validate_args
+from .base import ApprovalRequest, Approver, Tool, ToolContext, ToolError, deny_all, validate_args
 from .registry import (
     BUILTIN_TOOLS,
     ENTRY_POINT_GROUP,
@@ -25,6 +25,8 @@ __all__ = [
     "BUILTIN_TOOLS",
     "ENTRY_POINT_GROUP",
     "OUTPUT_LIMIT",
+    "ApprovalRequest",
+    "Approver",
     "Registry",
     "Tool",
     "ToolContext",

@@ -30,7 +30,8 @@ from typing import Any, ClassVar
 
 from ._schema import check_schema, validate_args
 
-__all__ = ["Tool", "ToolContext", "ToolError", "deny_all", "validate_args"]
+__all__ = ["ApprovalRequest", "Approver", "Tool", "ToolContext", "ToolError", "deny_all",
+           "validate_args"]
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 # An MCP server's tool is namespaced by the server: SERVER.TOOL, the tool part as the server
@@ -43,8 +44,37 @@ class ToolError(Exception):
     an error observation and may try again; the user sees no traceback."""
 
 
-def deny_all(tool: Tool, args: dict[str, Any]) -> bool:
-    """The default approver: with nobody to ask, tools that need approval do not run."""
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """One call that must be approved before it runs, as the approver is asked about it.
+
+    ``reason`` says why lamp asks (``the shell tool asks before every command``);
+    ``risks`` are warnings to show prominently (the shell risk rules, a file that may
+    hold secrets). A call with risks is *flagged*: an approver that approves without
+    asking (``--approve all``) must still ask about it on a terminal, and refuse it
+    where there is none, as ``lamp cmd --yes`` does. ``preview`` is exactly what will
+    run (``Tool.preview``); it is model-written text, to be shown only through
+    ``lamp.agent.visible_text``.
+    """
+
+    tool: Tool
+    args: dict[str, Any]
+    reason: str
+    risks: tuple[str, ...] = ()
+    preview: str = ""
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.risks)
+
+
+Approver = Callable[[ApprovalRequest], bool]
+"""Says yes or no to one ``ApprovalRequest``. The older form, ``approve(tool, args)``,
+is still accepted (``run_tool`` calls a two-parameter approver that way)."""
+
+
+def deny_all(*_: Any) -> bool:
+    """The default approver: with nobody to ask, calls that need approval do not run."""
     return False
 
 
@@ -52,8 +82,9 @@ def deny_all(tool: Tool, args: dict[str, Any]) -> bool:
 class ToolContext:
     """What the running session lends its tools (one per agent run, shared by all tools).
 
-    ``approve`` is asked before every tool with ``needs_approval``; the CLI passes
-    one that prompts on a terminal, or refuses on a pipe unless ``--approve all``.
+    ``approve`` is asked before every call that needs approval (``Tool.approval``);
+    the CLI passes one that prompts on a terminal, or refuses on a pipe unless
+    ``--approve all`` (and refuses flagged calls on a pipe even then).
     ``sandbox`` is created on first use by the python tool and then kept here, so
     the steps of one run share its probe. ``notices`` collects what the person
     should know but the model should not read (a sandbox weaker than strict): the
@@ -64,7 +95,7 @@ class ToolContext:
     allow_outside_cwd: bool = False
     sandbox: Any | None = None
     search_memory: Callable[[str, int], list[str]] | None = None
-    approve: Callable[[Tool, dict[str, Any]], bool] = deny_all
+    approve: Callable[..., bool] = deny_all
     notices: list[str] = field(default_factory=list)
 
     def notify(self, message: str) -> None:
@@ -87,7 +118,11 @@ class Tool:
     name: ClassVar[str]
     description: ClassVar[str]
     input_schema: ClassVar[dict[str, Any]]
+    # Every call asks. A tool that asks only for some calls (read_file: files that may
+    # hold secrets) leaves this False and overrides needs_approval_for or risks, and
+    # says when in ``asks_when`` (shown by `lamp tools list`).
     needs_approval: ClassVar[bool] = False
+    asks_when: ClassVar[str | None] = None
     enabled_by_default: ClassVar[bool] = True
     timeout: ClassVar[float] = 30.0
     # String arguments that are arithmetic on numbers the request gives (the calculator's
@@ -114,6 +149,27 @@ class Tool:
         or None (most calls). A futile call is not run: the agent asks the model to answer
         itself (agent/react.py), as it does for a call whose numbers nobody gave."""
         return None
+
+    def needs_approval_for(self, args: dict[str, Any], ctx: ToolContext) -> str | None:
+        """Why this call must be approved before it runs, or None to run it unasked.
+        The default: every call of a ``needs_approval`` tool, none of another."""
+        return f"the {self.name} tool asks before every call" if self.needs_approval else None
+
+    def risks(self, args: dict[str, Any], ctx: ToolContext) -> tuple[str, ...]:
+        """Warnings about this call, shown prominently when asking (default: none). A
+        call with any is asked about even when ``needs_approval_for`` says None, and is
+        refused where nobody can be asked, even under ``--approve all``."""
+        return ()
+
+    def approval(self, args: dict[str, Any], ctx: ToolContext) -> ApprovalRequest | None:
+        """The question to ask before this call, or None: it runs unasked."""
+        risks = tuple(self.risks(args, ctx))
+        reason = self.needs_approval_for(args, ctx)
+        if reason is None and not risks:
+            return None
+        if reason is None:
+            reason = f"{self.name} runs unasked, but lamp flags this call"
+        return ApprovalRequest(self, args, reason, risks, self.preview(args))
 
     def preview(self, args: dict[str, Any]) -> str:
         """Exactly what will run, as shown to the user when asking approval. Tools that
@@ -160,6 +216,8 @@ def _class_problems(cls: type[Tool]) -> list[str]:
     for flag in ("needs_approval", "enabled_by_default"):
         if not isinstance(getattr(cls, flag), bool):
             problems.append(f"{flag} must be True or False")
+    if cls.asks_when is not None and not isinstance(cls.asks_when, str):
+        problems.append("asks_when must be a string or None")
     timeout = cls.timeout
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         problems.append(f"timeout must be a positive number of seconds (got {timeout!r})")

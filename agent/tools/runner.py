@@ -1,8 +1,9 @@
 """Run one tool call so that whatever the tool does, the loop gets an observation back.
 
 ``run_tool`` validates the input against the tool's schema, asks approval when
-the tool needs it, runs the tool in a worker thread under a deadline, and turns
-every failure (bad input, refusal, exception, hang) into an error observation the
+the call needs it (``Tool.approval``: the tool's flag, its reason for this call,
+its risks), runs the tool in a worker thread under a deadline, and turns every
+failure (bad input, refusal, exception, hang) into an error observation the
 model can read. It never raises, except ``KeyboardInterrupt``: Ctrl-C still
 interrupts lamp.
 
@@ -16,13 +17,15 @@ the whole process group; a plugin that might hang should do the same.
 from __future__ import annotations
 
 import copy
+import inspect
+import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .base import Tool, ToolContext, validate_args
+from .base import ApprovalRequest, Tool, ToolContext, validate_args
 
 __all__ = ["OUTPUT_LIMIT", "ToolOutcome", "cap_output", "run_tool"]
 
@@ -52,15 +55,22 @@ def run_tool(tool: Tool, args: dict[str, Any], ctx: ToolContext, *,
     if problems:
         return outcome(f"invalid input for {tool.name}: " + "; ".join(problems), True)
     args = _with_defaults(tool.input_schema, args)
-    if tool.needs_approval:
+    try:
+        request = tool.approval(args, ctx)
+    except Exception as exc:  # a tool that cannot tell whether to ask: ask (fail closed)
+        request = ApprovalRequest(tool, args, "lamp could not tell whether this call is safe",
+                                  (f"checking the call failed: {_describe(exc)}",),
+                                  _safe_preview(tool, args))
+    if request is not None:
         try:
-            approved = bool(ctx.approve(tool, args))
+            approved = bool(_ask(ctx.approve, request))
         except Exception as exc:  # e.g. EOF on a closed terminal: nobody said yes
             return outcome(f"refused: could not ask the user to approve running {tool.name} "
                            f"({_describe(exc)})", True, refused=True)
         if not approved:
-            return outcome(f"refused: the user did not approve running {tool.name}", True,
-                           refused=True)
+            why = f" ({'; '.join(request.risks)})" if request.risks else ""
+            return outcome(f"refused: the user did not approve running {tool.name}{why}",
+                           True, refused=True)
     limit = tool.timeout if timeout is None else timeout
     done, result = _run_in_thread(tool, args, ctx, limit)
     if not done:
@@ -68,6 +78,26 @@ def run_tool(tool: Tool, args: dict[str, Any], ctx: ToolContext, *,
     if isinstance(result, BaseException):
         return outcome(_describe(result), True)
     return outcome(result if isinstance(result, str) else str(result), False)
+
+
+def _ask(approve: Callable[..., bool], request: ApprovalRequest) -> bool:
+    """Call ``approve`` with the request, or with (tool, args) where it takes two
+    parameters (the older approver form, still accepted)."""
+    try:
+        params = [p for p in inspect.signature(approve).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):  # a builtin or C callable without a signature
+        params = []
+    if len(params) >= 2:
+        return bool(approve(request.tool, request.args))
+    return bool(approve(request))
+
+
+def _safe_preview(tool: Tool, args: dict[str, Any]) -> str:
+    try:
+        return tool.preview(args)
+    except Exception:  # the JSON the model sent is still exactly what will run
+        return json.dumps(args, ensure_ascii=False, indent=2, default=str)
 
 
 def _run_in_thread(tool: Tool, args: dict[str, Any], ctx: ToolContext,

@@ -1,11 +1,17 @@
-"""``read_file``: show the text of a file under the working directory."""
+"""``read_file``: show the text of a file under the working directory.
+
+Read-only, so it runs unasked, except where what it would hand the model may be a
+secret: a dotfile, a key or credential file, anything in a folder of them
+(``_secrets``), or, when lamp was started in the home folder, any file in it.
+Those calls ask first, and are refused where there is nobody to ask.
+"""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 from ..base import Tool, ToolContext, ToolError
-from ._paths import resolve_inside, shown
+from ._paths import approval_reason, path_risks, resolve_inside, shown
 
 __all__ = ["ReadFileTool"]
 
@@ -27,6 +33,17 @@ class ReadFileTool(Tool):
         "required": ["path"],
         "additionalProperties": False,
     }
+
+    asks_when = "dotfiles, key and credential files; every file when started in ~"
+
+    def needs_approval_for(self, args: dict[str, Any], ctx: ToolContext) -> str | None:
+        return approval_reason(ctx, str(args.get("path", "")), whole_home=True)
+
+    def risks(self, args: dict[str, Any], ctx: ToolContext) -> tuple[str, ...]:
+        return path_risks(ctx, str(args.get("path", "")))
+
+    def preview(self, args: dict[str, Any]) -> str:
+        return f"read {args.get('path', '')} (at most {args.get('max_chars', 3000)} characters)"
 
     def run(self, args: dict[str, Any], ctx: ToolContext) -> str:
         path = args["path"]

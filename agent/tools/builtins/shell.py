@@ -1,8 +1,11 @@
 """``shell``: run a command with /bin/sh in the working directory, after the user says yes.
 
 Off unless the user allows it (``--allow shell``), and it always asks: a shell
-command can change anything the user can. The command runs in its own process
-group so a timeout kills everything it started, not just the shell.
+command can change anything the user can. The approval shows the warnings of
+``lamp cmd``'s risk rules; a flagged command is refused where nobody can be asked,
+even under ``--approve all`` (as ``lamp cmd --yes`` refuses it without ``--force``).
+The command runs in its own process group so a timeout kills everything it
+started, not just the shell.
 """
 
 from __future__ import annotations
@@ -35,6 +38,20 @@ class ShellTool(Tool):
     needs_approval = True
     enabled_by_default = False
     timeout = 30.0
+
+    def needs_approval_for(self, args: dict[str, Any], ctx: ToolContext) -> str | None:
+        return "a shell command can change anything you can"
+
+    def risks(self, args: dict[str, Any], ctx: ToolContext) -> tuple[str, ...]:
+        """The same warnings ``lamp cmd`` shows (``lamp.agent.shell_risk``): a flagged
+        command asks even under ``--approve all``, and is refused with no terminal."""
+        from lamp.agent.shell_risk import assess
+
+        try:
+            found = assess(str(args.get("command", "")), ctx.cwd)
+        except Exception as exc:  # the rules failing must not wave a command through
+            return (f"lamp could not check this command ({type(exc).__name__}: {exc})",)
+        return tuple(f"this command {risk.reason}" for risk in found)
 
     def preview(self, args: dict[str, Any]) -> str:
         return str(args.get("command", ""))

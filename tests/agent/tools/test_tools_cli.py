@@ -33,7 +33,8 @@ def test_list_json_has_schemas_and_origins(plugins: Path) -> None:
     rows = {row["name"]: row for row in payload["tools"]}
     assert rows["calculator"] == {
         "name": "calculator", "description": rows["calculator"]["description"],
-        "needs_approval": False, "enabled_by_default": True, "origin": "built-in",
+        "needs_approval": False, "asks_when": None, "enabled_by_default": True,
+        "origin": "built-in",
         "package": None, "timeout": 10.0,
         "input_schema": {"type": "object",
                          "properties": {"expression": {
