@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lamp.agent.events import Event, Observation, TextDelta, ToolCall
+from lamp.agent.visible_text import visible
 
 from ._base import Renderer, RenderResult
 
@@ -66,18 +67,26 @@ class RichRenderer(Renderer):
         self._console().print(Markdown(answer))
 
 
+def _shown(text: str) -> str:
+    """Model-written or tool-written ``text`` as it may reach a terminal: a document a tool
+    read can hold escape sequences that would repaint the screen (or an approval prompt
+    printed after it), so every control and bidi character is shown as its escape."""
+    return "\n".join(visible(line.expandtabs(8)) for line in text.split("\n"))
+
+
 def _show_step(console: Any, event: ToolCall | Observation, verbose: bool) -> None:
     from rich.panel import Panel
     from rich.text import Text
 
     if isinstance(event, ToolCall):
         if event.thought:
-            console.print(Text(event.thought, style="dim italic"))
+            console.print(Text(_shown(event.thought), style="dim italic"))
         body = json.dumps(event.input, ensure_ascii=False, indent=None if not verbose else 2)
-        console.print(Panel(Text(body), title=f"action: {event.tool}", title_align="left",
-                            border_style="cyan", expand=False))
+        console.print(Panel(Text(_shown(body)), title=Text(f"action: {_shown(event.tool)}"),
+                            title_align="left", border_style="cyan", expand=False))
         return
-    lines = event.output.splitlines() or [""]
+    # split at "\n" only: splitlines() would also break at "\r" and hide what it erases
+    lines = [_shown(line) for line in event.output.rstrip("\n").split("\n")]
     shown = lines if verbose or len(lines) <= 6 else [*lines[:6],
                                                       f"… {len(lines) - 6} more lines "
                                                       "(--verbose shows all)"]

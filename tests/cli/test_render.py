@@ -77,6 +77,21 @@ def test_rich_draws_steps_in_panels_and_the_answer_as_markdown() -> None:
     assert "**" not in shown
 
 
+def test_rich_shows_escapes_in_tool_steps_instead_of_obeying_them() -> None:
+    """A file a tool read (or a thought the model repeated from it) may hold escape
+    sequences that erase lines or reverse text; on a terminal they are shown, not run."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=100, color_system=None)
+    renderer = RichRenderer(console=console, stream=False)
+    renderer.render([
+        ToolCall("read_file", {"path": "notes\u202etxt.sh"}, "read it\x1b[2K"),
+        Observation("read_file", "safe line\rrm -rf ~\x1b[1A\x1b[2K\ttabbed\n", seconds=0.1)])
+    shown = buffer.getvalue()
+    assert "\x1b" not in shown and "\r" not in shown and "\u202e" not in shown
+    assert "\\x1b[2K" in shown and "\\u202e" in shown
+    assert "safe line\\rrm -rf ~" in shown and "        tabbed" in shown
+
+
 def test_rich_streams_markdown(capsys) -> None:
     buffer = io.StringIO()
     console = Console(file=buffer, width=60, color_system=None)
