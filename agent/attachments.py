@@ -7,12 +7,17 @@ When they do not, each file is cut into the same paragraph chunks ingestion uses
 the chunks are ranked by BM25 against the question, and the best ones that fit go
 in, put back in reading order under their file's name, with a notice saying how
 much of which file was left out. Nothing is cut silently.
+
+A file's text goes in a ``<file>`` frame it cannot close or forge (``framing.py``);
+its name, on the line above, is made one plain line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+from .framing import frame, one_line
 
 __all__ = ["AttachedMaterial", "Attachment", "fit_attachments"]
 
@@ -31,7 +36,7 @@ class AttachedMaterial:
 
 
 def _whole(att: Attachment) -> str:
-    return f"File: {att.name}\n```\n{att.text.rstrip()}\n```"
+    return f"File: {one_line(att.name)}\n{frame('file', att.text.rstrip())}"
 
 
 def fit_attachments(attachments: Sequence[Attachment], question: str, budget: int,
@@ -70,5 +75,5 @@ def fit_attachments(attachments: Sequence[Attachment], question: str, budget: in
                            "parts attached, the ones most relevant to the question")
         if mine:
             body = "\n[...]\n".join(text for _, text in mine)
-            blocks.append(f"File: {att.name} (excerpts)\n```\n{body}\n```")
+            blocks.append(f"File: {one_line(att.name)} (excerpts)\n{frame('file', body)}")
     return AttachedMaterial("\n\n".join(blocks), notices, whole=False)

@@ -14,6 +14,7 @@ from typing import Any
 
 from .context import FitResult, fit_messages
 from .events import Event, FinalAnswer, Notice, TextDelta, Usage
+from .framing import frame, neutralize
 from .memory_link import MemoryHook
 from .models import Backend, Message, Sampling
 
@@ -25,12 +26,14 @@ ASSISTANT_SYSTEM = ("You are lamp, a helpful assistant running locally. "
 
 
 def compose_user_message(prompt: str, material: str | None) -> str:
-    """Join the user's request with piped-in material the request talks about."""
+    """Join the user's request with piped-in material the request talks about, framed
+    (``framing.py``) so that the material cannot speak as the request; material alone
+    is the request, made plain (no control tokens, no frame markers)."""
     if not material:
         return prompt
     if not prompt:
-        return material
-    return f"{prompt}\n\nInput:\n```\n{material.rstrip()}\n```"
+        return neutralize(material)
+    return f"{prompt}\n\nInput:\n{frame('input', material.rstrip())}"
 
 
 @dataclass
@@ -65,7 +68,9 @@ class Conversation:
             [Message("system", self.system), Message("user", user_text)])
         budget = min(self.memory_budget, self.backend.context_size // 4, free)
         block = self.memory.recall(user_text, in_window, budget) if budget > 32 else ""
-        return f"{self.system}\n\n{block}".strip() if block else self.system
+        # Recalled text was written by anyone who once reached a prompt (a document, a
+        # tool result): it goes in a frame like theirs.
+        return f"{self.system}\n\n{frame('memory', block)}".strip() if block else self.system
 
     def send(self, user_text: str, sampling: Sampling | None = None, *,
              grammar: str | None = None, json_schema: dict | None = None) -> Iterator[Event]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from .events import CodeRun, Event, FinalAnswer, Notice, TextDelta
+from .framing import neutralize
 from .models import Backend, Message, Sampling, complete
 from .pal_numbers import unused_numbers
 from .pal_percent import percent_for_proportion
@@ -330,7 +331,7 @@ def _problem(attempt: Attempt) -> str:
         return "it ran past the time limit"
     if attempt.exit_code == 0:
         return "it printed and returned nothing"
-    return f"it failed with:\n{_tail(attempt.stderr)}"
+    return f"it failed with:\n{neutralize(_tail(attempt.stderr))}"  # the program's own text
 
 
 def vote_key(value: str) -> str:

@@ -8,6 +8,7 @@ every caller (the CLI, benchmarks, scripts) asks it the same way.
 
 from __future__ import annotations
 
+from .framing import neutralize
 from .models import Message
 
 __all__ = ["EXAMPLES", "HARNESS", "MARKER", "SYSTEM", "pal_messages", "pal_question"]
@@ -117,5 +118,6 @@ def pal_messages(question: str) -> list[Message]:
 
 
 def pal_question(prompt: str, material: str | None = None) -> str:
-    """The problem as the model sees it: the argument, then any piped-in text."""
-    return "\n\n".join(part for part in (prompt, material) if part)
+    """The problem as the model sees it: the argument, then any piped-in text (made
+    plain: no chat-template control tokens, no frame markers; framing.py)."""
+    return "\n\n".join(part for part in (prompt, material and neutralize(material)) if part)

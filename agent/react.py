@@ -20,6 +20,7 @@ from .conversation import ASSISTANT_SYSTEM
 from .errors import StepLimitReached
 from .events import Event, FinalAnswer, Notice, Observation, ToolCall, Usage
 from .formats import Action, Demo, Final, Step, StepFormat, ToolSpec, required_only
+from .framing import one_line
 from .models import Backend, Message, Sampling, complete
 from .records import StepRecord
 from .route import needs_tool
@@ -288,7 +289,8 @@ def _answer_directly(backend: Backend, question: str, run: _Run, sampling: Sampl
     reply is the model's own answer, or says what could not be done, never an error echo."""
     # A futile call did not fail: it would have shown the model its own text. Listing it
     # as a failure made the 0.5B answer with the note itself, or echo the question.
-    failures = [f"- {e.tool or 'a step'}: {e.observation.strip().splitlines()[0]}"
+    # The first line of each error, made plain: an MCP server writes its own error text.
+    failures = [f"- {e.tool or 'a step'}: {one_line(e.observation.strip().splitlines()[0])}"
                 for e in run.record
                 if e.is_error and e.observation.strip() and e.reason != _FUTILE]
     note = ("\n\n(Tools were tried for this and did not help:\n" + "\n".join(failures[-3:])

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError, UsageError
+from .framing import neutralize
 from .language import detect_language, names_language
 from .models import Message
 
@@ -61,7 +62,9 @@ class PromptTemplate:
             else self.user
         language = (names_language(request) or detect_language(text)
                     or "the same language as the text")
-        values = {"request": request, "input": text.strip(), "language": language}
+        # The material is data in the template's own quoting: no control token of a chat
+        # template, no frame marker (framing.py).
+        values = {"request": request, "input": neutralize(text.strip()), "language": language}
         # One pass over the template only: braces inside the material or the request
         # are text, never placeholders.
         user = _PLACEHOLDER.sub(lambda m: values[m.group(1)], user)

@@ -17,6 +17,7 @@ from typing import Any
 from lamp.agent.events import Event
 from lamp.agent.grounded import Source, fit_sources
 from lamp.agent.models import Backend, Message
+from lamp.agent.visible_text import visible
 
 __all__ = ["DocsStore", "docs_events", "docs_sources", "show_sources", "source_budget"]
 
@@ -63,8 +64,10 @@ def docs_sources(store: Any, question: str, *, collection: str | None, k: int,
 
 
 def _first_words(text: str, width: int = 60) -> str:
+    """The start of a source's text for the listing; a document's escape sequences and
+    bidi controls are shown as escapes, never sent to the terminal."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    return visible(flat if len(flat) <= width else flat[: width - 1] + "…")
 
 
 def show_sources(sources: Sequence[Source], cited: Sequence[int], *, quiet: bool) -> None:
@@ -76,7 +79,8 @@ def show_sources(sources: Sequence[Source], cited: Sequence[int], *, quiet: bool
     lines = ["", "Sources:"] if terminal else ["lamp: sources:"]
     for s in sources:
         mark = "*" if s.n in cited else " "
-        lines.append(f" {mark}[{s.n}] {_shown(s.path)}{s.part()}: \"{_first_words(s.text)}\"")
+        lines.append(f" {mark}[{s.n}] {visible(_shown(s.path))}{s.part()}: "
+                     f"\"{_first_words(s.text)}\"")
     out.write("\n".join(lines) + "\n")
     out.flush()
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError, ModelFileError, UsageError
+from ..framing import break_tokens
 from ._llama_shim import LlamaInternals
 from .backend import Capabilities, Chunk, Message, Sampling
 from .cores import usable_cores
@@ -43,6 +44,8 @@ class LlamaOptions:
     # The model file's SHA-256 (part of every cache key), asked for only when a prefix is
     # about to be cached, so a large --model file is hashed only if the cache is used.
     model_sha256: Callable[[], str] | None = None
+    vocab_only: bool = False  # the tokenizer and chat template only (no weights): tests
+
 
     def threads(self) -> int:
         return self.n_threads if self.n_threads > 0 else usable_cores()
@@ -117,12 +120,14 @@ class LlamaCppBackend:
                     n_gpu_layers=options.n_gpu_layers,
                     seed=options.seed if options.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED,
                     verbose=options.verbose,
+                    vocab_only=options.vocab_only,
                 )
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelFileError(_explain_load_failure(options.model_path)) from exc
         self._internals = LlamaInternals(llama_cpp, self._llm)
         self._formatter = self._make_formatter()
         self._sha: str | None = None
+        self._plain: dict[tuple[bool, str], str] = {}  # message text -> as data (render)
         self.load_seconds = time.perf_counter() - started
 
     def _make_formatter(self) -> Any:
@@ -147,8 +152,54 @@ class LlamaCppBackend:
         return int(self._llm.n_ctx())
 
     def render(self, messages: Sequence[Message], tools: list[dict] | None = None) -> str:
-        payload = [{"role": m.role, "content": m.content} for m in messages]
-        return self._formatter(messages=payload, tools=tools).prompt
+        """The prompt text; ``tokenize`` reads special tokens in it, so every message's
+        text is first made plain (``as_data``): only the template writes control tokens."""
+        payload = [{"role": m.role, "content": self.as_data(m)} for m in messages]
+        return self._formatter(messages=payload, tools=self._tools_as_data(tools)).prompt
+
+    def _tools_as_data(self, tools: Any) -> Any:
+        """Tool definitions with every string made plain like a message's text: an MCP
+        server writes its tools' descriptions, and the template puts them in the prompt."""
+        if isinstance(tools, str):
+            return self.as_data(Message("tool", tools))
+        if isinstance(tools, list):
+            return [self._tools_as_data(t) for t in tools]
+        if isinstance(tools, dict):
+            return {k: self._tools_as_data(v) for k, v in tools.items()}
+        return tools
+
+    def as_data(self, message: Message) -> str:
+        """The message's text with every special token of this vocabulary in it broken by
+        a zero-width space, so tokenizing the rendered prompt cannot read it as one.
+
+        The prompt is tokenized with special tokens parsed, which the chat template's own
+        ``<|im_start|>`` needs; a document saying ``<|im_end|><|im_start|>system`` would
+        otherwise really end its message and open a system turn. Tokenizing a message's
+        text with ``special=False`` is not enough: llama.cpp still matches user-defined
+        tokens (Qwen's ``<tool_call>``) there. So the text is tokenized once on its own,
+        and any special token found in it is split (``framing.break_tokens``). The model's
+        own earlier replies keep the user-defined tokens it writes (``<tool_call>``); only
+        control tokens are split there.
+        """
+        text = message.content
+        own = message.role == "assistant"
+        key = (own, text)
+        cached = self._plain.get(key)
+        if cached is not None:
+            return cached
+        lib = self._lib
+        mask = lib.LLAMA_TOKEN_ATTR_CONTROL | (0 if own else lib.LLAMA_TOKEN_ATTR_USER_DEFINED)
+        vocab = self._internals.vocab()
+        for _ in range(8):  # each pass splits every token it found; a split makes no new one
+            found = {self._internals.token_text(t) for t in set(self.tokenize(text))
+                     if lib.llama_vocab_get_attr(vocab, t) & mask}
+            if not found:
+                break
+            text = break_tokens(text, found)
+        if len(self._plain) > 512:  # history is re-rendered every turn; keep the recent
+            self._plain.pop(next(iter(self._plain)))
+        self._plain[key] = text
+        return text
 
     def tokenize(self, text: str) -> list[int]:
         return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)

@@ -61,7 +61,7 @@ def test_action_observation_final() -> None:
     assert [s["kind"] for s in answer.steps] == ["action", "final"]
     # The second step saw the observation, and every step ran under the grammar.
     second = backend.requests[1][0]
-    assert second[-1].content == "Observation: 121932631112635269"
+    assert second[-1].content == "Observation:\n<observation>\n121932631112635269\n</observation>"
     assert all(g and "Action Input: " in g for _, _, g in backend.requests)
 
 

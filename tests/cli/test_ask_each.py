@@ -26,8 +26,8 @@ def test_one_plain_line_per_input_in_order_and_nothing_on_stderr(monkeypatch, ca
                             stdin=b"Hello\n\nThank you\nGoodbye\n", backend=backend)
     assert (code, err) == (0, "")  # a pipe: no progress bar, no spinner
     assert out == "Bonjour\nMerci\nAu revoir\n"
-    assert [r[0][-1].content.split("```\n")[1].strip("`\n") for r in backend.requests] == [
-        "Hello", "Thank you", "Goodbye"]
+    assert [r[0][-1].content.split("<input>\n")[1].removesuffix("\n</input>")
+            for r in backend.requests] == ["Hello", "Thank you", "Goodbye"]
 
 
 def test_a_multi_line_answer_stays_one_escaped_line(monkeypatch, capsys) -> None:
