@@ -11,8 +11,14 @@ one tool unavailable, with a warning, rather than letting the model guess.
 
 Results: text blocks, then the structured content as JSON when the server gave
 it (once, when the text already is that JSON), as the observation; an error
-result is an error observation. Tools the server marks read-only run without
-asking; every other tool asks, like the built-ins that change things.
+result is an error observation.
+
+Approval: a server's ``readOnlyHint`` is its own claim, and any server can make
+it. So a tool runs without asking only when it is marked read-only *and* either
+the person marked the server ``trusted = true`` in its config, or lamp's own
+confinement makes it true (``Connection.read_only``: no write paths, no network,
+and L1 or L2 confirmed, so it can write nothing but its own temp dir). Every
+other tool asks, like the built-ins that change things.
 """
 
 from __future__ import annotations
@@ -171,12 +177,16 @@ def _same_json(text: str, value: Any) -> bool:
 
 
 def tool_class(server: str, remote: RemoteTool, call: Callable[[str, dict[str, Any]], Any],
-               *, timeout: float, denial_hint: str = "") -> type[Tool]:
+               *, timeout: float, denial_hint: str = "", trusted: bool = False,
+               confined_read_only: bool = False) -> type[Tool]:
     """A Tool subclass named ``server.remote_name`` whose ``run`` calls the server.
 
     ``call(tool_name, args)`` returns the CallToolResult (the hub, bound to the server).
     ``denial_hint`` is added to an error that reads like a refused system call, so the
     person and the model see that lamp's confinement, not the server, said no.
+    ``trusted``: the person trusts the server's annotations; ``confined_read_only``:
+    lamp's confinement keeps the server from changing anything (see the module's
+    docstring).
     """
     schema = adapt_schema(remote.input_schema)
 
@@ -195,7 +205,7 @@ def tool_class(server: str, remote: RemoteTool, call: Callable[[str, dict[str, A
         "name": f"{server}.{remote.name}",
         "description": remote.description or f"{remote.name} (from the MCP server {server})",
         "input_schema": schema,
-        "needs_approval": not remote.read_only,
+        "needs_approval": not (remote.read_only and (trusted or confined_read_only)),
         "timeout": timeout + 1,  # the hub's own deadline comes first, with a clearer message
         "server": server,
         "remote_name": remote.name,

@@ -27,9 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from ..errors import LampError, SandboxUnavailable, UsageError
+from ..errors import IsolationRefused, LampError, SandboxUnavailable, UsageError
 from .config import ServerConfig
-from .confine import STATUS_PREFIX, Launch, Policy, prepare_launch
+from .confine import STATUS_PREFIX, Launch, Policy, kill_uid, prepare_launch
 
 __all__ = ["Connection", "McpError", "McpHub", "RemoteTool", "looks_denied"]
 
@@ -72,6 +72,15 @@ class Connection:
     @property
     def policy(self) -> Policy | None:
         return self.launch.policy if self.launch else None
+
+    @property
+    def read_only(self) -> bool:
+        """True when lamp's confinement, confirmed from inside, keeps the server from
+        changing anything outside its temp dir (``Policy.read_only`` on the layers that
+        the launcher confirmed, not the ones planned)."""
+        policy = self.policy
+        return policy is not None and not policy.write and not policy.network \
+            and bool({"L1", "L2"} & set(self.layers))
 
     @property
     def layers(self) -> tuple[str, ...]:
@@ -182,6 +191,8 @@ class McpHub:
                     conn.launch = prepare_launch(cfg)
                     conn.errlog = tempfile.TemporaryFile("w+", encoding="utf-8",  # noqa: SIM115
                                                          errors="replace")
+            except IsolationRefused:
+                raise  # the sandbox policy's own one line and exit 2: nothing was started
             except SandboxUnavailable as exc:
                 raise McpError(f"MCP server {name!r} cannot start: {exc}") from exc
             ready: concurrent.futures.Future[None] = concurrent.futures.Future()
@@ -279,6 +290,8 @@ class McpHub:
             if not conn.task.done():
                 conn.task.cancel()
         if conn.launch is not None:
+            if conn.launch.uid is not None:
+                kill_uid(conn.launch.uid)  # what escaped a launcher that was killed itself
             shutil.rmtree(conn.launch.workdir, ignore_errors=True)
         if conn.errlog is not None:
             with contextlib.suppress(OSError):

@@ -6,9 +6,11 @@
     env = { LOG_LEVEL = "warning" }
     read = ["~/notes"]          # may read (and execute) these, besides the runtime it needs
     write = []                  # may write these, besides its own temp dir
-    network = false             # may open sockets
+    network = false             # may open IP sockets (never Unix sockets)
     memory_mb = 1024            # address-space limit
     cpu_seconds = 300           # CPU time limit for the server's whole life
+    processes = 256             # processes and threads it may run at once
+    trusted = false             # believe its readOnlyHint annotations (tools run unasked)
     timeout = 60                # seconds one tool call may take
 
     [mcp.servers.remote]
@@ -32,8 +34,8 @@ __all__ = ["SERVER_NAME", "ServerConfig", "parse_servers"]
 
 SERVER_NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
 _STDIO_KEYS = {"command", "args", "env", "read", "write", "network", "memory_mb",
-               "cpu_seconds", "timeout", "startup_timeout"}
-_HTTP_KEYS = {"url", "headers", "timeout", "startup_timeout"}
+               "cpu_seconds", "processes", "timeout", "startup_timeout", "trusted"}
+_HTTP_KEYS = {"url", "headers", "timeout", "startup_timeout", "trusted"}
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,15 @@ class ServerConfig:
     network: bool = False
     memory_mb: int = 1024
     cpu_seconds: int = 300
+    processes: int = 256
+    # The server's own readOnlyHint is believed only when the person says so: any server
+    # can claim it. Untrusted, only lamp's policy (Policy.read_only) lets a tool run unasked.
+    trusted: bool = False
     timeout: float = 60.0
     startup_timeout: float = 30.0
+    # Not a key of the server's table: lamp's `sandbox` setting (or --sandbox), which
+    # decides whether a stdio server may start without an isolating layer (confine.py).
+    sandbox: str = "auto"
 
     @property
     def transport(self) -> str:
@@ -118,11 +127,11 @@ def _check(key: str, value: Any, where: str) -> Any:
                 isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
             raise bad("a table of strings")
         return dict(value)
-    if key == "network":
+    if key in ("network", "trusted"):
         if not isinstance(value, bool):
             raise bad("true or false")
         return value
-    if key in ("memory_mb", "cpu_seconds"):
+    if key in ("memory_mb", "cpu_seconds", "processes"):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise bad("a positive whole number")
         if key == "memory_mb" and value < 64:

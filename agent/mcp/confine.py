@@ -13,9 +13,19 @@ of it; where bubblewrap works, the launcher itself runs inside its namespaces
 - writes: its own temp dir (its HOME and TMPDIR) plus the ``write`` paths;
 - network: none unless ``network = true`` (seccomp refuses ``socket``,
   Landlock refuses TCP, L2 gives it an empty network namespace);
-- it may start programs (many servers do), only from paths it may read;
-- memory (address space) and CPU time limits; the process is killed if the
-  lamp thread that started it goes away.
+- it may start programs (many servers do), only from paths it may read, and at
+  most ``processes`` of them at once (``RLIMIT_NPROC``, see ``_nproc``);
+- the server's program folder is readable only when it is not the user's home
+  or a folder above it (a script in ``$HOME`` gets itself, not all of ``$HOME``);
+- memory (address space) and CPU time limits;
+- no secret on an argv: the launcher's config (the server's ``env`` among it)
+  travels in a 0600 file in the server's private temp dir that the launcher
+  reads and deletes before anything else runs;
+- the launcher stays as the server's parent and a child subreaper (L2 adds a
+  pid namespace): when the server exits, lamp closes it or lamp dies, every
+  descendant dies too, ``setsid()`` daemons included. When lamp runs as root
+  the server gets a fresh real uid (counted by ``RLIMIT_NPROC``; lamp also
+  sweeps that uid after the server stops) and no capabilities.
 
 Whether each part is enforced on this machine is measured, not assumed
 (``Policy.enforcement``), and ``lamp tools info SERVER`` says so.
@@ -25,7 +35,9 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
+import signal
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,11 +45,12 @@ from pathlib import Path
 from ..errors import SandboxUnavailable
 from ..sandbox import _host
 from ..sandbox._bwrap import bwrap_command, find_bwrap
-from ..sandbox._runner import _BOOTSTRAP, _static_l1
+from ..sandbox._policy import require_isolation
+from ..sandbox._runner import _BOOTSTRAP
 from ..sandbox._seccomp import build_filter, native_arch
 from .config import ServerConfig
 
-__all__ = ["Launch", "Policy", "policy_for", "prepare_launch"]
+__all__ = ["Launch", "Policy", "kill_uid", "policy_for", "prepare_launch"]
 
 _MIB = 1024 * 1024
 _FILE_LIMIT_MB = 256
@@ -46,6 +59,7 @@ _SYSTEM_READ = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/etc/ld.so
 _NET_READ = ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl",
              "/etc/ca-certificates", "/etc/gai.conf")
 STATUS_PREFIX = "LAMP-CONFINE "
+_SERVER_UID_BASE = 0x5B00_0000  # the python sandbox's block is 0x5A00_0000
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,14 @@ class Policy:
     cpu_seconds: int
     layers: tuple[str, ...]
     enforcement: dict[str, str] = field(default_factory=dict)
+    processes: int = 256
+
+    @property
+    def read_only(self) -> bool:
+        """True when lamp itself, not the server's word, keeps it from changing anything:
+        no write path, no network, and an isolating layer (L1 or L2) enforces that here.
+        It can then write only its own temp dir, which lamp deletes."""
+        return not self.write and not self.network and bool({"L1", "L2"} & set(self.layers))
 
     def lines(self) -> list[str]:
         """The policy for ``lamp tools info``: one fact per line."""
@@ -71,7 +93,8 @@ class Policy:
                "runtime read: " + ", ".join(self.runtime_read),
                "write: its own temp dir" + "".join(f", {p}" for p in self.write),
                f"network: {'allowed' if self.network else 'denied'}",
-               f"memory: {self.memory_mb} MiB address space; CPU time: {self.cpu_seconds} s"]
+               f"memory: {self.memory_mb} MiB address space; CPU time: {self.cpu_seconds} s",
+               f"processes: at most {self.processes} at once"]
         out += [f"{what}: {how}" for what, how in self.enforcement.items()]
         return out
 
@@ -80,18 +103,22 @@ class Policy:
                 "read": list(self.read), "runtime_read": list(self.runtime_read),
                 "write": list(self.write), "network": self.network,
                 "memory_mb": self.memory_mb, "cpu_seconds": self.cpu_seconds,
-                "enforcement": dict(self.enforcement)}
+                "processes": self.processes, "enforcement": dict(self.enforcement)}
 
 
 @dataclass(frozen=True)
 class Launch:
-    """What the SDK's stdio client runs (the launcher) and the temp dir to remove after."""
+    """What the SDK's stdio client runs (the launcher) and the temp dir to remove after.
+
+    ``uid``: the fresh real uid the server runs under when lamp is root (None otherwise);
+    lamp kills every process of it once the server is stopped."""
 
     command: str
     args: list[str]
     env: dict[str, str]
     workdir: str
     policy: Policy
+    uid: int | None = None
 
 
 def _resolve(command: str) -> str:
@@ -105,14 +132,18 @@ def _runtime_paths(exe: str, args: tuple[str, ...], network: bool) -> list[str]:
     """What the server needs to run at all: system files, its program, its interpreter."""
     interp = _host.interpreter()
     paths = [p for p in _SYSTEM_READ if os.path.exists(p)]
-    paths += [str(interp.prefix), str(interp.executable.parent)]
+    folders = [str(interp.prefix), str(interp.executable.parent)]
     real = Path(os.path.realpath(exe))
-    paths += [str(real.parent), exe]
+    folders.append(str(real.parent))
     if real.name.startswith("python"):
-        paths.append(str(real.parent.parent))  # its standard library
+        folders.append(str(real.parent.parent))  # its standard library
     venv = Path(exe).parent.parent
     if (venv / "pyvenv.cfg").is_file():
-        paths.append(str(venv))
+        folders.append(str(venv))
+    # A folder that is the home or above it would hand the server all of the home (keys,
+    # mail, other projects): there the program gets its own file and nothing around it.
+    paths += [f for f in folders if not _holds_home(f)]
+    paths += [exe, str(real)]
     paths += [os.path.abspath(a) for a in args if os.path.isfile(a)]
     if network:
         paths += [p for p in _NET_READ if os.path.exists(p)]
@@ -121,6 +152,88 @@ def _runtime_paths(exe: str, args: tuple[str, ...], network: bool) -> list[str]:
         if p not in seen:
             seen.append(p)
     return seen
+
+
+def _homes() -> list[str]:
+    """The user's home as $HOME says and as the password database says (they may differ)."""
+    found = {os.path.realpath(os.path.expanduser("~"))}
+    try:
+        import pwd
+
+        found.add(os.path.realpath(pwd.getpwuid(os.getuid()).pw_dir))
+    except (ImportError, KeyError):
+        pass
+    return sorted(found)
+
+
+def _holds_home(folder: str) -> bool:
+    """True when ``folder`` is a home or a folder above one (``/``, ``/home``)."""
+    real = os.path.realpath(folder)
+    return any(home == real or home.startswith(real.rstrip("/") + "/") for home in _homes())
+
+
+def _tasks_of(uid: int) -> int:
+    """How many tasks (threads count, as RLIMIT_NPROC counts them) ``uid`` has now."""
+    total = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", "rb") as fh:
+                fields = dict(line.split(b":", 1) for line in fh if b":" in line)
+            if int(fields[b"Uid"].split()[0]) == uid:
+                total += int(fields[b"Threads"])
+        except (OSError, ValueError, KeyError, IndexError):
+            continue
+    return total
+
+
+def kill_uid(uid: int) -> None:
+    """SIGKILL every process whose real uid is ``uid`` (a server's fresh uid, never lamp's):
+    whatever escaped the launcher (it was SIGKILLed itself) ends with the server."""
+    if uid == os.getuid() or uid == 0:
+        raise ValueError("kill_uid is only for a server's own fresh uid")
+    for _ in range(3):  # a process may fork while we sweep; sweep until none is left
+        found = False
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{name}/status", "rb") as fh:
+                    fields = dict(line.split(b":", 1) for line in fh if b":" in line)
+                if int(fields[b"Uid"].split()[0]) != uid or fields[b"State"].split()[0] == b"Z":
+                    continue
+                os.kill(int(name), signal.SIGKILL)
+                found = True
+            except (OSError, ValueError, KeyError, IndexError):
+                continue
+        if not found:
+            return
+
+
+def _server_uid() -> int | None:
+    """A fresh real uid for a server when lamp runs as root (None otherwise).
+
+    A block of its own, beside the python sandbox's (``_host.sandbox_uid``): each server
+    gets a uid nothing else has, so RLIMIT_NPROC counts its processes alone and lamp's
+    sweep after it stops can never hit a process that is not the server's."""
+    if os.geteuid() != 0:
+        return None
+    return _SERVER_UID_BASE + secrets.randbelow(0x0100_0000)
+
+
+def _nproc(processes: int, fresh_uid: int | None) -> int:
+    """The RLIMIT_NPROC that leaves the server ``processes`` tasks of its own.
+
+    The kernel counts every task of the server's *real uid*, and exempts uid 0. As root
+    the server gets a fresh uid, so the count is the server's alone. Otherwise it shares
+    lamp's uid: the limit is what that uid runs now plus ``processes``, so a fork bomb
+    stops there; the user's own programs are not limited (the limit is the server's),
+    but if they start that many more while it runs, the server's forks fail (EAGAIN).
+    """
+    if fresh_uid is not None:
+        return processes
+    return _tasks_of(os.getuid()) + processes
 
 
 def _enforcement(l1: bool, l2: bool, network: bool) -> dict[str, str]:
@@ -140,32 +253,49 @@ def _enforcement(l1: bool, l2: bool, network: bool) -> dict[str, str]:
         net = "denied by " + " and ".join(by)
     else:
         net = "NOT enforced on this machine"
+    root = os.geteuid() == 0
+    procs = ("limited by L0 (RLIMIT_NPROC on a fresh uid)" if root else
+             "limited by L0 (RLIMIT_NPROC: lamp's uid's tasks now, plus the allowance)")
+    tree = ("every descendant is killed with the server (launcher as subreaper"
+            + (", pid namespace" if l2 else "") + (", sweep of its uid)" if root else ")"))
+    if network:
+        net = "allowed by the policy: " + (
+            "IP only (seccomp refuses AF_UNIX sockets)" if l1 else
+            "IP and local Unix sockets (no seccomp here)")
     return {"file access outside the policy": files, "network access": net,
             "memory and CPU time": "enforced by L0 (rlimits)",
+            "process count": procs, "process tree": tree,
+            "capabilities": "none (fresh real uid, every capability dropped)" if root
+            else "none (not root)",
             "other processes": "cannot be traced or signalled" if l1 or l2
             else "NOT restricted on this machine"}
 
 
 def policy_for(cfg: ServerConfig) -> Policy:
     """The policy of a stdio server and the layers this machine gives it (no process started)."""
+    # Before anything else: where the sandbox policy (lamp's `sandbox` setting) finds no
+    # isolating layer it accepts, the server never starts (IsolationRefused, exit 2).
+    iso = require_isolation(cfg.sandbox, f"MCP server {cfg.name!r}", as_sandbox_uid=False)
     exe = _resolve(cfg.command)
-    l1 = _static_l1() is None
-    bw = find_bwrap(False)
-    layers = ("L0", *(("L1",) if l1 else ()), *(("L2",) if bw.usable else ()))
+    l1, l2 = iso.l1_missing is None, iso.l2_missing is None
+    layers = ("L0", *(("L1",) if l1 else ()), *(("L2",) if l2 else ()))
     args = tuple(os.path.abspath(a) if os.path.isfile(a) else a for a in cfg.args)
     return Policy(server=cfg.name, command=(exe, *args), read=cfg.read,
                   runtime_read=tuple(_runtime_paths(exe, cfg.args, cfg.network)),
                   write=cfg.write, network=cfg.network, memory_mb=cfg.memory_mb,
-                  cpu_seconds=cfg.cpu_seconds, layers=layers,
-                  enforcement=_enforcement(l1, bw.usable, cfg.network))
+                  cpu_seconds=cfg.cpu_seconds, layers=layers, processes=cfg.processes,
+                  enforcement=_enforcement(l1, l2, cfg.network))
 
 
 def prepare_launch(cfg: ServerConfig) -> Launch:
     """A fresh temp dir and the launcher command line for ``cfg`` (nothing started yet).
 
-    The server keeps lamp's uid even when lamp runs as root (unlike sandbox runs):
-    it is a program the person chose, reading paths they named. Landlock and
-    seccomp bind root as well; under L2 it also loses every capability.
+    As root the server gets a fresh *real* uid and no capabilities, and keeps the
+    effective uid 0: it is a program the person chose, reading paths they named (a
+    0700 /root, pytest's 0700 temp root), so the files root owns stay reachable where
+    the policy grants them; the real uid is what RLIMIT_NPROC counts. Under L2 (as
+    root, bubblewrap then makes no user namespace: see ``_bwrap._ROOT_NAMESPACES``)
+    the pid namespace also holds the tree.
     """
     policy = policy_for(cfg)
     exe = policy.command[0]
@@ -176,7 +306,9 @@ def prepare_launch(cfg: ServerConfig) -> Launch:
         if not os.path.exists(path):
             raise SandboxUnavailable(f"MCP server {cfg.name!r}: policy path {path} "
                                      "does not exist")
-    workdir = tempfile.mkdtemp(prefix=f"lamp-mcp-{cfg.name}-")
+    workdir = tempfile.mkdtemp(prefix=f"lamp-mcp-{cfg.name}-")  # 0700, lamp's own
+    l2 = "L2" in policy.layers
+    uid = _server_uid()
     env = {"PATH": f"{os.path.dirname(exe)}:/usr/local/bin:/usr/bin:/bin",
            "LANG": "C.UTF-8", "HOME": workdir, "TMPDIR": workdir, **cfg.env}
     cpu = cfg.cpu_seconds
@@ -190,15 +322,23 @@ def prepare_launch(cfg: ServerConfig) -> Launch:
         "rlimits": {"RLIMIT_CPU": [cpu, cpu + 1],
                     "RLIMIT_AS": [cfg.memory_mb * _MIB] * 2,
                     "RLIMIT_FSIZE": [_FILE_LIMIT_MB * _MIB] * 2,
-                    "RLIMIT_NOFILE": [1024, 1024], "RLIMIT_CORE": [0, 0]},
-        "exec": [exe, *args], "env": env,
+                    "RLIMIT_NOFILE": [1024, 1024], "RLIMIT_CORE": [0, 0],
+                    "RLIMIT_NPROC": [_nproc(cfg.processes, uid)] * 2},
+        "exec": [exe, *args], "env": env, "uid": uid,
+        # lamp's pid: a launcher whose parent is already someone else exits at once (under
+        # L2 its parent is bubblewrap's, and --die-with-parent does that job)
+        "parent": None if l2 else os.getpid(),
     }
+    boot_file = os.path.join(workdir, ".lamp-boot.json")
+    fd = os.open(boot_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(boot, fh)
     interp = _host.interpreter()
-    argv = [str(interp.executable), "-I", "-S", "-c", _BOOTSTRAP, json.dumps(boot)]
+    argv = [str(interp.executable), "-I", "-S", "-c", _BOOTSTRAP, "--boot-file", boot_file]
     if "L2" in policy.layers:
         argv = bwrap_command(find_bwrap(False), workdir=workdir,
                              ro_binds=[*policy.runtime_read, *cfg.read],
                              rw_binds=list(cfg.write), env={"LANG": "C.UTF-8"}, argv=argv,
-                             network=cfg.network)
+                             network=cfg.network, root_launcher=uid is not None)
     return Launch(command=argv[0], args=argv[1:], env={"LANG": "C.UTF-8"}, workdir=workdir,
-                  policy=policy)
+                  policy=policy, uid=uid)

@@ -60,7 +60,9 @@ class McpTools:
             for remote in conn.tools:
                 try:
                     made.append(tool_class(server, remote, self._caller(server),
-                                           timeout=conn.config.timeout, denial_hint=hint))
+                                           timeout=conn.config.timeout, denial_hint=hint,
+                                           trusted=conn.config.trusted,
+                                           confined_read_only=conn.read_only))
                 except (SchemaUnsupported, TypeError) as exc:
                     self.warnings.append(f"MCP tool {server}.{remote.name} is not available: "
                                          f"its input schema has {exc}")

@@ -28,6 +28,12 @@ _NET_FILES = ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl"
 _OFF = frozenset({"off", "none", "0", "no", "false"})
 _NAMESPACES = ("--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
                "--cap-drop", "ALL")
+# As root, for a confined MCP server: every namespace but the user namespace, and the
+# capabilities kept, so that the launcher inside can give the server a fresh real uid
+# (which RLIMIT_NPROC counts; in a user namespace bubblewrap maps only uid 0, which it
+# exempts) and then drop every capability itself before the server runs.
+_ROOT_NAMESPACES = ("--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                    "--die-with-parent", "--new-session")
 
 
 @dataclass(frozen=True)
@@ -71,18 +77,25 @@ def find_bwrap(drop_uid: bool) -> BwrapInfo:
 
 def bwrap_command(info: BwrapInfo, *, workdir: str, ro_binds: Sequence[str],
                   env: Mapping[str, str], argv: Sequence[str], rw_binds: Sequence[str] = (),
-                  network: bool = False) -> list[str]:
+                  network: bool = False, root_launcher: bool = False) -> list[str]:
     """The bwrap argv around ``argv``: read-only system dirs, tmpfs /tmp, the work dir rw.
 
     ``rw_binds`` and ``network`` are for confined MCP servers whose policy grants more:
     those paths read-write, and the host's network namespace (with its resolver files).
+    ``root_launcher``: lamp runs as root and the command is the MCP launcher, which drops
+    the server's uid and capabilities itself (see ``_ROOT_NAMESPACES``).
     """
     assert info.path is not None
-    cmd = [info.path, *_NAMESPACES, "--clearenv", "--hostname", "sandbox"]
-    if network:
-        cmd += ["--share-net"]
-    if info.supports_disable_userns:
-        cmd += ["--disable-userns"]
+    if root_launcher:
+        cmd = [info.path, *_ROOT_NAMESPACES, "--clearenv", "--hostname", "sandbox"]
+        if not network:
+            cmd += ["--unshare-net"]
+    else:
+        cmd = [info.path, *_NAMESPACES, "--clearenv", "--hostname", "sandbox"]
+        if network:
+            cmd += ["--share-net"]
+        if info.supports_disable_userns:
+            cmd += ["--disable-userns"]
     for top in _TOP_LEVEL:
         if os.path.islink(top):
             cmd += ["--symlink", os.readlink(top), top]
@@ -95,8 +108,11 @@ def bwrap_command(info: BwrapInfo, *, workdir: str, ro_binds: Sequence[str],
         cmd += ["--size", str(_TMP_SIZE)]
     cmd += ["--tmpfs", "/tmp", "--bind", workdir, workdir]
     # After the tmpfs, so a path under /tmp that the policy names is not hidden by it.
-    for extra in ro_binds:
-        if not any(extra == t or extra.startswith(t + "/") for t in _TOP_LEVEL):
+    # A path inside another bound folder is already there: binding it again fails when it
+    # is a symlink (a venv's bin/python) in a read-only bind, so it is left out.
+    ro = [e for e in ro_binds if not any(e == t or e.startswith(t + "/") for t in _TOP_LEVEL)]
+    for extra in ro:
+        if not any(extra.startswith(other.rstrip("/") + "/") for other in ro if other != extra):
             cmd += ["--ro-bind", extra, extra]
     for extra in rw_binds:
         cmd += ["--bind", extra, extra]

@@ -4,7 +4,8 @@ We assemble classic BPF ourselves instead of depending on libseccomp: the
 program is small, the parent builds it once (no ~45 ms of per-run setup in the
 child), and the child only has to hand the bytes to ``prctl``. The filter is a
 deny list on top of Landlock: it removes the syscalls that start programs,
-create processes, reach the network or other processes, or change kernel state.
+create processes, reach the network or other processes, make device nodes, or
+change kernel state.
 A deny list is weaker than an allow list, but CPython and its extension modules
 use a wide, version-dependent set of syscalls, and an allow list that breaks
 ``import decimal`` on some kernel would be switched off by users.
@@ -52,6 +53,11 @@ _CLONE_THREAD = 0x0001_0000
 _CLONE_NS_MASK = 0x0002_0000 | 0x0200_0000 | 0x0400_0000 | 0x0800_0000 | 0x1000_0000 \
     | 0x2000_0000 | 0x4000_0000
 _AF_UNIX = 1
+_AF_INET, _AF_INET6, _AF_NETLINK = 2, 10, 16
+_NETLINK_ROUTE = 0
+# mknod's mode: S_IFCHR (0o020000) is a bit of S_IFBLK (0o060000) too, and no other node
+# type mknod accepts has it; a device node is never something lamp's children may make.
+_S_IFCHR = 0o020000
 _TIOCSTI = 0x5412
 _TIOCLINUX = 0x541C
 
@@ -81,6 +87,9 @@ _DENIED = (
 
 # Syscall numbers per architecture, from the kernel's uapi headers.
 _X86_64 = {
+    "mknod": 133, "mknodat": 259, "setuid": 105, "setgid": 106, "setreuid": 113,
+    "setregid": 114, "setresuid": 117, "setresgid": 119, "setfsuid": 122, "setfsgid": 123,
+    "setgroups": 116,
     "execve": 59, "execveat": 322, "fork": 57, "vfork": 58, "clone": 56, "clone3": 435,
     "socket": 41, "socketpair": 53, "ptrace": 101, "process_vm_readv": 310,
     "process_vm_writev": 311, "kill": 62, "tkill": 200, "tgkill": 234,
@@ -101,6 +110,8 @@ _X86_64 = {
     "nfsservctl": 180,
 }
 _AARCH64 = {
+    "mknodat": 33, "setuid": 146, "setgid": 144, "setreuid": 145, "setregid": 143,
+    "setresuid": 147, "setresgid": 149, "setfsuid": 151, "setfsgid": 152, "setgroups": 159,
     "execve": 221, "execveat": 281, "clone": 220, "clone3": 435, "socket": 198,
     "socketpair": 199, "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271,
     "kill": 129, "tkill": 130, "tgkill": 131, "rt_sigqueueinfo": 138,
@@ -171,7 +182,19 @@ def _guard_self(a: _Asm, arg: int, name: str) -> None:
     a.op(_JEQ_K, 0, "allow", "deny")
 
 
+def _guard_device(a: _Asm, arg: int, name: str) -> None:
+    """Refuse the call when its mode argument ``arg`` asks for a block or character device."""
+    a.label(name)
+    a.op(_LD_W_ABS, _arg_lo(arg))
+    a.op(_JSET_K, _S_IFCHR, "deny", "allow")
+
+
 _PROGRAMS = frozenset({"execve", "execveat", "fork", "vfork"})
+# A confined MCP server keeps the ids its launcher gave it: as root that is a fresh real
+# uid (which RLIMIT_NPROC counts) with no capabilities, and one setresuid() would
+# otherwise hand it back the uncounted uid 0.
+_ID_CHANGES = ("setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
+               "setfsuid", "setfsgid", "setgroups")
 
 
 def build_filter(arch: str | None = None, *, programs: bool = False,
@@ -181,7 +204,11 @@ def build_filter(arch: str | None = None, *, programs: bool = False,
     The defaults are the sandbox's. A confined MCP server (``lamp.agent.mcp``) is a
     program the user chose to run, so it gets ``programs=True``: it may exec (its own
     launcher execs it) and start processes (clone without namespace flags); and
-    ``network=True`` when its policy allows the network (``socket`` is then allowed).
+    ``network=True`` when its policy allows the network: ``socket`` is then allowed for
+    IP (AF_INET, AF_INET6) and for the kernel's routing table (AF_NETLINK with
+    NETLINK_ROUTE, which getaddrinfo reads), never AF_UNIX: the network is not the
+    user's ssh-agent, D-Bus or docker.sock. With ``programs`` the set*id calls are
+    refused too. Every filter refuses to make block or character devices (mknod).
     """
     arch = arch or native_arch()
     if arch not in _TABLES:
@@ -195,10 +222,15 @@ def build_filter(arch: str | None = None, *, programs: bool = False,
     if arch == "x86_64":
         a.op(_JGE_K, 0x4000_0000, "deny", 0)  # the x32 ABI would bypass every number below
     special = {"clone": "clone", "clone3": "enosys", "kill": "kill", "tgkill": "tgkill",
-               "socketpair": "socketpair", "ioctl": "ioctl"}
+               "socketpair": "socketpair", "ioctl": "ioctl", "mknodat": "mknodat"}
+    if "mknod" in nr:
+        special["mknod"] = "mknod"
+    if network:
+        special["socket"] = "socket"
     for name, target in special.items():
         a.op(_JEQ_K, nr[name], target, 0)
-    for name in _DENIED:
+    denied = _DENIED + (_ID_CHANGES if programs else ())
+    for name in denied:
         if (programs and name in _PROGRAMS) or (network and name == "socket"):
             continue
         if name in nr:
@@ -212,6 +244,17 @@ def build_filter(arch: str | None = None, *, programs: bool = False,
         a.ret(_RET_ALLOW)
     else:
         a.op(_JSET_K, _CLONE_THREAD, "allow", "deny")
+    if network:
+        a.label("socket")  # the domain is an int: the low word decides
+        a.op(_LD_W_ABS, _arg_lo(0))
+        a.op(_JEQ_K, _AF_INET, "allow", 0)
+        a.op(_JEQ_K, _AF_INET6, "allow", 0)
+        a.op(_JEQ_K, _AF_NETLINK, 0, "deny")
+        a.op(_LD_W_ABS, _arg_lo(2))
+        a.op(_JEQ_K, _NETLINK_ROUTE, "allow", "deny")
+    if "mknod" in nr:
+        _guard_device(a, 1, "mknod")
+    _guard_device(a, 2, "mknodat")
     a.label("socketpair")
     a.op(_LD_W_ABS, _arg_lo(0))
     a.op(_JEQ_K, _AF_UNIX, "allow", "deny")

@@ -123,7 +123,9 @@ def test_opening_a_socket_is_denied(notes: McpTools) -> None:
 
 
 def test_a_server_allowed_the_network_can_connect() -> None:
-    source = McpTools.from_config(parse_servers({"servers": {"net": _config(network=True)}}))
+    # trusted: with the network its readOnlyHint is only its word, which lamp then believes
+    source = McpTools.from_config(parse_servers({"servers": {"net": _config(network=True,
+                                                                             trusted=True)}}))
     try:
         with socket.socket() as listener:
             listener.bind(("127.0.0.1", 0))
@@ -131,8 +133,8 @@ def test_a_server_allowed_the_network_can_connect() -> None:
             assert _call(source, "net.connect", {"port": listener.getsockname()[1]}) == (
                 "connected", False)
         policy = source.hub.connect("net").policy
-        assert policy is not None and policy.enforcement["network access"] == \
-            "allowed by the policy"
+        assert policy is not None and policy.enforcement["network access"].startswith(
+            "allowed by the policy")
     finally:
         source.close()
 
@@ -295,7 +297,8 @@ def test_streamable_http_server_on_loopback() -> None:
             except OSError:
                 time.sleep(0.2)
         source = McpTools.from_config(parse_servers({"servers": {"web": {
-            "url": f"http://127.0.0.1:{port}/mcp"}}}))
+            "url": f"http://127.0.0.1:{port}/mcp", "trusted": True}}}))  # lamp confines nothing:
+        # only the person's trust lets its readOnlyHint skip the approval
         try:
             assert _call(source, "web.word_count", {"text": "a b"}) == (
                 '{\n  "words": 2,\n  "characters": 3\n}', False)
