@@ -5,7 +5,9 @@ the proposal is shown and nothing runs until the person says so. Anywhere else
 (a pipe, a key binding, ``--print``) only the command is printed. Running
 without a terminal takes ``--yes``, and a command the risk rules flag also
 takes ``--force``: a script should not be one model mistake away from
-``rm -r``. No session memory is read or written.
+``rm -r``. Every flagged command is refused that way, including one the rules
+could not read (``agent/shell_risk.py``): one line on stderr, exit 2, nothing run.
+No session memory is read or written.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ def cmd(
     a abort.
 
     Exit: the command's own status when it runs; 0 when printed or copied; 130 on abort;
-    2 for a flagged command with --yes but no --force and no terminal.
+    2 for a flagged command with --yes but no --force and no terminal (nothing runs).
     """
     from lamp.agent.errors import UsageError
     from lamp.agent.shell_command import CommandDrafter
@@ -132,6 +134,7 @@ def act(drafter: CommandDrafter, request: str, flags: CmdFlags, deps: CmdDepende
     """Propose, then print, ask or run as the flags and the terminal say; the exit status."""
     from lamp.agent.errors import UsageError
     from lamp.agent.shell_risk import assess
+    from lamp.agent.visible_text import visible
 
     from .cmd_session import CommandSession, risk_line
 
@@ -142,18 +145,21 @@ def act(drafter: CommandDrafter, request: str, flags: CmdFlags, deps: CmdDepende
             proposal = drafter.propose(request)
     else:
         proposal = drafter.propose(request)
-    line = risk_line(assess(proposal.command, cwd))
+    risks = assess(proposal.command, cwd, shell=drafter.target.shell)
+    line = risk_line(risks)
     if flags.terminal and (not flags.yes or line):
         # A flagged command with --yes still asks at a terminal: safer than refusing.
         session = CommandSession(drafter, console, ask=deps.ask, runner=deps.runner,
                                  copy=deps.copy, warn=deps.warn, cwd=cwd)
         return session.run(proposal)
+    if flags.yes and line and not flags.force:
+        # One line, nothing run: every flagged command, whatever rule flagged it.
+        raise UsageError("refusing to run a flagged command without a terminal: it "
+                         + "; ".join(r.reason for r in risks)
+                         + f" (add --force to run it): {visible(proposal.command)}")
     if line:
         deps.warn(line)
     if flags.yes:
-        if line and not flags.force:
-            raise UsageError(f"refusing to run a flagged command without a terminal "
-                             f"(add --force to run it): {proposal.command}")
         return deps.runner(proposal.command, drafter.target, cwd)
     deps.out(proposal.command + "\n")
     return 0

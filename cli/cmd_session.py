@@ -55,10 +55,13 @@ class CommandSession:
     def show(self, proposal: Proposal) -> None:
         from rich.syntax import Syntax
 
+        from lamp.agent.visible_text import visible
+
         lexer = _LEXERS.get(self.drafter.target.shell, "bash")
-        self.console.print(Syntax(proposal.command, lexer, theme="ansi_dark",
+        # Escapes, bidi and zero-width characters shown as escapes: what is shown is what runs.
+        self.console.print(Syntax(visible(proposal.command), lexer, theme="ansi_dark",
                                   background_color="default", word_wrap=True))
-        line = risk_line(assess(proposal.command, self.cwd))
+        line = risk_line(assess(proposal.command, self.cwd, shell=self.drafter.target.shell))
         if line:
             self.warn(line)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lamp.agent.shell_risk import assess, mask_quoted
+from lamp.agent.shell_risk import assess
 
 DANGEROUS = [
     ("rm -rf build", "rm-recursive"),
@@ -100,12 +100,10 @@ def test_redirect_is_flagged_only_over_an_existing_file(tmp_path: Path) -> None:
     assert assess("echo x >> notes.txt", tmp_path) == ()
 
 
-def test_masking_keeps_positions_and_hides_quoted_text() -> None:
-    command = """echo 'rm -rf /' "a > b" \\> x"""
-    masked = mask_quoted(command)
-    assert len(masked) == len(command)
-    assert "rm" not in masked and ">" not in masked
-    assert masked.startswith("echo '") and masked.endswith(" x")
+def test_quoted_and_escaped_text_is_data_not_a_command(tmp_path: Path) -> None:
+    (tmp_path / "x").write_text("keep")
+    assert assess("""echo 'rm -rf /' "a > b" \\> x""", tmp_path) == ()
+    assert assess("echo rm -rf / > /dev/null", tmp_path) == ()
 
 
 def test_each_reason_is_said_once(tmp_path: Path) -> None:

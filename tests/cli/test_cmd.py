@@ -1,15 +1,19 @@
 """`lamp cmd` with a scripted model: pipes print only the command, --yes runs it, the
-terminal loop (revise, describe, copy, abort) with scripted answers, and --shell-init."""
+terminal loop (revise, describe, copy, abort) with scripted answers, and --shell-init;
+then real `lamp cmd --yes` processes without a terminal, whose model is a stand-in on
+loopback proposing what an attacker planted: every flagged spelling is refused."""
 
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cmd_standin_model import proposing_model
 from rich.console import Console
 
 from lamp.agent.models import Sampling, ScriptedBackend
@@ -75,7 +79,9 @@ def test_a_flagged_command_warns_and_yes_alone_refuses_it(monkeypatch, capsys, i
     assert err.startswith("lamp: warning: this command deletes directories recursively")
     code, out, err = invoke(monkeypatch, capsys, "--yes", "clean", reply="rm -r build")
     assert code == 2 and out == "" and (in_tmp / "build").is_dir()
-    assert "lamp: warning:" in err and "add --force" in err.splitlines()[-1]
+    [line] = err.splitlines()  # the refusal is one line
+    assert line.startswith("lamp: error: refusing") and "add --force" in line
+    assert "deletes directories recursively" in line and line.endswith("rm -r build")
     code, _, _ = invoke(monkeypatch, capsys, "--yes", "--force", "clean", reply="rm -r build")
     assert code == 0 and not (in_tmp / "build").exists()
 
@@ -218,3 +224,62 @@ def test_yes_on_a_terminal_runs_an_unflagged_command_without_asking(tmp_path: Pa
     code = act(CommandDrafter(ScriptedBackend().enqueue("ls"), Sampling(), SH), "list",
                CmdFlags(yes=True, terminal=True), world.deps(), cwd=tmp_path)
     assert code == 0 and world.ran == ["ls"] and world.prompts == []
+
+
+# Real processes: `lamp cmd --yes` with no terminal, a stand-in model on 127.0.0.1.
+
+_LAMP = [sys.executable, "-m", "lamp.cli"]
+
+
+def _lamp_cmd(cwd: Path, proposal: str, *flags: str) -> subprocess.CompletedProcess[bytes]:
+    with proposing_model(proposal) as settings:
+        return subprocess.run([*_LAMP, "cmd", "--shell", "bash", *flags, "clean up"],
+                              cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True,
+                              env={**os.environ, **settings}, timeout=120)
+
+
+@pytest.mark.parametrize("proposal", [
+    "\\rm -r ./victim",
+    "/bin/rm -r ./victim",
+    "r''m -r ./victim",
+    "{rm,-r,./victim}",
+    "X=rm; $X -r ./victim",
+    "timeout 5 busybox rm -r ./victim",
+    "sh -c 'rm -r ./victim'",
+    "find . -name victim -exec /bin/rm -r {} +",
+    'python3 -c "import shutil; shutil.rmtree(\'victim\')"',
+    "echo cm0gLXIgLi92aWN0aW0= | base64 -d | sh",
+    "rm -r ./victim 'unterminated",
+])
+def test_yes_without_a_terminal_refuses_every_flagged_spelling(tmp_path: Path,
+                                                                 proposal: str) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "precious.txt").write_text("keep me")
+    done = _lamp_cmd(tmp_path, proposal, "--yes")
+    err = done.stderr.decode()
+    assert done.returncode == 2, err
+    assert (victim / "precious.txt").read_text() == "keep me"
+    [line] = err.splitlines()
+    assert line.startswith("lamp: error: refusing to run a flagged command") and "--force" in line
+    assert done.stdout == b""
+
+
+def test_yes_without_a_terminal_runs_an_unflagged_command_and_force_runs_a_flagged_one(
+        tmp_path: Path) -> None:
+    done = _lamp_cmd(tmp_path, "touch marker", "--yes")
+    assert done.returncode == 0 and (tmp_path / "marker").exists(), done.stderr.decode()
+    (tmp_path / "victim").mkdir()
+    done = _lamp_cmd(tmp_path, "\\rm -r ./victim", "--yes", "--force")
+    assert done.returncode == 0 and not (tmp_path / "victim").exists()
+    assert "lamp: warning: this command deletes directories recursively" in done.stderr.decode()
+
+
+def test_the_proposal_is_shown_with_its_hidden_characters_as_escapes(tmp_path: Path) -> None:
+    world = Scripted("a")
+    with pytest.raises(Aborted):
+        world.session(ScriptedBackend(), tmp_path).run(
+            Proposal("rm -rf ~ \r\x1b[2Kls -la"))
+    screen = world.screen.getvalue()
+    assert "\x1b[2K" not in screen and "\\r\\x1b[2Kls -la" in screen
+    assert any("deletes directories recursively" in w for w in world.warnings)

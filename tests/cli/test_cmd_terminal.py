@@ -1,5 +1,7 @@
 """`lamp cmd` under a real pseudo-terminal (pexpect), with a scripted model: the proposal is
-shown highlighted, nothing runs before a key, and 'e' runs it with its exit status."""
+shown highlighted, nothing runs before a key, and 'e' runs it with its exit status; and
+the real `lamp` program whose stand-in model on loopback proposes a disguised deletion:
+the risk warning shows, and 'a' leaves the victim alone."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cmd_standin_model import proposing_model
 
 pexpect = pytest.importorskip("pexpect")
 
@@ -50,3 +53,25 @@ def test_a_flagged_command_is_warned_about_and_a_aborts(tmp_path: Path) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130 and (tmp_path / "build").is_dir()
+
+
+def test_a_disguised_deletion_from_a_real_model_is_warned_about_and_a_leaves_it(
+        tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "precious.txt").write_text("keep me")
+    with proposing_model("\\rm -r ./victim") as settings:
+        child = pexpect.spawn(sys.executable, ["-m", "lamp.cli", "cmd", "--shell", "bash",
+                                               "--yes", "tidy up"],
+                              cwd=str(tmp_path), timeout=60, dimensions=(24, 120),
+                              env={**os.environ, **settings, "TERM": "xterm-256color"},
+                              encoding="utf-8")
+        child.expect_exact("deletes directories recursively")
+        child.expect_exact("[a]bort?")  # --yes at a terminal still asks for a flagged one
+        assert (victim / "precious.txt").exists()
+        child.sendline("a")
+        child.expect_exact("aborted: nothing ran")
+        child.expect(pexpect.EOF)
+        child.close()
+    assert child.exitstatus == 130
+    assert (victim / "precious.txt").read_text() == "keep me"
