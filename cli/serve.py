@@ -2,30 +2,33 @@
 
 A fresh `lamp ask` pays for starting Python, loading the model and opening the
 memory store. `lamp serve` pays once and listens on a Unix socket that only
-this user can reach (0700 directory, 0600 socket, peer uid checked). A
+this user can reach: a 0600 socket in a folder only this user can write (one
+lamp creates is 0700; an existing one is checked, never chmodded), and every
+connection's peer uid checked (SO_PEERCRED) before a byte is read. A
 forwarded call runs through the very same command code as in process: its
 stdin, stdout, stderr, environment and working directory are the caller's, so
-output and exit codes cannot drift. Requests are served one at a time (one
-model); a request whose model settings differ from the server's is handed back
-to the caller to run in process. The warm model reaches a forwarded command
-the way any model does: ``execute(argv, model_source=...)`` hands it to that
-command's Runtime, which asks for it when the answer starts.
+output and exit codes cannot drift. Each connection has a thread: the request
+is read against a deadline, so an idle or half-sent connection never holds up
+anyone else; the model answers one request at a time (a lock). A request whose
+model settings differ from the server's, or that needs the caller's terminal
+(tools), is handed back to the caller to run in process. The warm model reaches
+a forwarded command the way any model does: ``execute(argv, model_source=...)``
+hands it to that command's Runtime, which asks for it when the answer starts.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import io
+import errno
 import json
 import os
 import signal
 import socket
 import sys
+import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -33,10 +36,13 @@ from lamp.agent.errors import LampError, UsageError
 
 from .common import with_model_options
 from .runtime import Runtime
+from .serve_guard import Untrusted, forwardable, make_folder, peer_uid
+from .serve_io import FrameWriter, Outbox, as_caller, frame, read_request
 
 __all__ = ["serve"]
 
-CONTROL_TIMEOUT = 60.0  # seconds `--status` and `--stop` wait behind a call being answered
+CONTROL_TIMEOUT = 60.0  # seconds `--status` and `--stop` wait for an answer
+STOP_GRACE = 15.0  # seconds a stopping server waits for its callers' last frames to go out
 
 # Settings that decide which model is loaded and how: a request must match them.
 MODEL_KEYS = ("model", "ctx", "threads", "n_gpu_layers", "backend", "base_url",
@@ -50,73 +56,6 @@ class _Fallback(BaseException):
     """
 
 
-class _FrameWriter(io.TextIOBase):
-    """A text stream that sends what is written as JSON frames to the client.
-
-    Frames are held back until the request is known to run here (the warm
-    backend was taken), so a fallback never shows the caller output twice.
-    """
-
-    def __init__(self, conn: socket.socket, key: str, tty: bool, pending: list[bytes]) -> None:
-        self.conn, self.key, self.tty, self.pending = conn, key, tty, pending
-        self.holding = True
-        self.gone = False
-
-    def isatty(self) -> bool:
-        return self.tty
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        if not text or self.gone:
-            return len(text)
-        frame = json.dumps({self.key: text}).encode() + b"\n"
-        if self.holding:
-            self.pending.append(frame)
-            return len(text)
-        try:
-            self.conn.sendall(frame)
-        except OSError:
-            self.gone = True  # the caller went away (Ctrl-C): stop the answer
-            raise KeyboardInterrupt from None
-        return len(text)
-
-
-def _release(conn: socket.socket, writers: list[_FrameWriter], pending: list[bytes]) -> None:
-    for w in writers:
-        w.holding = False
-    with contextlib.suppress(OSError):
-        conn.sendall(b"".join(pending))
-    pending.clear()
-
-
-@contextlib.contextmanager
-def _as_caller(req: dict[str, Any], conn: socket.socket) -> Iterator[list[_FrameWriter]]:
-    """Run with the caller's stdin/stdout/stderr, environment and working directory."""
-    pending: list[bytes] = []
-    out = _FrameWriter(conn, "out", bool(req.get("stdout_tty")), pending)
-    err = _FrameWriter(conn, "err", bool(req.get("stderr_tty")), pending)
-    data = base64.b64decode(req["stdin_b64"]) if req.get("stdin_b64") is not None else None
-    stdin: IO[str] = io.TextIOWrapper(io.BytesIO(data or b""), encoding="utf-8",
-                                      errors="replace")
-    saved_env, saved_cwd = dict(os.environ), os.getcwd()
-    saved_streams = sys.stdin, sys.stdout, sys.stderr
-    os.environ.clear()
-    os.environ.update({k: v for k, v in saved_env.items() if not k.startswith("LAMP_")})
-    os.environ.update(req.get("env", {}))
-    os.environ["COLUMNS"] = str(req.get("columns", 80))
-    try:
-        os.chdir(req.get("cwd") or saved_cwd)
-        sys.stdin, sys.stdout, sys.stderr = stdin, out, err  # type: ignore[assignment]
-        yield [out, err]
-    finally:
-        sys.stdin, sys.stdout, sys.stderr = saved_streams
-        os.environ.clear()
-        os.environ.update(saved_env)
-        os.chdir(saved_cwd)
-
-
 class Server:
     def __init__(self, settings: Any, backend: Any, path: Path, idle_timeout: float) -> None:
         self.settings, self.backend, self.path = settings, backend, path
@@ -125,55 +64,72 @@ class Server:
         self.requests = 0
         self.stores: dict[Path, Any] = {}  # memory stores kept open to index as it goes
         self.unindexed: set[Path] = set()  # stores whose journals answered calls wrote
+        # One model and one process-wide stdin/stdout/env/cwd: one call runs at a time.
+        self.generation = threading.Lock()
+        self.stopping = threading.Event()
+        self._busy = 0  # connections being served (the idle timeout waits for them)
+        self._last = time.monotonic()
+        self._state = threading.Lock()
 
     def _matches(self, settings: Any) -> bool:
         return all(getattr(settings, k) == getattr(self.settings, k) for k in MODEL_KEYS)
 
-    def handle(self, conn: socket.socket) -> bool:
-        """Serve one connection; False when the server should stop."""
-        req = json.loads(conn.makefile("rb").readline() or b"{}")
+    def handle(self, conn: socket.socket) -> None:
+        """Serve one connection (in its own thread)."""
+        req = read_request(conn)
         op = req.get("op")
         if op == "status":
-            conn.sendall(json.dumps(self.status()).encode() + b"\n")
-            return True
-        if op == "stop":
-            conn.sendall(b'{"stopping": true}\n')
-            return False
-        if op != "run":
-            conn.sendall(b'{"error": "unknown request"}\n')
-            return True
-        self.requests += 1
+            conn.sendall(frame(self.status()))
+        elif op == "stop":
+            conn.sendall(frame({"stopping": True}))
+            self.stopping.set()
+        elif op != "run":
+            conn.sendall(frame({"error": "unknown request"}))
+        else:
+            outbox = Outbox(conn)
+            try:
+                self._run(req, outbox)
+            finally:
+                outbox.finish()
+
+    def _run(self, req: dict[str, Any], outbox: Outbox) -> None:
+        argv = [str(a) for a in req.get("argv") or []]
+        # Tools ask on the caller's terminal, which is not here: the client keeps such calls
+        # in process, and so does the server for a client that did not.
+        if self.stopping.is_set() or not forwardable(argv):
+            outbox.put(frame({"fallback": True}))
+            return
         from .main import execute
 
         written: set[Path] = set()
-        with _as_caller(req, conn) as writers:
-            pending = writers[0].pending
+        with self.generation:
+            if self.stopping.is_set():  # `--stop` came while this call waited its turn
+                outbox.put(frame({"fallback": True}))
+                return
+            self.requests += 1
+            with as_caller(req, outbox) as writers:
 
-            def warm_backend(settings: Any) -> Any:
-                """The command's Runtime asks for its model: ours, if the settings match."""
-                if not self._matches(settings):
-                    raise _Fallback
-                _release(conn, writers, pending)
-                return self.backend
+                def warm_backend(settings: Any) -> Any:
+                    """The command's Runtime asks for its model: ours, if the settings match."""
+                    if not self._matches(settings):
+                        raise _Fallback
+                    FrameWriter.release(writers)
+                    return self.backend
 
-            try:
-                code = execute(list(req.get("argv", [])), model_source=warm_backend,
-                               journals_written=written)
-            except _Fallback:
-                code = None
-            if code is None:
-                conn.sendall(b'{"fallback": true}\n')
-                return True
-            _release(conn, writers, pending)  # e.g. a usage error before any model use
-        with contextlib.suppress(OSError):
-            conn.sendall(json.dumps({"exit": code}).encode() + b"\n")
-        self.unindexed |= written
-        return True
+                try:
+                    code = execute(argv, model_source=warm_backend, journals_written=written)
+                except _Fallback:
+                    outbox.put(frame({"fallback": True}))
+                    return
+                FrameWriter.release(writers)  # e.g. a usage error before any model use
+            self.unindexed |= written
+        outbox.put(frame({"exit": code}))
 
     def index_journals(self) -> None:
         """Bring the journals of answered calls into Chroma while no caller waits, so the
         next recall (here or in another process) finds them indexed. Stores stay open, as
-        in chat; a failure is logged and left for the next opener to retry."""
+        in chat; a failure is logged and left for the next opener to retry. Called with
+        the generation lock held."""
         while self.unindexed:
             path = self.unindexed.pop()
             try:
@@ -198,69 +154,120 @@ class Server:
                 "default", "uptime_s": round(time.time() - self.started, 1),
                 "requests": self.requests, "idle_timeout_s": self.idle_timeout}
 
+    def _idle_too_long(self) -> bool:
+        with self._state:
+            return (self.idle_timeout > 0 and self._busy == 0
+                    and time.monotonic() - self._last >= self.idle_timeout)
+
+    def _serve_connection(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                self.handle(conn)
+            except KeyboardInterrupt:
+                pass  # the caller went away mid-answer
+            except Exception as exc:
+                # Silence past the deadline, a caller that went away, or something that is
+                # not a request: that connection is over, the server is not.
+                _log(f"a request failed: {exc}")
+            finally:
+                with self._state:
+                    self._busy -= 1
+                    self._last = time.monotonic()
+
     def serve_forever(self) -> None:
         listener = _listen(self.path)
-        last = time.monotonic()
+        _log(f"listening on {self.path} (pid {os.getpid()})")
+        finished = False
         try:
-            while self.idle_timeout <= 0 or time.monotonic() - last < self.idle_timeout:
+            while not self.stopping.is_set() and not self._idle_too_long():
                 try:
                     conn, _ = listener.accept()
                 except TimeoutError:
-                    self.index_journals()  # a second without requests: index what we wrote
+                    if self.generation.acquire(blocking=False):
+                        try:  # a second without requests: index what we wrote
+                            self.index_journals()
+                        finally:
+                            self.generation.release()
                     continue
-                with conn:
-                    if not _same_user(conn):
-                        continue
-                    conn.settimeout(None)
-                    try:
-                        keep_going = self.handle(conn)
-                    except (OSError, ValueError) as exc:
-                        # The caller went away, or sent something that is not a request:
-                        # that call is over, the server is not.
-                        _log(f"a request failed: {exc}")
-                        keep_going = True
-                last = time.monotonic()
-                if not keep_going:
-                    break
+                except OSError as exc:  # e.g. out of file descriptors: wait, keep serving
+                    _log(f"accept failed: {exc}")
+                    time.sleep(0.1)
+                    continue
+                try:
+                    uid = peer_uid(conn)
+                except OSError:
+                    uid = -1
+                if uid is not None and uid != os.getuid():
+                    _log(f"refused a connection from uid {uid}")
+                    conn.close()
+                    continue
+                with self._state:
+                    self._busy += 1
+                    self._last = time.monotonic()
+                threading.Thread(target=self._serve_connection, args=(conn,),
+                                 name="lamp-serve-conn", daemon=True).start()
+            finished = True
         finally:
             listener.close()
             with contextlib.suppress(OSError):
                 self.path.unlink()
-            self.index_journals()
+            # `--stop` lets the answer being written finish and reach its caller; Ctrl-C or
+            # SIGTERM does not wait.
+            if self.generation.acquire(blocking=finished):
+                try:
+                    self.index_journals()
+                finally:
+                    self.generation.release()
+            if finished:
+                self._wait_for_connections(STOP_GRACE)
+
+    def _wait_for_connections(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._state:
+                if self._busy == 0:
+                    return
+            time.sleep(0.05)
 
 
 def _log(message: str) -> None:
-    print(f"lamp serve: {message}", file=sys.stderr, flush=True)
+    # sys.__stderr__: while a call runs, sys.stderr is that caller's stream.
+    stream = sys.__stderr__ or sys.stderr
+    print(f"lamp serve: {message}", file=stream, flush=True)
 
 
-def _same_user(conn: socket.socket) -> bool:
-    """Only this user's processes may use the warm model (the socket mode says so too)."""
-    if not hasattr(socket, "SO_PEERCRED"):
-        return True
-    import struct
-
-    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    return uid == os.getuid()
-
-
-def _listen(path: Path) -> socket.socket:
+def _check_place(path: Path) -> None:
+    """The socket's folder created private (0700) when missing; an existing folder used
+    only when it is already private to this user (its mode is never changed); a live
+    server there an error; a stale socket of ours removed."""
     from .serve_client import connect
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
-    live = connect(path)  # also removes a stale socket left by a killed server
+    try:
+        make_folder(path.parent)
+        live = connect(path)  # also removes a stale socket left by a killed server
+    except Untrusted as exc:
+        raise UsageError(f"cannot serve on {path}: {exc}") from None
     if live is not None:
         live.close()
         raise UsageError(f"a lamp server is already running on {path}")
+
+
+def _listen(path: Path) -> socket.socket:
+    """Bind a 0600 socket at ``path`` once ``_check_place`` holds."""
+    _check_place(path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old_umask = os.umask(0o177)
     try:
         listener.bind(str(path))
+    except OSError as exc:
+        listener.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(f"a lamp server is already running on {path}") from None
+        raise LampError(f"cannot listen on {path}: {exc.strerror or exc}") from None
     finally:
         os.umask(old_umask)
     os.chmod(path, 0o600)
-    listener.listen(16)
+    listener.listen(64)
     listener.settimeout(1.0)
     return listener
 
@@ -269,17 +276,21 @@ def _ask_server(op: str) -> dict[str, Any] | None:
     from . import paths
     from .serve_client import connect, request
 
-    sock = connect(paths.serve_socket())
+    path = paths.serve_socket()
+    try:
+        sock = connect(path)
+    except Untrusted as exc:
+        raise LampError(f"not asking the server on {path}: {exc}") from None
     if sock is None:
         return None
     with sock:
-        # The server answers one call at a time: a status or stop waits for the current one.
+        # Status and stop are answered at once, even while a call is being answered.
         sock.settimeout(CONTROL_TIMEOUT)
         try:
             line = request(sock, {"op": op}).readline()
         except TimeoutError:
-            raise LampError(f"the lamp server did not answer within {CONTROL_TIMEOUT:g} s "
-                            "(busy with a long answer?)") from None
+            raise LampError(f"the lamp server did not answer within {CONTROL_TIMEOUT:g} s"
+                            ) from None
     return json.loads(line) if line else {}
 
 
@@ -312,10 +323,10 @@ def serve(
     if detach:
         _detach(sys.argv[2:] if len(sys.argv) > 2 else [])
         return
-    server = Server(rt.settings, rt.model(quiet=True), paths.serve_socket(), idle_timeout)
+    path = paths.serve_socket()
+    _check_place(path)  # before the model loads: a wrong place fails at once
+    server = Server(rt.settings, rt.model(quiet=True), path, idle_timeout)
     signal.signal(signal.SIGTERM, _stop_on_signal)
-    sys.stderr.write(f"lamp serve: listening on {server.path} (pid {os.getpid()})\n")
-    sys.stderr.flush()
     with contextlib.suppress(KeyboardInterrupt):
         try:
             server.serve_forever()
@@ -331,7 +342,11 @@ def _detach(args: list[str]) -> None:
     from . import paths
     from .serve_client import launch_server
 
-    proc, log = launch_server(paths.serve_socket(), [a for a in args if a != "--detach"])
+    path = paths.serve_socket()
+    try:
+        proc, log = launch_server(path, [a for a in args if a != "--detach"])
+    except Untrusted as exc:
+        raise UsageError(f"cannot serve on {path}: {exc}") from None
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if _ask_server("status") is not None:

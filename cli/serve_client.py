@@ -5,6 +5,14 @@ socket, a server that answers "not for me" (other model settings), or one that
 dies before printing anything all fall back to the normal in-process path,
 with stdin (already read) handed over intact. A server that dies after output
 began is a clear one-line error, never a hang and never duplicated output.
+
+A request carries argv, the working directory, piped stdin and the ``LAMP_*``
+environment (``LAMP_API_KEY`` too), so nothing is sent before the other end is
+shown to be this user's (serve_guard: the socket and its folder are this
+user's and nobody else can write there; then the peer's uid from the kernel).
+When that fails the call runs in process with one warning line: the answer is
+the same, nothing leaves the process, and the warning says what was found.
+Calls with tools (approvals on this terminal) are never forwarded.
 """
 
 from __future__ import annotations
@@ -16,26 +24,24 @@ import json
 import os
 import shutil
 import socket
-import stat
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from .serve_guard import Untrusted, check_peer, check_socket, forwardable, make_folder
+
 __all__ = ["connect", "launch_server", "request", "try_forward"]
 
-FORWARDED = {"ask", "pal"}  # commands that need no terminal of their own
 READ_TIMEOUT = 300.0  # seconds without a single frame from the server
 START_TIMEOUT = 120.0  # seconds an auto-started server may take to load its model
 
 
 def connect(path: Path, timeout: float = 2.0) -> socket.socket | None:
-    """A connection to a live server, or None; removes a stale socket file left by a dead one."""
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return None
-    if not stat.S_ISSOCK(mode):
+    """A connection to this user's live server, or None when there is none; removes a stale
+    socket file left by a dead one. Raises Untrusted when the socket, its folder or the
+    process behind it is not this user's: then nothing may be sent."""
+    if not check_socket(path):
         return None
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
@@ -49,6 +55,11 @@ def connect(path: Path, timeout: float = 2.0) -> socket.socket | None:
     except OSError:
         sock.close()
         return None
+    try:
+        check_peer(sock, path)  # also covers a swap between check_socket and connect
+    except BaseException:
+        sock.close()
+        raise
     return sock
 
 
@@ -74,9 +85,11 @@ def _restore_stdin(data: bytes | None) -> None:
 def launch_server(path: Path, args: list[str]) -> tuple[subprocess.Popen[bytes], Path]:
     """Start `lamp serve ARGS` in its own session, detached from this terminal, logging to
     serve.log beside the socket ``path``: the process and the log's path."""
+    make_folder(path.parent)  # Untrusted when the folder is not private: start nothing
     log = path.with_name("serve.log")
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as fh:
+    from lamp.memory.private_fs import private_opener  # 0600, no symlink followed
+
+    with open(log, "ab", opener=private_opener) as fh:
         proc = subprocess.Popen([sys.executable, "-m", "lamp.cli", "serve", *args],
                                 stdin=subprocess.DEVNULL, stdout=fh, stderr=fh,
                                 start_new_session=True)
@@ -96,14 +109,11 @@ def _auto_serve_idle() -> float:
         return 0.0
 
 
-def _start_server(path: Path) -> socket.socket | None:
-    """With `auto_serve` on, start `lamp serve` in the background and connect once its model
-    is loaded, so this call is its first; None (run in process) when it is off or the
-    server does not come up. Two callers racing both start one: the second to bind its
-    socket exits ("already running") and both connect to the winner."""
-    idle = _auto_serve_idle()
-    if idle <= 0:
-        return None
+def _start_server(path: Path, idle: float) -> socket.socket | None:
+    """Start `lamp serve` in the background with idle timeout ``idle`` and connect once its
+    model is loaded, so this call is its first; None (run in process) when the server does
+    not come up. Two callers racing both start one: the second to bind its socket exits
+    ("already running") and both connect to the winner."""
     import time
 
     proc, _ = launch_server(path, ["--idle-timeout", f"{idle:g}"])
@@ -114,26 +124,51 @@ def _start_server(path: Path) -> socket.socket | None:
             return sock
         if proc.poll() is not None and proc.returncode != 0:
             time.sleep(0.2)  # lost a race to another caller's server: its socket comes
-            sock = connect(path)
-            return sock
+            return connect(path)
         time.sleep(0.1)
     return None
 
 
+def _warn(message: str) -> None:
+    sys.stderr.write(f"lamp: warning: {message}\n")
+    sys.stderr.flush()
+
+
+def _server_for(path: Path) -> tuple[socket.socket | None, bytes | None]:
+    """A verified connection to this user's server (None: run in process) and the piped
+    stdin, read before connecting so that a connection is never left idle while a slow
+    pipe fills (the server gives a request a few seconds)."""
+    present = check_socket(path)
+    idle = 0.0 if present else _auto_serve_idle()
+    if not present and idle <= 0:
+        return None, None
+    data = _stdin_bytes()
+    try:
+        sock = connect(path) if present else None
+        if sock is None:
+            idle = idle or _auto_serve_idle()
+            sock = _start_server(path, idle) if idle > 0 else None
+    except BaseException:
+        _restore_stdin(data)
+        raise
+    return sock, data
+
+
 def try_forward(argv: list[str]) -> int | None:
     """The exit code of the forwarded command, or None to run it in process."""
-    if not argv or argv[0] not in FORWARDED or "--tools" in argv:
-        return None  # tools ask on this terminal; they run here
-    if os.environ.get("LAMP_NO_SERVER") or "--help" in argv or "-h" in argv:
-        return None
+    if os.environ.get("LAMP_NO_SERVER") or not forwardable(argv):
+        return None  # e.g. tools: they ask on this terminal, so they run here
     from . import errors, paths
 
-    sock = connect(paths.serve_socket())
-    if sock is None:
-        sock = _start_server(paths.serve_socket())
-    if sock is None:
+    path = paths.serve_socket()
+    try:
+        sock, data = _server_for(path)
+    except Untrusted as exc:
+        _warn(f"not using the lamp server socket {path}: {exc}; answering in process")
         return None
-    data = _stdin_bytes()
+    if sock is None:
+        _restore_stdin(data)
+        return None
     payload = {
         "op": "run", "argv": argv, "cwd": os.getcwd(),
         "stdin_b64": base64.b64encode(data).decode() if data is not None else None,
