@@ -9,6 +9,9 @@
     ├── InvalidOutput         exit 1  the answer does not validate against ``--schema``
     │   └── InvalidCitation   exit 1  a grounded answer cites a source that was not given
     ├── UsageError            exit 2  bad flags, bad config, bad input
+    │   ├── IsolationRefused  exit 2  no isolating sandbox layer the policy accepts here:
+    │   │                             nothing ran; ``--sandbox best`` is the opt-in
+    │   │                             (also a SandboxUnavailable)
     │   ├── ModelFileError    exit 2  the model path is missing, not GGUF, or truncated
     │   ├── InputError        exit 2  empty prompt, unreadable input
     │   └── ContextOverflow   exit 2  input cannot fit the context window even alone
@@ -32,6 +35,7 @@ __all__ = [
     "InputError",
     "InvalidCitation",
     "InvalidOutput",
+    "IsolationRefused",
     "LampError",
     "MalformedReply",
     "ModelError",
@@ -88,6 +92,16 @@ class InvalidCitation(InvalidOutput):
 
 
 class UsageError(LampError):
+    exit_code = 2
+
+
+class IsolationRefused(SandboxUnavailable, UsageError):
+    """The sandbox policy demands an isolating layer (L1, or L2 under ``auto``) that this
+    machine cannot give, so nothing model-written was started. Exit 2, like other choices
+    the person must make: the fix is an explicit ``--sandbox best`` (or the ``sandbox``
+    setting), or a machine with Landlock or bubblewrap. Still a ``SandboxUnavailable`` for
+    callers that catch that."""
+
     exit_code = 2
 
 

@@ -59,19 +59,42 @@ def _known_preset(settings: Settings) -> Preset | None:
 def start_servers(rt: Runtime, request: ToolsRequest, *, show: bool) -> None:
     """Start the MCP servers ``request`` names (and check SERVER.TOOL names) before the model
     loads, so a server that cannot start fails the command in seconds. Their tools are
-    kept, and ``run_tools`` uses them; nothing starts when no server is named."""
+    kept, and ``run_tools`` uses them; nothing starts when no server is named.
+
+    First the sandbox policy (``rt.sandbox_policy``): where it finds no isolating layer
+    for the python tool or a named stdio server, the command stops here with one line
+    and exit 2, before anything starts or the model loads."""
     from lamp.agent.tools import select_tools
 
+    if _runs_python(request):
+        rt.require_sandbox("the python tool (model-written code)")
     source = rt.mcp_tools()
     names = request.tool_names() or []
     if source is None or not any(source.owns(n) for n in names):
         return
+    from lamp.agent.sandbox import require_isolation
+
+    for name in {n.partition(".")[0] for n in names if source.owns(n)}:
+        if source.hub.servers[name].transport == "stdio":
+            require_isolation(rt.sandbox_policy, f"MCP server {name!r}", as_sandbox_uid=False)
     with starting_servers(show):
         select_tools(names, allow=request.allow, source=source)
 
 
+def _runs_python(request: ToolsRequest) -> bool:
+    """Whether the request selects the python tool (by name, through --allow, or as one of
+    the tools on by default)."""
+    from lamp.agent.tools import load_tools
+
+    names = request.tool_names()
+    if names is None:
+        python = load_tools().get("python")
+        return (python is not None and python.enabled_by_default) or "python" in request.allow
+    return "python" in names or "python" in request.allow
+
+
 def run_tools(rt: Runtime, backend: Backend, question: str, request: ToolsRequest,
-              sampling: Sampling, *, approve: str = "ask", sandbox_policy: str = "auto",
+              sampling: Sampling, *, approve: str = "ask", sandbox_policy: str | None = None,
               json_out: bool = False, quiet: bool = False, started: float) -> str:
     """Run the agent, render it, and return the final answer text."""
     memory = rt.memory

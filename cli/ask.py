@@ -44,7 +44,9 @@ def ask(
         rich_help_panel="Tools", show_default=False)] = None,
     approve: Annotated[options.Approval, typer.Option(
         "--approve", help="ask: tools that change things ask on the terminal (refused with "
-        "no terminal); all: approve every call.", rich_help_panel="Tools")] = "ask",
+        "no terminal); all: approve every call lamp does not flag (a risky command or a file "
+        "that may hold secrets still asks, and is refused with no terminal).",
+        rich_help_panel="Tools")] = "ask",
     max_steps: Annotated[int, typer.Option(
         "--max-steps", min=1, help="Most agent steps (exit 3 when reached).",
         rich_help_panel="Tools")] = 6,
@@ -56,9 +58,7 @@ def ask(
         "--route", help="Ask the model first whether the question needs a tool at all, and "
         "answer it directly when not: on, off, or auto (the choice measured best for the "
         "model's preset; on for other models).", rich_help_panel="Tools")] = "auto",
-    sandbox_policy: Annotated[options.SandboxPolicy, typer.Option(
-        "--sandbox", help="Sandbox policy for the python tool: auto, strict or best.",
-        rich_help_panel="Tools")] = "auto",
+    sandbox_policy: options.SandboxFlag = None,
     schema: Annotated[str | None, typer.Option(
         "--schema", help="Answer with one JSON document valid against this schema: inline "
         "JSON Schema, a .json file, or fields like 'name, age int, tags list[str]'.",
@@ -107,6 +107,7 @@ def ask(
     from .schema_run import output_schema, print_document
 
     settings = rt.settings
+    rt.sandbox_flag = sandbox_policy
     if (docs or files) and (tools is not None or schema or schema_multi or each):
         raise InputError("--docs and --file cannot be combined with --tools, --schema or --each")
     if collection is not None and not docs:

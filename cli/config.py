@@ -25,10 +25,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["BACKENDS", "Settings", "load_settings", "set_config_value"]
+__all__ = ["BACKENDS", "SANDBOX_POLICIES", "Settings", "load_settings", "set_config_value"]
 
 MAX_PAL_SAMPLES = 20
 BACKENDS = ("llama", "openai")  # in-process llama.cpp | an OpenAI-compatible server
+SANDBOX_POLICIES = ("auto", "strict", "best")  # lamp.agent.sandbox.POLICIES, without importing it
 DEFAULT_SYSTEM = ASSISTANT_SYSTEM
 
 
@@ -54,6 +55,9 @@ class Settings:
     pal_samples: int = 1  # programs `lamp pal` draws and votes on (1: one greedy program)
     # > 0: `lamp ask` starts `lamp serve` on first use, stopping after this many idle seconds
     auto_serve: float = 0.0
+    # How much isolation model-written code and stdio MCP servers need (lamp.agent.sandbox):
+    # auto (L1 or L2, else refuse), strict (L1, else refuse), best (whatever exists, warned).
+    sandbox: str = "auto"
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     # [mcp.servers.NAME] tables of the config file (lamp.agent.mcp.ServerConfig by name):
     # only the file configures them, so they are not settings with an env var or a flag.
@@ -135,9 +139,12 @@ def set_config_value(path: Path, key: str, value: str) -> None:
             break
     else:
         lines.insert(0, line)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from lamp.memory.private_fs import make_private_dirs, private_opener
+
+    make_private_dirs(path.parent)  # missing ones 0700; the file itself 0600 (issue 28)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text("".join(lines), encoding="utf-8")
+    with open(tmp, "w", encoding="utf-8", opener=private_opener) as fh:
+        fh.write("".join(lines))
     try:
         if _read_file(tmp).get(key) != value:
             raise UsageError(f"could not set {key} in {path}")
@@ -180,6 +187,11 @@ def load_settings(flags: dict[str, Any] | None = None) -> Settings:
         settings.sources[key] = "flag"
 
     _validate(settings)
+    if settings.mcp_servers:  # the servers lamp starts are held to the same policy
+        from dataclasses import replace
+
+        settings.mcp_servers = {name: replace(cfg, sandbox=settings.sandbox)
+                                for name, cfg in settings.mcp_servers.items()}
     return settings
 
 
@@ -199,6 +211,8 @@ def _validate(s: Settings) -> None:
         (s.request_timeout > 0, "request_timeout must be > 0"),
         (1 <= s.pal_samples <= MAX_PAL_SAMPLES,
          f"pal_samples must be between 1 and {MAX_PAL_SAMPLES}"),
+        (s.sandbox in SANDBOX_POLICIES,
+         f"sandbox must be one of {', '.join(SANDBOX_POLICIES)}, got {s.sandbox!r}"),
     ]
     for ok, message in checks:
         if not ok:

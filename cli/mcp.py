@@ -16,6 +16,8 @@ from typing import Annotated
 
 import typer
 
+from . import options
+
 __all__ = ["app", "starting_servers"]
 
 app = typer.Typer(help="lamp and the Model Context Protocol.", no_args_is_help=True)
@@ -28,22 +30,31 @@ def serve(
     no_pal: Annotated[bool, typer.Option("--no-pal", help="Do not offer `pal`.")] = False,
     no_memory: Annotated[bool, typer.Option("--no-memory",
                                             help="Do not offer `search_memory`.")] = False,
+    sandbox_policy: options.SandboxFlag = None,
 ) -> None:
     """Serve `python` (the sandboxed interpreter), `pal` and `search_memory` over stdio.
 
     Add it to another assistant's MCP servers as the command `lamp mcp serve`. The model
-    loads on the first `pal` call, the memory store on the first search."""
+    loads on the first `pal` call, the memory store on the first search. Where the sandbox
+    policy finds no isolating layer, it does not start (one line, exit 2); started with
+    `--sandbox best` there, its tools say what is not enforced instead of promising it."""
     from lamp.agent.mcp import Services, build_server
-    from lamp.agent.sandbox import Sandbox
+    from lamp.agent.sandbox import Sandbox, require_isolation
 
     from .config import load_settings
 
     settings = load_settings({"model": model} if model else None)
-    sandbox = Sandbox(timeout=timeout)
+    policy = sandbox_policy or settings.sandbox
+    held = require_isolation(policy, "`lamp mcp serve` (its tools run model-written code)",
+                             as_sandbox_uid=True)
+    unconfined = held.weaker()
+    if unconfined is not None:
+        _note(f"serving with --sandbox {policy}: {unconfined}")
+    sandbox = Sandbox(policy=policy, timeout=timeout)  # type: ignore[arg-type]
     services = Services(run_python=_python_runner(sandbox),
                         solve_factory=None if no_pal else (lambda: _solver(settings, sandbox)),
                         search_factory=None if no_memory else (lambda: _searcher(settings)))
-    build_server(services).run("stdio")
+    build_server(services, unconfined=unconfined).run("stdio")
 
 
 @contextlib.contextmanager

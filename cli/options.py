@@ -11,8 +11,8 @@ from typing import Annotated, Any, Literal
 import typer
 
 __all__ = ["Approval", "BackendName", "BaseUrl", "Ctx", "GpuLayers", "MaxTokens", "ModelOptions",
-           "ModelPath", "RepeatPenalty", "RouteChoice", "SandboxPolicy", "Seed", "System",
-           "Temperature", "Threads", "ToolFormatChoice", "TopK", "TopP", "Verbose"]
+           "ModelPath", "RepeatPenalty", "RouteChoice", "SandboxFlag", "SandboxPolicy", "Seed",
+           "System", "Temperature", "Threads", "ToolFormatChoice", "TopK", "TopP", "Verbose"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,13 @@ Verbose = Annotated[bool, typer.Option("--verbose", "-v",
 # importing the agent into start-up. For library callers the sandbox and the step formats
 # check theirs again; an approval other than "all" asks on the terminal.
 SandboxPolicy = Literal["auto", "strict", "best"]
+# --sandbox on every command that runs model-written code or starts MCP servers. None: the
+# `sandbox` setting (config file, LAMP_SANDBOX), whose default is auto.
+SandboxFlag = Annotated[SandboxPolicy | None, typer.Option(
+    "--sandbox", help="How much isolation model-written code (python tool, PAL) and MCP "
+    "servers need: auto = Landlock+seccomp (L1) or bubblewrap (L2), else refuse (exit 2); "
+    "strict = L1, else refuse; best = whatever this machine has, rlimits alone included "
+    "(warns). [default: sandbox setting, auto]", show_default=False)]
 ToolFormatChoice = Literal["auto", "native", "react"]
 RouteChoice = Literal["auto", "on", "off"]
 Approval = Literal["ask", "all"]

@@ -23,9 +23,7 @@ def pal(
                                           help="Let the model phrase a sentence around the "
                                           "computed value.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    sandbox_policy: Annotated[options.SandboxPolicy, typer.Option(
-        "--sandbox", help="auto: strict where Landlock+seccomp work; strict: refuse otherwise; "
-        "best: run with whatever layers exist.")] = "auto",
+    sandbox_policy: options.SandboxFlag = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds the program may run.")] = 10,
     samples: Annotated[int | None, typer.Option(
         "--samples", min=1, max=MAX_PAL_SAMPLES, show_default=False,
@@ -37,7 +35,8 @@ def pal(
 ) -> None:
     """Program-aided answer: the model writes Python, a sandbox runs it, its value is the answer.
 
-    Exit 0 with the answer; 1 when no runnable program came out after one retry.
+    Exit 0 with the answer; 1 when no runnable program came out after one retry; 2 when
+    the sandbox policy finds no isolating layer here (checked first: no model loads).
     """
     from lamp.agent.errors import LampError
     from lamp.agent.pal import pal_question, program_sampling, solve_in_sandbox
@@ -47,11 +46,13 @@ def pal(
     from .render import JsonRenderer, PlainRenderer, Renderer, warn
 
     settings = rt.settings
+    rt.sandbox_flag = sandbox_policy
+    rt.require_sandbox("PAL's model-written programs")  # fail fast: before input and model
     given = read_user_input(question)
     for message in given.warnings:
         warn(message)
     text = pal_question(given.prompt, given.material)
-    sandbox = rt.sandbox(sandbox_policy, timeout)
+    sandbox = rt.sandbox(timeout=timeout)
     backend = rt.model(quiet=json_out)
     sampling = program_sampling(rt.sampling(), rt.chosen)
     # Plain text even on a terminal: the answer is a value (or one sentence around it).

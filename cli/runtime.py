@@ -73,6 +73,8 @@ class Runtime:
     verbose: bool = False
     model_source: ModelSource | None = None  # None: load the model the settings name
     journals_written: set[Path] | None = None  # see Invocation.journals_written
+    # --sandbox as given on the command line; None: the `sandbox` setting decides.
+    sandbox_flag: str | None = None
     memory: StoreMemory | None = field(default=None, init=False)
     # Warnings already said on stderr: each once per command, however many runs meet it.
     said: set[str] = field(default_factory=set, init=False)
@@ -104,10 +106,24 @@ class Runtime:
                 self._model = load_backend(self.settings, verbose=self.verbose, quiet=quiet)
         return self._model
 
-    def sandbox(self, policy: str = "auto", timeout: float = 10.0) -> Sandbox:
-        """The sandbox for model-written code; one per command, shared by its runs."""
+    @property
+    def sandbox_policy(self) -> str:
+        """The sandbox policy of this command: --sandbox, else the `sandbox` setting."""
+        return self.sandbox_flag or self.settings.sandbox
+
+    def require_sandbox(self, what: str) -> None:
+        """Refuse now (IsolationRefused, exit 2), before a model loads or anything runs,
+        when the sandbox policy finds no isolating layer on this machine for ``what``."""
+        from lamp.agent.sandbox import require_isolation
+
+        require_isolation(self.sandbox_policy, what, as_sandbox_uid=True)
+
+    def sandbox(self, policy: str | None = None, timeout: float = 10.0) -> Sandbox:
+        """The sandbox for model-written code; one per command, shared by its runs.
+        ``policy`` None: ``sandbox_policy``."""
         from lamp.agent.sandbox import Sandbox
 
+        policy = policy or self.sandbox_policy
         held = self._sandbox
         if held is None or (held.policy, held.timeout) != (policy, float(timeout)):
             self._sandbox = Sandbox(policy=policy, timeout=timeout)  # type: ignore[arg-type]
@@ -120,9 +136,14 @@ class Runtime:
         if not self.settings.mcp_servers:
             return None
         if self._mcp is None:
+            from dataclasses import replace
+
             from lamp.agent.mcp import McpTools
 
-            self._mcp = McpTools.from_config(self.settings.mcp_servers)
+            # The servers lamp starts are held to this command's policy (--sandbox too).
+            servers = {name: replace(cfg, sandbox=self.sandbox_policy)
+                       for name, cfg in self.settings.mcp_servers.items()}
+            self._mcp = McpTools.from_config(servers)
         return self._mcp
 
     def open_memory(self, choice: MemoryChoice) -> None:

@@ -18,7 +18,7 @@ from . import options
 from .render import print_json
 
 if TYPE_CHECKING:  # the sandbox loads only for `lamp sandbox` itself
-    from ..agent.sandbox import Policy, SandboxReport, SandboxResult
+    from ..agent.sandbox import Isolation, Policy, SandboxReport, SandboxResult
 
 __all__ = ["app"]
 
@@ -31,24 +31,29 @@ app = typer.Typer(
 
 @app.command()
 def info(
+    sandbox: options.SandboxFlag = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Show which sandbox layers (L0, L1, L2) are active here, and why others are not."""
+    """Show which sandbox layers (L0, L1, L2) are active here, why others are not, and what
+    the sandbox policy (--sandbox, else the `sandbox` setting) will refuse to run."""
     from ..agent.sandbox import probe
 
+    policy, source = _policy(sandbox)
     report = probe()
+    held = _held(report, policy, source)
     if as_json:
-        print_json(report.to_dict(), indent=2, ensure_ascii=True)
+        print_json({**report.to_dict(), "policy": held}, indent=2, ensure_ascii=True)
         return
     typer.echo(_render_report(report))
+    typer.echo(f"policy: {policy} ({source})")
+    for row in held["runs"]:  # type: ignore[attr-defined]
+        typer.echo(f"{row['what']}: {row['verdict']}")
 
 
 @app.command()
 def run(
     file: Annotated[str, typer.Argument(help="Python file to run, or - for stdin.")],
-    sandbox: Annotated[options.SandboxPolicy, typer.Option(
-        "--sandbox", help="strict: refuse unless L0+L1 are active; best: run with what "
-        "this machine has (warns); auto: strict where available.")] = "auto",
+    sandbox: options.SandboxFlag = None,
     timeout: Annotated[float, typer.Option(help="Wall-clock limit in seconds.")] = 10.0,
     memory: Annotated[int, typer.Option(help="Address-space limit in MiB.")] = 512,
     sandbox_files: Annotated[list[Path] | None, typer.Option(
@@ -56,11 +61,15 @@ def run(
         "(repeat the option for several).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Run a Python file in the sandbox; print its output and exit with its exit status."""
-    code = _read_code(file)
-    from ..agent.sandbox import Sandbox
+    """Run a Python file in the sandbox; print its output and exit with its exit status.
 
-    policy: Policy = sandbox  # type: ignore[assignment]  # Sandbox validates it
+    Exit 2 with one line, before anything runs, when the sandbox policy finds no isolating
+    layer on this machine (`lamp sandbox info` says why)."""
+    from ..agent.sandbox import Sandbox, require_isolation
+
+    policy: Policy = _policy(sandbox)[0]  # type: ignore[assignment]  # Sandbox validates it
+    require_isolation(policy, "model-written code", as_sandbox_uid=True)  # before reading it
+    code = _read_code(file)
     result = Sandbox(policy=policy, timeout=timeout, memory_mb=memory).run(
         code, files=sandbox_files or ())
     if as_json:
@@ -73,6 +82,53 @@ def run(
             sys.stderr.write(f"lamp: {line}\n")
         sys.stderr.flush()
     raise typer.Exit(result.exit_code)
+
+
+def _policy(flag: str | None) -> tuple[str, str]:
+    """The sandbox policy and where it came from: the flag, else the `sandbox` setting."""
+    if flag is not None:
+        return flag, "flag --sandbox"
+    from .config import load_settings
+
+    settings = load_settings()
+    return settings.sandbox, settings.sources.get("sandbox", "default")
+
+
+_CODE = "model-written code (python tool, PAL, `lamp sandbox run`, `lamp mcp serve`)"
+
+
+def _held(report: SandboxReport, policy: str, source: str) -> dict[str, object]:
+    """What the policy does here, for each kind of thing lamp starts: runs (and under
+    which layers) or is refused, and why. The same decision the runs themselves make."""
+    from ..agent.sandbox import isolation
+
+    rows = []
+    for what, iso in ((_CODE, isolation(policy, as_sandbox_uid=True)),
+                      ("stdio MCP servers", isolation(policy, as_sandbox_uid=False))):
+        verdict = _verdict(iso, report)
+        rows.append({"what": what, "mode": iso.mode, "refused": verdict.startswith("REFUSED"),
+                     "verdict": verdict})
+    return {"name": policy, "source": source,
+            "refused": [r["what"] for r in rows if r["refused"]], "runs": rows}
+
+
+def _verdict(iso: Isolation, report: SandboxReport) -> str:
+    why = iso.refusal("it")
+    if why is not None:
+        return "REFUSED (exit 2): " + why.removeprefix("refusing to start it: ")
+    if iso.mode == "strict":
+        if not report.layer("L1").active:  # the static checks pass, the trial run did not
+            return ("REFUSED (exit 2) when it starts: L1 is required and the trial run could "
+                    f"not confirm it ({report.layer('L1').summary})")
+        return "runs under L1 (Landlock + seccomp)" + (
+            " and L2 (bubblewrap)" if iso.l2_missing is None else "")
+    if iso.mode == "namespaces":
+        return "runs under L2 (bubblewrap) only: this kernel gives no L1"
+    if iso.isolated:
+        return "runs with what this machine has (policy best): " + (
+            "L1 and L2" if iso.l1_missing is None and iso.l2_missing is None
+            else "L1" if iso.l1_missing is None else "L2 only")
+    return "runs NOT ISOLATED, rlimits only (policy best, with a warning on every run)"
 
 
 def _read_code(file: str) -> str:
@@ -110,6 +166,8 @@ def _render_report(report: SandboxReport) -> str:
         lines.append(f"{layer.name}: {mark} - {layer.summary}")
         lines += [f"    {d}" for d in layer.details]
     lines.append(f"interpreter: {report.interpreter}")
-    strict = "available" if report.strict_available else "NOT available (runs are weaker)"
-    lines.append(f"strict policy: {strict}; default policy here: {report.default_policy}")
+    strict = "available" if report.strict_available else "NOT available"
+    auto = {"strict": "L1 required", "namespaces": "L2 required (no L1 here)",
+            "refuse": "refuses every run (no isolating layer here)"}[report.default_policy]
+    lines.append(f"strict policy: {strict}; auto policy here: {auto}")
     return "\n".join(lines)

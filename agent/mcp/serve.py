@@ -6,6 +6,13 @@ call, see docs/sandbox.md). What the tools need is handed in as ``Services``:
 the sandbox runner at once, the model for ``pal`` and the memory store for
 ``search_memory`` only when first called (loading a model costs seconds, and a
 client that only runs code should never pay for it).
+
+The tools' descriptions and annotations are promises to another program, which
+may run them unasked because of them. So they are made from what this machine
+gives: with an isolating layer (Landlock + seccomp, or bubblewrap) the
+``python`` and ``pal`` tools are read-only and closed-world; where lamp was told
+to serve anyway without one (``--sandbox best``), ``unconfined`` says what is
+not enforced, and the tools say so and claim nothing.
 """
 
 from __future__ import annotations
@@ -47,17 +54,31 @@ class Services:
         return self._get("search", self.search_factory)(query, k)
 
 
-def build_server(services: Services, *, name: str = "lamp") -> Any:
-    """An ``MCPServer`` offering ``python`` (and ``pal``, ``search_memory`` when given)."""
+def build_server(services: Services, *, name: str = "lamp",
+                 unconfined: str | None = None) -> Any:
+    """An ``MCPServer`` offering ``python`` (and ``pal``, ``search_memory`` when given).
+
+    ``unconfined``: None when an isolating sandbox layer holds every run; otherwise what
+    is not enforced on this machine, said in every code tool's description and in the
+    server's instructions, whose annotations then promise nothing (not read-only,
+    open-world, possibly destructive)."""
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp.types import ToolAnnotations
 
+    if unconfined is None:
+        where = ("lamp's sandbox (a separate process: no network, no files outside a fresh "
+                 "temp dir, CPU and memory limits)")
+        contained = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+        caveat = ""
+    else:
+        where = "a separate process with CPU and memory limits only"
+        contained = ToolAnnotations(read_only_hint=False, destructive_hint=True,
+                                    open_world_hint=True)
+        caveat = f" WARNING: {unconfined}."
     server = MCPServer(name, instructions=(
-        "lamp's tools. `python` runs a Python 3 program in lamp's sandbox (a separate "
-        "process: no network, no files outside a fresh temp dir, CPU and memory limits) "
-        "and returns what it printed."), log_level="WARNING")
-    contained = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+        f"lamp's tools. `python` runs a Python 3 program in {where} and returns what it "
+        f"printed.{caveat}"), log_level="WARNING")
 
     @contextmanager
     def reported() -> Iterator[None]:
@@ -68,20 +89,26 @@ def build_server(services: Services, *, name: str = "lamp") -> Any:
             raise ToolError(str(exc)) from exc
 
     def python(code: str) -> str:
-        """Run a Python 3 program in lamp's sandbox (no network, no files outside a temp
-        dir, standard library only) and return what it printed. print() what you need."""
         with reported():
             return services.run_python(code)
 
+    python.__doc__ = (
+        "Run a Python 3 program in lamp's sandbox (no network, no files outside a temp dir, "
+        "standard library only) and return what it printed. print() what you need."
+        if unconfined is None else
+        "Run a Python 3 program (standard library only) with CPU and memory limits and return "
+        f"what it printed. print() what you need.{caveat}")
     server.add_tool(python, annotations=contained, structured_output=False)
 
     if services.solve_factory is not None:
         def pal(question: str) -> str:
-            """Solve a word problem (arithmetic, dates, counting) by having lamp's local
-            model write a Python program that the sandbox runs; returns the computed value
-            and the program."""
             with reported():
                 return services.solve(question)
+
+        pal.__doc__ = (
+            "Solve a word problem (arithmetic, dates, counting) by having lamp's local model "
+            "write a Python program that the sandbox runs; returns the computed value and the "
+            f"program.{caveat}")
 
         server.add_tool(pal, annotations=contained, structured_output=False)
 

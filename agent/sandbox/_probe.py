@@ -79,9 +79,13 @@ def probe() -> SandboxReport:
                           "through a descriptor, so L2's file view is only as tight as L1's")
     l2 = LayerStatus("L2", bw.usable, f"bubblewrap: {bw.reason}", tuple(l2_details))
     l1 = _l1(live)
+    # ``auto`` demands L1 wherever the static checks pass (a child that then cannot confine
+    # itself is refused), and L2 only where they fail: see ``_policy``.
+    auto = ("strict" if l1.active else "namespaces" if l2.active and _static_l1() is not None
+            else "refuse")
     return SandboxReport(
         layers=(_l0(uid), l1, l2), strict_available=l1.active,
-        default_policy="strict" if l1.active else "best",
+        default_policy=auto,  # type: ignore[arg-type]
         interpreter=str(interp.executable), sandbox_uid=uid)
 
 

@@ -24,9 +24,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import MappingProxyType
 
-from ..errors import SandboxUnavailable, UsageError
+from ..errors import IsolationRefused, SandboxUnavailable, UsageError
 from . import _host
 from ._bwrap import bwrap_command, find_bwrap
+from ._policy import OPT_IN, POLICIES, Mode, require_isolation, static_l1
 from ._seccomp import build_filter, native_arch
 from ._types import Policy, SandboxResult
 from ._watch import Watch, kill_everything
@@ -38,31 +39,24 @@ _REFUSED = 125
 _MIB = 1024 * 1024
 
 
-def _static_l1() -> str | None:
-    """Why L1 cannot work on this machine, or None if it should."""
-    if _host.landlock_abi() < 1:
-        return "the kernel has no Landlock (needs Linux 5.13+ with landlock in lsm=)"
-    if native_arch() is None:
-        return "no seccomp syscall table for this CPU architecture"
-    if not _host.seccomp_supported():
-        return "the kernel has no seccomp filters"
-    return None
+_static_l1 = static_l1  # the older name, still imported by the MCP launcher and tests
 
 
 class Sandbox:
     """Runs Python source in a confined child process. Reusable; each run is independent.
 
-    ``policy``: ``strict`` refuses unless L0+L1 are confirmed by the child;
-    ``best`` runs with what the machine has and says what is missing in
-    ``SandboxResult.warnings``; ``auto`` (default) is ``strict`` where this
-    machine supports L1 and ``best`` (with a warning) where it does not.
+    ``policy`` (see ``_policy``): ``strict`` refuses unless L0+L1 are confirmed by the
+    child; ``auto`` (default) refuses unless L1 or L2 (bubblewrap) holds the run;
+    ``best`` runs with what the machine has, L0 alone included, and says what is
+    missing in ``SandboxResult.warnings``. A refusal is ``IsolationRefused`` (exit 2),
+    raised before the child starts wherever the machine's lack is known in advance.
     ``namespaces``: None uses bubblewrap (L2) when it works here, True demands it.
     """
 
     def __init__(self, policy: Policy = "auto", timeout: float = 10.0, memory_mb: int = 512,
                  *, disk_mb: int = 64, max_files: int = 2000, output_limit: int = _MIB,
                  namespaces: bool | None = None) -> None:
-        if policy not in ("auto", "strict", "best"):
+        if policy not in POLICIES:
             raise UsageError(f"unknown sandbox policy {policy!r} (strict, best or auto)")
         if not timeout > 0 or memory_mb < 64 or disk_mb < 1 or output_limit < 1:
             raise UsageError("sandbox limits must be positive (memory at least 64 MiB)")
@@ -77,17 +71,16 @@ class Sandbox:
         # Tests set this to False to measure what L0 alone contains; never in lamp itself.
         self._confine = True
 
-    def effective_policy(self) -> Policy:
-        if self.policy != "auto":
-            return self.policy
-        return "strict" if _static_l1() is None else "best"
+    def effective_policy(self) -> Mode:
+        """How runs are held here: ``strict`` (L1 required), ``namespaces`` (L2 required,
+        no L1 on this machine) or ``best``; ``IsolationRefused`` when the policy refuses."""
+        return require_isolation(self.policy, "model-written code",
+                                 as_sandbox_uid=True).mode or "strict"
 
     def run(self, code: str, files: Sequence[str | os.PathLike[str]] = (),
             collect: Sequence[str] = ()) -> SandboxResult:
         """Run ``code``; copy ``files`` in read-only; bring back the files named in ``collect``."""
-        strict = self.effective_policy() == "strict"
-        if strict and (why := _static_l1()):
-            raise SandboxUnavailable(f"strict sandbox needs Landlock and seccomp: {why}")
+        mode = self.effective_policy()  # refuses before anything is created or started
         for name in collect:
             if not name or "/" in name or name in (".", ".."):
                 raise UsageError(f"collect names a plain file in the work dir, not {name!r}")
@@ -95,7 +88,7 @@ class Sandbox:
         workdir = tempfile.mkdtemp(prefix="lamp-sbx-")
         try:
             self._prepare(workdir, files, uid)
-            return self._run_in(workdir, code, uid, strict, collect)
+            return self._run_in(workdir, code, uid, mode, collect)
         finally:
             shutil.rmtree(workdir, onerror=_force_remove)
 
@@ -113,8 +106,9 @@ class Sandbox:
         if uid is not None:
             os.chown(workdir, uid, uid)
 
-    def _run_in(self, workdir: str, code: str, uid: int | None, strict: bool,
+    def _run_in(self, workdir: str, code: str, uid: int | None, mode: Mode,
                 collect: Sequence[str]) -> SandboxResult:
+        strict = mode == "strict"
         interp = _host.interpreter()
         # As root with the interpreter somewhere the sandbox uid cannot reach
         # (pyenv under /root), open it now and let the child run it through the
@@ -145,6 +139,10 @@ class Sandbox:
             ro = [] if prefix_alias else [str(interp.prefix), str(interp.executable.parent)]
             argv = bwrap_command(bw, workdir=workdir, ro_binds=ro, env=env, argv=argv)
             layers_asked.append("L2")
+        elif mode == "namespaces":  # checked before; bubblewrap changed under us
+            why = bw.reason if bw else "turned off for this sandbox (namespaces=False)"
+            raise IsolationRefused("refusing to start model-written code: no Landlock here, "
+                                   f"and bubblewrap (L2) is unavailable: {why}; {OPT_IN}")
         elif self.namespaces:
             why = bw.reason if bw else "not asked for"
             raise SandboxUnavailable(f"namespaces (L2) demanded but unavailable: {why}")
@@ -173,10 +171,17 @@ class Sandbox:
         seconds = time.monotonic() - started
         layers, missing = _confirmed(watch.status, layers_asked)
         if strict and (raw == _REFUSED or "L1" not in layers):
-            raise SandboxUnavailable("strict sandbox refused to run: " + "; ".join(missing)
-                                     + _tail(watch.err))
+            raise IsolationRefused("the sandbox refused to run the code: L1 could not be "
+                                   "confirmed (" + "; ".join(missing) + f"); {OPT_IN}"
+                                   + _tail(watch.err))
+        if mode == "namespaces" and "L0" not in layers:  # bubblewrap did not start the child
+            raise IsolationRefused("the sandbox refused to run the code: bubblewrap (L2), the "
+                                   f"only isolating layer here, did not start it; {OPT_IN}"
+                                   + _tail(watch.err))
         warnings = () if "L1" in layers else (
-            "SANDBOX WEAKER THAN STRICT: " + "; ".join(missing),)
+            "SANDBOX WEAKER THAN STRICT: " + "; ".join(missing)
+            + ("" if "L2" in layers else "; NOT ISOLATED (rlimits only): the code could read "
+               "and write your files, use the network and signal your processes"),)
         files = _collect(workdir, collect, uid, self.disk_mb * _MIB)
         return SandboxResult(
             stdout=watch.out.decode("utf-8", "replace"),

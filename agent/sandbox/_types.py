@@ -54,7 +54,9 @@ class SandboxReport:
 
     layers: tuple[LayerStatus, ...]
     strict_available: bool
-    default_policy: Literal["strict", "best"]
+    # What ``auto`` does here: L1 required (strict), L2 required (namespaces), or refuse
+    # every run (no isolating layer; only an explicit ``best`` runs code).
+    default_policy: Literal["strict", "namespaces", "refuse"]
     interpreter: str
     sandbox_uid: int | None
 

@@ -24,7 +24,11 @@ def test_info_json_names_every_layer() -> None:
     report = json.loads(res.stdout)
     assert [x["name"] for x in report["layers"]] == ["L0", "L1", "L2"]
     assert "L0" in report["active"]
-    assert report["default_policy"] == ("strict" if report["strict_available"] else "best")
+    # auto: L1 required where it works, else L2, else every run refused (never rlimits alone)
+    assert report["default_policy"] == ("strict" if report["strict_available"] else
+                                        "namespaces" if "L2" in report["active"] else "refuse")
+    assert report["policy"]["name"] == "auto"
+    assert bool(report["policy"]["refused"]) == (report["default_policy"] == "refuse")
     for layer in report["layers"]:
         assert layer["summary"]  # active or not, it says why
 

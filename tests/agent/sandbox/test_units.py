@@ -7,7 +7,7 @@ import struct
 import pytest
 
 import lamp.agent.sandbox as sandbox
-from lamp.agent.errors import LampError, SandboxUnavailable, UsageError
+from lamp.agent.errors import IsolationRefused, LampError, SandboxUnavailable, UsageError
 from lamp.agent.sandbox import Sandbox
 from lamp.agent.sandbox._runner import _static_l1
 from lamp.agent.sandbox._seccomp import PID_PLACEHOLDER, SUPPORTED_ARCHES, build_filter
@@ -15,7 +15,8 @@ from lamp.agent.sandbox._seccomp import PID_PLACEHOLDER, SUPPORTED_ARCHES, build
 
 def test_exports_are_exactly_the_public_names() -> None:
     assert sorted(sandbox.__all__) == sorted(
-        ["LayerStatus", "Policy", "Sandbox", "SandboxReport", "SandboxResult", "probe"])
+        ["LayerStatus", "Policy", "Sandbox", "SandboxReport", "SandboxResult", "probe",
+         "OPT_IN", "POLICIES", "Isolation", "isolation", "require_isolation"])
     for name in sandbox.__all__:
         assert getattr(sandbox, name) is not None
 
@@ -48,12 +49,20 @@ def test_sandbox_unavailable_is_a_lamp_error() -> None:
     assert issubclass(SandboxUnavailable, LampError) and SandboxUnavailable.exit_code == 1
 
 
-def test_auto_policy_follows_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Sandbox().effective_policy() == ("strict" if _static_l1() is None else "best")
-    monkeypatch.setattr("lamp.agent.sandbox._runner._static_l1", lambda: "no Landlock (test)")
-    assert Sandbox().effective_policy() == "best"
-    with pytest.raises(SandboxUnavailable, match="no Landlock"):
-        Sandbox(policy="strict").run("print(1)")
+def test_auto_policy_follows_the_machine() -> None:
+    """auto never falls back to rlimits alone: L1, else L2, else a refusal (exit 2).
+    A real kernel without Landlock is simulated in test_no_landlock.py."""
+    iso = sandbox.isolation("auto", as_sandbox_uid=True)
+    if iso.mode is None:
+        with pytest.raises(IsolationRefused, match="--sandbox best"):
+            Sandbox().effective_policy()
+    else:
+        assert Sandbox().effective_policy() == iso.mode
+        assert iso.mode == ("strict" if _static_l1() is None else "namespaces")
+    assert Sandbox(policy="best").effective_policy() == "best"
+    if _static_l1() is not None:
+        with pytest.raises(IsolationRefused, match="strict sandbox policy needs L1"):
+            Sandbox(policy="strict").run("print(1)")
 
 
 @pytest.mark.integration
