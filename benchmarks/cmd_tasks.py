@@ -28,8 +28,8 @@ from lamp.agent.errors import InvalidOutput
 from lamp.agent.models import Sampling
 from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
 from lamp.agent.models.model_store import resolve_model
-from lamp.agent.shell_command import CommandDrafter, ShellTarget
-from lamp.agent.shell_risk import assess
+from lamp.agent.shell.drafter import CommandDrafter, ShellTarget
+from lamp.agent.shell.risk import assess
 from lamp.cli import paths
 
 

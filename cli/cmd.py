@@ -6,7 +6,7 @@ the proposal is shown and nothing runs until the person says so. Anywhere else
 without a terminal takes ``--yes``, and a command the risk rules flag also
 takes ``--force``: a script should not be one model mistake away from
 ``rm -r``. Every flagged command is refused that way, including one the rules
-could not read (``agent/shell_risk.py``): one line on stderr, exit 2, nothing run.
+could not read (``agent/shell/risk.py``): one line on stderr, exit 2, nothing run.
 No session memory is read or written.
 """
 
@@ -28,7 +28,7 @@ from .shell_env import Copier, Runner, copy_to_clipboard, run_in_shell
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from lamp.agent.shell_command import CommandDrafter
+    from lamp.agent.shell.drafter import CommandDrafter
 
 __all__ = ["CmdDependencies", "CmdFlags", "act", "cmd"]
 
@@ -88,7 +88,7 @@ def cmd(
     2 for a flagged command with --yes but no --force and no terminal (nothing runs).
     """
     from lamp.agent.errors import UsageError
-    from lamp.agent.shell_command import CommandDrafter
+    from lamp.agent.shell.drafter import CommandDrafter
 
     from .inputs import read_user_input
     from .shell_env import detect_target
@@ -133,7 +133,7 @@ def act(drafter: CommandDrafter, request: str, flags: CmdFlags, deps: CmdDepende
         cwd: Path | None = None) -> int:
     """Propose, then print, ask or run as the flags and the terminal say; the exit status."""
     from lamp.agent.errors import UsageError
-    from lamp.agent.shell_risk import assess
+    from lamp.agent.shell.risk import assess
     from lamp.agent.visible_text import visible
 
     from .cmd_session import CommandSession, risk_line

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lamp.agent.events import TextDelta
-from lamp.agent.shell_command import CommandDrafter, Proposal
-from lamp.agent.shell_risk import Risk, assess
+from lamp.agent.shell.drafter import CommandDrafter, Proposal
+from lamp.agent.shell.risk import Risk, assess
 
 from .errors import Aborted
 from .shell_env import Copier, Runner

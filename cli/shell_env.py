@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from lamp.agent.shell_command import ShellTarget
+from lamp.agent.shell.drafter import ShellTarget
 
 __all__ = ["KNOWN_SHELLS", "Copier", "Runner", "copy_to_clipboard", "detect_target",
            "run_in_shell", "shell_argv"]

@@ -9,7 +9,7 @@ import pytest
 from lamp.agent.errors import InvalidOutput
 from lamp.agent.events import TextDelta
 from lamp.agent.models import Capabilities, Sampling, ScriptedBackend
-from lamp.agent.shell_command import (
+from lamp.agent.shell.drafter import (
     COMMAND_MAX_CHARS,
     CommandDrafter,
     ShellTarget,

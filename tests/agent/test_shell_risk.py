@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lamp.agent.shell_risk import assess
+from lamp.agent.shell.risk import assess
 
 DANGEROUS = [
     ("rm -rf build", "rm-recursive"),

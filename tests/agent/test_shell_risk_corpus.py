@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lamp.agent.shell_risk import assess
+from lamp.agent.shell.risk import assess
 
 CORPUS: dict[str, list[tuple[str, str]]] = {
     "escaped or quoted command word": [

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from lamp.agent.shell_parse import Compound, FuncDef, ParseError, Simple, Sub, parse
-from lamp.agent.shell_words import expand
+from lamp.agent.shell.parser import Compound, FuncDef, ParseError, Simple, Sub, parse
+from lamp.agent.shell.words import expand
 
 
 def _commands(text: str) -> list[list[str]]:

@@ -17,7 +17,7 @@ from cmd_standin_model import proposing_model
 from rich.console import Console
 
 from lamp.agent.models import Sampling, ScriptedBackend
-from lamp.agent.shell_command import CommandDrafter, Proposal, ShellTarget
+from lamp.agent.shell.drafter import CommandDrafter, Proposal, ShellTarget
 from lamp.cli import main as cli_main
 from lamp.cli.cmd import CmdDependencies, CmdFlags, act
 from lamp.cli.cmd_session import CommandSession

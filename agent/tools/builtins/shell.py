@@ -43,9 +43,9 @@ class ShellTool(Tool):
         return "a shell command can change anything you can"
 
     def risks(self, args: dict[str, Any], ctx: ToolContext) -> tuple[str, ...]:
-        """The same warnings ``lamp cmd`` shows (``lamp.agent.shell_risk``): a flagged
+        """The same warnings ``lamp cmd`` shows (``lamp.agent.shell.risk``): a flagged
         command asks even under ``--approve all``, and is refused with no terminal."""
-        from lamp.agent.shell_risk import assess
+        from lamp.agent.shell.risk import assess
 
         try:
             found = assess(str(args.get("command", "")), ctx.cwd)

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from lamp.agent.shell_risk import assess
+from lamp.agent.shell.risk import assess
 from lamp.agent.tools import ApprovalRequest, Tool, ToolContext, run_tool
 from lamp.agent.tools.builtins import PythonTool, ShellTool
 

@@ -1,5 +1,5 @@
 """The risk rules' names and reasons, and the rules that judge one command by its name and
-arguments (after ``shell_risk`` has found which command really runs).
+arguments (after ``risk`` has found which command really runs).
 
 Each rule is a few lines over already-expanded arguments, so ``rm -fr``, ``rm -Rf``
 and ``rm --recur`` read the same and quoted text never reaches a rule as a
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .shell_words import Field
+from .words import Field
 
 __all__ = ["REASONS", "name_rules"]
 

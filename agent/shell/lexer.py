@@ -1,4 +1,4 @@
-"""The shell's words and operators, read on demand for ``shell_parse``.
+"""The shell's words and operators, read on demand for ``parser``.
 
 The lexer is where quoting is resolved: ``\\rm``, ``r''m``, ``"rm"`` and ``$'\\x72m'`` all
 become the literal ``rm`` (marked quoted), while ``$X``, ``${...}``, ``$(...)``,
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .shell_ast import MAX_DEPTH, Arith, Lit, Param, ParseError, Part, Redirect, Script, Sub, Word
+from .syntax import MAX_DEPTH, Arith, Lit, Param, ParseError, Part, Redirect, Script, Sub, Word
 
 __all__ = ["ASSIGN", "NAME", "Lexer", "Token", "subs_in"]
 
@@ -284,7 +284,7 @@ class Lexer:
                 self.pos += 1
                 continue
             out.append(ch)
-        from .shell_parse import parse
+        from .parser import parse
 
         return Sub(parse("".join(out), self.depth + 1), quoted)
 
@@ -294,7 +294,7 @@ class Lexer:
             raise ParseError("nested too deeply")
         self.depth += 1
         try:
-            from .shell_parse import Parser  # the parser reads the lexer; the lexer nests it
+            from .parser import Parser  # the parser reads the lexer; the lexer nests it
 
             parser = Parser(self)
             script = parser.parse_list({close})

@@ -5,8 +5,8 @@ anything: ``\\rm``, ``r''m`` and ``"rm"`` are all ``rm``, ``$(...)`` runs a whol
 script inside a word, ``case`` patterns end in ``)`` without opening a subshell.
 This module turns a line into a tree of lists, pipelines, compound commands and
 simple commands whose words keep their quoting (what was quoted, what is a
-parameter, what is a command or process substitution), so ``shell_words`` can
-expand them and ``shell_risk`` can judge the commands that would really run.
+parameter, what is a command or process substitution), so ``words`` can
+expand them and ``risk`` can judge the commands that would really run.
 
 It is our own parser, not bashlex: bashlex is GPL-3.0 (lamp is Apache-2.0) and
 fails on ``case``, ``[[``, ``$((...))``, ``time`` and arrays, which real command
@@ -16,7 +16,8 @@ the risk rules flag that: an unreadable line is never treated as a safe one.
 
 from __future__ import annotations
 
-from .shell_ast import (
+from .lexer import ASSIGN, Lexer, Token, subs_in
+from .syntax import (
     MAX_DEPTH,
     Arith,
     Command,
@@ -32,7 +33,6 @@ from .shell_ast import (
     Sub,
     Word,
 )
-from .shell_lex import ASSIGN, Lexer, Token, subs_in
 
 __all__ = ["MAX_DEPTH", "Arith", "Command", "Compound", "FuncDef", "Lit", "Param",
            "ParseError", "Parser", "Pipeline", "Redirect", "Script", "Simple", "Sub", "Word",

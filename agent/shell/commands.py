@@ -13,7 +13,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from .shell_words import Field
+from .words import Field
 
 __all__ = ["DECODERS", "DELETERS", "DOWNLOADERS", "SHELLS", "Interpreter", "Unwrapped",
            "command_name", "interpreter", "is_privileged", "joined", "split_options",

@@ -3,8 +3,8 @@
 The warning comes from fixed rules, never from the model: a model that wrote
 ``rm -rf`` is the last one to ask whether ``rm -rf`` is dangerous, and a fixed
 rule set is the same on every run and can be tested. The rules judge the
-command line as the shell would run it, not its spelling: ``shell_parse`` reads
-it (quotes, escapes, substitutions, compound commands), ``shell_words`` expands
+command line as the shell would run it, not its spelling: ``parser`` reads
+it (quotes, escapes, substitutions, compound commands), ``words`` expands
 each word (braces, known variables, ``$IFS`` splitting), and this module follows
 each command through paths (``/bin/rm``), wrappers (``sudo``, ``timeout``,
 ``xargs``, ``find -exec``, ``busybox``), shell strings (``sh -c``, ``eval``, ``su -c``)
@@ -27,8 +27,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .shell_code import scan_code
-from .shell_commands import (
+from .commands import (
     DELETERS,
     DOWNLOADERS,
     SHELLS,
@@ -39,8 +38,8 @@ from .shell_commands import (
     split_options,
     unwrap,
 )
-from .shell_facts import endless, known_vars, written_files
-from .shell_parse import (
+from .facts import endless, known_vars, written_files
+from .parser import (
     MAX_DEPTH,
     Command,
     Compound,
@@ -54,8 +53,9 @@ from .shell_parse import (
     Word,
     parse,
 )
-from .shell_risk_rules import REASONS, name_rules
-from .shell_words import Field, expand
+from .programs import scan_code
+from .rules import REASONS, name_rules
+from .words import Field, expand
 
 __all__ = ["Risk", "assess"]
 

@@ -1,8 +1,8 @@
-"""The tree a shell command line parses into (``shell_parse``), for the risk rules.
+"""The tree a shell command line parses into (``parser``), for the risk rules.
 
 Words keep their quoting: what was quoted, what is a parameter, what is a command or
-process substitution, so ``shell_words`` can expand them the way the shell would and
-``shell_risk`` can judge the commands that would really run.
+process substitution, so ``words`` can expand them the way the shell would and
+``risk`` can judge the commands that would really run.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from .shell_ast import Command, Compound, FuncDef, Script, Simple, Sub, Word
-from .shell_words import Field
+from .syntax import Command, Compound, FuncDef, Script, Simple, Sub, Word
+from .words import Field
 
 __all__ = ["endless", "known_vars", "written_files"]
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from .conversation import Conversation
-from .errors import InvalidOutput
-from .events import Event, FinalAnswer, Usage
-from .models import Backend, Message, Sampling
+from ..conversation import Conversation
+from ..errors import InvalidOutput
+from ..events import Event, FinalAnswer, Usage
+from ..models import Backend, Message, Sampling
 
 __all__ = ["COMMAND_MAX_CHARS", "CommandDrafter", "Proposal", "ShellTarget", "command_grammar"]
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .shell_parse import Arith, Lit, Param, Sub, Word
+from .parser import Arith, Lit, Param, Sub, Word
 
 __all__ = ["DEFAULT_IFS", "Field", "expand"]
 
