@@ -10,6 +10,7 @@ the terminal too. Rich is imported only here, so piped calls never pay for it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -49,8 +50,8 @@ class RichRenderer(Renderer):
                 self.absorb(event, result)
                 if isinstance(event, TextDelta):
                     text += event.text
-                    live.update(Markdown(text))
-            live.update(Markdown(text) if text else "")
+                    live.update(Markdown(_answer(text)))
+            live.update(Markdown(_answer(text)) if text else "")
         return result
 
     def _steps(self, events: Iterable[Event]) -> RenderResult:
@@ -64,7 +65,19 @@ class RichRenderer(Renderer):
     def finish(self, answer: str) -> None:
         from rich.markdown import Markdown
 
-        self._console().print(Markdown(answer))
+        self._console().print(Markdown(_answer(answer)))
+
+
+# What an answer may not send to the terminal as itself: C0 controls but tab and newline,
+# DEL, C1, and the bidi embeddings, overrides and isolates (which reorder what follows).
+_ANSWER_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _answer(text: str) -> str:
+    """An answer as Markdown may show it: the model may repeat escape sequences from a
+    document, so those few characters become visible escapes; everything else (Hangul,
+    emoji with their joiners) is left as written."""
+    return _ANSWER_HIDDEN.sub(lambda m: visible(m.group()), text)
 
 
 def _shown(text: str) -> str:

@@ -92,6 +92,17 @@ def test_rich_shows_escapes_in_tool_steps_instead_of_obeying_them() -> None:
     assert "safe line\\rrm -rf ~" in shown and "        tabbed" in shown
 
 
+def test_rich_answer_shows_escapes_and_keeps_korean() -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=80, color_system=None)
+    renderer = RichRenderer(console=console, stream=False)
+    renderer.finish("안녕하세요 👩\u200d💻 done\x1b[2J\rgone\u202e")
+    shown = buffer.getvalue()
+    assert "안녕하세요 👩\u200d💻 done" in shown
+    assert "\x1b" not in shown and "\r" not in shown and "\u202e" not in shown
+    assert "\\x1b[2J\\rgone\\u202e" in shown
+
+
 def test_rich_streams_markdown(capsys) -> None:
     buffer = io.StringIO()
     console = Console(file=buffer, width=60, color_system=None)
