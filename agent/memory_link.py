@@ -2,10 +2,12 @@
 
 The loop only asks two things of memory: "what do you recall about this
 message, leaving out the turns still in my window?" and "keep this exchange".
-This adapter answers them with a MemoryStore and its journal, numbering turns
-itself so a retried write overwrites rather than duplicates. An exchange is kept
-by appending it to the journal (durable at once); the store indexes it when it
-is next opened, or in the background as it goes when asked to (chat). Without an
+This adapter answers them with a MemoryStore and its journal. An exchange is kept
+by appending it to the journal (durable at once), which numbers its turns inside
+its write transaction, so several processes writing one session never take the
+same numbers; the store indexes it when it is next opened, or in the background as
+it goes when asked to (chat). A Chroma server store has no journal: the store
+numbers the turns when it writes them, after the answer is printed. Without an
 open store (a new one-shot session with no facts to recall) nothing of Chroma is
 loaded; it opens on the first recall that could find something.
 """
@@ -36,6 +38,8 @@ class StoreMemory:
     session: str
     count_text: Callable[[str], int]
     model: str = ""
+    # How many turns the session is known to hold (a lower bound: other processes may
+    # add more). Never used as a write position, only as the journal's floor.
     next_turn: int = 0
     recall_k: int = 6
     journal: Any = None  # lamp.memory.journal.Journal; None for a server store (direct writes)
@@ -69,17 +73,19 @@ class StoreMemory:
         return format_memory(items)
 
     def record(self, user: str, assistant: str) -> tuple[int, int]:
-        first = self.next_turn
-        self.next_turn += 2
         exchange = [("user", user), ("assistant", assistant)]
         if self.journal is None:  # a server store: written after the answer is printed
             self.pending.append(self.store.append_turns_later(
-                self.session, exchange, model=self.model, start=first))
-        else:
-            self.journal.append(self.session, exchange, start=first, model=self.model)
-            if self.index_as_it_goes and self.store is not None:
-                self.pending.append(self.store.later(self.store.sync_journal))
-        return first, first + 1
+                self.session, exchange, model=self.model))
+            first = self.next_turn  # what the store will most likely assign
+            self.next_turn += 2
+            return first, first + 1
+        turns = self.journal.append(self.session, exchange, model=self.model,
+                                    at_least=self.next_turn)
+        self.next_turn = turns[-1].n + 1
+        if self.index_as_it_goes and self.store is not None:
+            self.pending.append(self.store.later(self.store.sync_journal))
+        return turns[0].n, turns[1].n
 
     def close(self) -> None:
         """Wait for deferred writes (raising their errors) and release the store."""

@@ -13,6 +13,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lamp.agent.attachments import Attachment
@@ -153,7 +154,7 @@ def _setup_readline() -> None:
         return
     history = paths.data_dir() / "chat_history"
     with contextlib.suppress(OSError):
-        history.parent.mkdir(parents=True, exist_ok=True)
+        paths.private_dir(history.parent)
         readline.read_history_file(history)
     readline.set_history_length(2000)
     import atexit
@@ -161,8 +162,12 @@ def _setup_readline() -> None:
     atexit.register(lambda: _save_history(readline, history))
 
 
-def _save_history(readline: object, history: object) -> None:
+def _save_history(readline: object, history: Path) -> None:
+    """Every line typed is in here: the file is made 0600 before readline writes it."""
+    from lamp.memory.private_fs import create_private
+
     with contextlib.suppress(OSError):
+        create_private(history)
         readline.write_history_file(history)  # type: ignore[attr-defined]
 
 

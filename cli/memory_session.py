@@ -10,6 +10,10 @@ the store opens in a background thread behind the model load. Chat keeps the
 store open and indexes each exchange in the background as it goes. A Chroma
 server (`--memory-url`) has no journal and is written directly, after the answer
 is printed. `--no-memory` touches none of this.
+
+Turn numbers are the journal's to give, when it writes the exchange (several
+`lamp ask -s NAME` at once must not take the same ones): the session's count read
+here is handed on only as a floor, for turns Chroma holds outside the journal.
 """
 
 from __future__ import annotations
@@ -123,8 +127,14 @@ def attach_memory(conversation: Conversation, opening: MemoryOpening | None,
             return link
         store = opening.store.result()
         info = store.session(choice.session, continue_last=choice.continue_last)
-        link = StoreMemory(store=store, journal=opening.journal, session=info.name,
-                           count_text=count_text, model=model, next_turn=info.turns,
+        # A local store always writes through a journal (it numbers turns safely), even
+        # when the early journal could not be opened; only a server store has none.
+        journal = opening.journal
+        if journal is None:
+            journal = getattr(store, "journal", None)
+        link = StoreMemory(store=store, journal=journal, session=info.name,
+                           count_text=count_text, model=model,
+                           next_turn=info.turns,  # a floor, never a write position
                            index_as_it_goes=choice.long_lived)
         if load_history and (choice.explicit):
             conversation.load(link.load_history())

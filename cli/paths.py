@@ -2,6 +2,13 @@
 
 A single override (rather than one env var per directory) is what makes test
 runs hermetic: point LAMP_HOME at a temp dir and nothing touches the real home.
+
+lamp's data, config and cache directories hold the user's prompts, answers,
+documents and settings, so they are private: created 0700 (``private_dir``), and
+an existing one that an older lamp made 0755 is tightened whenever lamp resolves
+it (``data_dir()`` and friends clear its group/other bits; one ``lstat`` when it
+is already private). Only lamp's own directories are changed, never a parent such
+as ``~/.local/share`` or a ``LAMP_HOME`` that already exists (lamp/memory/private_fs.py).
 """
 
 from __future__ import annotations
@@ -9,7 +16,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["cache_dir", "config_dir", "config_file", "data_dir", "models_dir", "serve_socket"]
+from lamp.memory.private_fs import make_private_dirs, tighten
+
+__all__ = ["cache_dir", "config_dir", "config_file", "data_dir", "models_dir", "private_dir",
+           "serve_socket"]
 
 APP = "lamp"
 
@@ -19,36 +29,54 @@ def _home() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def _own(path: Path) -> Path:
+    """One of lamp's own directories (0700) or files (0600): if it exists open to others,
+    clear its group/other bits."""
+    tighten(path)
+    return path
+
+
+def private_dir(path: Path) -> Path:
+    """Create a directory of lamp's (and any missing parent) 0700, or tighten it if it
+    exists; returns it. For lamp's own directories only (see the module's docstring)."""
+    make_private_dirs(path)
+    return _own(path)
+
+
 def config_dir() -> Path:
     home = _home()
     if home is not None:
-        return home / "config"
+        return _own(home / "config")
     from platformdirs import user_config_path
 
-    return user_config_path(APP)
+    return _own(user_config_path(APP))
 
 
 def data_dir() -> Path:
     home = _home()
     if home is not None:
-        return home / "data"
+        return _own(home / "data")
     from platformdirs import user_data_path
 
-    return user_data_path(APP)
+    return _own(user_data_path(APP))
 
 
 def cache_dir() -> Path:
     home = _home()
     if home is not None:
-        return home / "cache"
+        return _own(home / "cache")
     from platformdirs import user_cache_path
 
-    return user_cache_path(APP)
+    return _own(user_cache_path(APP))
 
 
 def config_file() -> Path:
+    """The settings file; lamp's own (not a LAMP_CONFIG the user named) is kept 0600:
+    ``[mcp.servers.X] env`` may hold secrets."""
     explicit = os.environ.get("LAMP_CONFIG")
-    return Path(explicit).expanduser() if explicit else config_dir() / "config.toml"
+    if explicit:
+        return Path(explicit).expanduser()
+    return _own(config_dir() / "config.toml")
 
 
 def models_dir() -> Path:
@@ -58,7 +86,10 @@ def models_dir() -> Path:
 
 
 def serve_socket() -> Path:
-    """The Unix socket of `lamp serve`, in a directory only this user can enter."""
+    """The Unix socket of `lamp serve`. Its folder must be this user's and writable by no
+    one else (`lamp serve` creates a missing one 0700 and refuses any other; clients check
+    it, see cli/serve_guard.py). ``XDG_RUNTIME_DIR`` counts only when it is this user's
+    (under `sudo` it may still name the invoking user's)."""
     explicit = os.environ.get("LAMP_SOCKET")
     if explicit:
         return Path(explicit).expanduser()
@@ -66,5 +97,9 @@ def serve_socket() -> Path:
     if home is not None:
         return home / "run" / "serve.sock"
     runtime = os.environ.get("XDG_RUNTIME_DIR")
-    base = Path(runtime) / APP if runtime and Path(runtime).is_dir() else cache_dir() / "run"
+    try:
+        ours = bool(runtime) and Path(runtime).is_dir() and os.stat(runtime).st_uid == os.getuid()
+    except OSError:
+        ours = False
+    base = Path(runtime) / APP if runtime and ours else cache_dir() / "run"
     return base / "serve.sock"

@@ -7,6 +7,12 @@ another process wrote since it last looked; the server backend needs neither,
 because the server is the only process touching the files.
 
 chromadb is imported here lazily, inside ``open``, never at module import time.
+
+The embedded store's directory is 0700 (created so, or tightened when an older
+lamp made it 0755): Chroma creates its SQLite file and index segments itself with
+the process umask, so the directory is what keeps other users out of them, and
+each window that opened the client or wrote clears the group/other bits of
+whatever Chroma created (``private_fs.tighten_tree``), inside the lock.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 from ._lock import GEN_NAME, LOCK_NAME, StoreLock
 from .errors import MemoryInputError, MemoryStoreError
 from .journal import CHROMA_DB_NAME, JOURNAL_NAME
+from .private_fs import make_private_dirs, tighten_tree
 
 __all__ = ["Collections", "LocalBackend", "ServerBackend", "parse_server_url"]
 
@@ -133,7 +140,7 @@ class LocalBackend:
         self._ef = embedding_function
         check_store_dir(path)
         try:
-            path.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(path)
         except OSError as exc:
             raise MemoryInputError(f"cannot create memory store at {path}: {exc}") from exc
         self._lock = StoreLock(path)
@@ -169,7 +176,8 @@ class LocalBackend:
         so its index is flushed before any other process can open the store."""
         with self._lock.hold():
             current = self._lock.generation()
-            if self._cols is None or current != self._seen:
+            opened = self._cols is None or current != self._seen
+            if opened:
                 self._close()
                 self._open()
             assert self._cols is not None
@@ -181,6 +189,8 @@ class LocalBackend:
                     self._seen = self._lock.bump()
                 else:
                     self._seen = current
+                if write or opened:  # Chroma may have created files (0644 under umask 022)
+                    tighten_tree(self.path)
 
     def warm(self) -> None:
         """Open the client now (e.g. in a background thread) so the next read is fast."""

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import MemoryStoreError
+from .private_fs import private_opener
 
 __all__ = ["LOCK_NAME", "StoreLock"]
 
@@ -64,7 +65,7 @@ class StoreLock:
 
     def _acquire(self) -> int:
         try:
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = private_opener(str(self._lock_path), os.O_RDWR | os.O_CREAT)  # 0600
         except OSError as exc:
             raise MemoryStoreError(f"cannot create lock file {self._lock_path}: {exc}") from exc
         deadline = time.monotonic() + self._timeout
@@ -94,6 +95,7 @@ class StoreLock:
         """Record that the store changed; call only while holding the lock."""
         token = uuid.uuid4().hex
         tmp = self._gen_path.with_suffix(".tmp")
-        tmp.write_text(token, encoding="ascii")
+        with open(tmp, "w", encoding="ascii", opener=private_opener) as fh:
+            fh.write(token)
         os.replace(tmp, self._gen_path)
         return token

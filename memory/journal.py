@@ -11,6 +11,14 @@ Chroma store next (``MemoryStore.open``: recall, ``lamp memory`` commands,
 deterministic (session and turn number), so indexing the same entry twice, after
 a crash between the Chroma write and the mark, overwrites instead of duplicating.
 
+The journal assigns turn numbers, inside the write transaction that stores them
+(``BEGIN IMMEDIATE``, then ``MAX(n) + 1``, then a plain ``INSERT``): several
+processes appending to one session at once (three ``lamp ask -s shared`` in three
+terminals) each get their own contiguous numbers, and an existing turn is never
+replaced. A caller never passes a number it read earlier; it gets the assigned
+ones back. The file (and SQLite's ``-wal``/``-shm``, which SQLite creates with the
+database's mode) is 0600 in a 0700 directory: it holds every prompt and answer.
+
 The journal also keeps ``hints``: small counts the store refreshes whenever it is
 open (how many facts exist), so a new session can tell without opening Chroma
 that there is nothing to recall.
@@ -26,6 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import MemoryStoreError
+from .private_fs import create_private, make_private_dirs, tighten
 from .records import Turn
 
 __all__ = ["CHROMA_DB_NAME", "JOURNAL_NAME", "Journal"]
@@ -49,6 +58,35 @@ CREATE TABLE IF NOT EXISTS hints (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 
+_OPEN_TIMEOUT = 30.0
+# Held while a Journal creates its file and connects: a file created (and its descriptor
+# closed) by one thread must not be opened by another thread's SQLite in between.
+_CREATING = threading.Lock()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """Open the journal in WAL mode with its tables. Switching a new file to WAL takes a
+    lock that SQLite's busy timeout does not wait for: several processes opening a fresh
+    journal at once (three `lamp ask` on a new install) would get "database is locked",
+    so that step is retried, bounded."""
+    conn = sqlite3.connect(path, timeout=_OPEN_TIMEOUT, isolation_level=None,
+                           check_same_thread=False)
+    deadline = time.monotonic() + _OPEN_TIMEOUT
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.executescript(_SCHEMA)
+            return conn
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                conn.close()
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+
 class Journal:
     """One store's journal file; safe to share between threads and processes."""
 
@@ -62,12 +100,15 @@ class Journal:
         with self._lock:
             if self._conn is None:
                 try:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                    conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
-                                           check_same_thread=False)
-                    conn.execute("PRAGMA journal_mode=WAL")
-                    conn.execute("PRAGMA synchronous=FULL")
-                    conn.executescript(_SCHEMA)
+                    make_private_dirs(self.path.parent)
+                    tighten(self.path.parent)  # the store's directory, 0755 from older lamps
+                    with _CREATING:  # see create_private: no open/close beside a connection
+                        # Created 0600 before SQLite opens it by name; SQLite gives its -wal
+                        # and -shm files the database's mode. Older lamps made them 0644.
+                        create_private(self.path)
+                        for suffix in ("-wal", "-shm", "-journal"):
+                            tighten(self.path.with_name(self.path.name + suffix))
+                        conn = _connect(self.path)
                 except (OSError, sqlite3.Error) as exc:
                     raise MemoryStoreError(f"memory journal {self.path}: {exc}") from exc
                 self._conn = conn
@@ -76,19 +117,27 @@ class Journal:
             except sqlite3.Error as exc:
                 raise MemoryStoreError(f"memory journal {self.path}: {exc}") from exc
 
-    def append(self, session: str, messages: Sequence[tuple[str, str]], *, start: int,
-               model: str = "", at: float | None = None) -> list[Turn]:
-        """Record ``(role, text)`` messages as turns ``start, start+1, ...`` of ``session``,
-        durably, in one transaction. A retried append with the same ``start`` replaces
-        what it wrote before."""
+    def append(self, session: str, messages: Sequence[tuple[str, str]], *,
+               model: str = "", at: float | None = None, at_least: int = 0) -> list[Turn]:
+        """Record ``(role, text)`` messages as the next turns of ``session``, durably, in one
+        transaction, and return them with the numbers they got.
+
+        The numbers are chosen inside the write transaction: one more than the session's
+        last journaled turn (or ``at_least``, when that is higher: the count of turns the
+        Chroma store already holds for the session, e.g. written before the journal
+        existed), so concurrent writers never collide and one exchange's messages stay
+        contiguous and in order. A turn that exists is never replaced."""
         now = time.time() if at is None else at
-        entries = [Turn(session, start + i, role, text, now, model)
-                   for i, (role, text) in enumerate(messages)]
         with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
+            db.execute("BEGIN IMMEDIATE")  # takes the write lock before reading MAX(n)
             try:
+                row = db.execute("SELECT MAX(n) FROM turns WHERE session = ?",
+                                 (session,)).fetchone()
+                first = max(at_least, 0 if row[0] is None else int(row[0]) + 1)
+                entries = [Turn(session, first + i, role, text, now, model)
+                           for i, (role, text) in enumerate(messages)]
                 db.executemany(
-                    "INSERT OR REPLACE INTO turns (session, n, role, text, time, model, indexed)"
+                    "INSERT INTO turns (session, n, role, text, time, model, indexed)"
                     " VALUES (?, ?, ?, ?, ?, ?, 0)",
                     [(e.session, e.n, e.role, e.text, e.time, e.model) for e in entries])
             except BaseException:
@@ -96,6 +145,14 @@ class Journal:
                 raise
             db.execute("COMMIT")
         return entries
+
+    def turns(self, session: str) -> list[Turn]:
+        """Every journaled turn of ``session`` (indexed or not), in turn order."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT session, n, role, text, time, model FROM turns WHERE session = ? "
+                "ORDER BY n", (session,)).fetchall()
+        return [Turn(*row) for row in rows]
 
     def pending(self, limit: int = 256) -> list[Turn]:
         """Entries not yet indexed, oldest first."""
@@ -106,7 +163,8 @@ class Journal:
         return [Turn(*row) for row in rows]
 
     def mark_indexed(self, entries: Sequence[Turn]) -> None:
-        """Mark entries as in Chroma, unless they were rewritten since they were read."""
+        """Mark entries as in Chroma, unless they changed since they were read (a session
+        forgotten and written again reuses its numbers)."""
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             db.executemany("UPDATE turns SET indexed = 1 WHERE session = ? AND n = ? "
@@ -122,11 +180,6 @@ class Journal:
                 db.execute("DELETE FROM turns")
             else:
                 db.execute("DELETE FROM turns WHERE session = ?", (session,))
-
-    def next_turn(self, session: str) -> int:
-        with self._db() as db:
-            row = db.execute("SELECT MAX(n) FROM turns WHERE session = ?", (session,)).fetchone()
-        return 0 if row[0] is None else int(row[0]) + 1
 
     def hint(self, key: str) -> int | None:
         with self._db() as db:

@@ -185,11 +185,14 @@ class MemoryStore:
         start: int | None = None,
         at: float | None = None,
     ) -> list[Turn]:
-        """Store ``(role, text)`` messages as the next turns of ``session``.
+        """Store ``(role, text)`` messages as the next turns of ``session``; returns them
+        with their numbers.
 
-        Turn numbers continue the session's count unless ``start`` is given (pass
-        it when retrying, so the retry overwrites instead of appending). ``at`` is when
-        they were said (now unless given: the journal passes its own times).
+        Without ``start`` the numbers continue the session's count, read inside the write
+        window (under the cross-process lock for an embedded store). ``start`` is for
+        turns that already have numbers: the journal's entries being indexed (it assigned
+        them), so indexing twice overwrites. ``at`` is when they were said (now unless
+        given: the journal passes its own times).
         """
         session = _check_session_name(session)
         texts = [text for _, text in messages]
@@ -253,10 +256,10 @@ class MemoryStore:
         messages: Sequence[tuple[str, str]],
         *,
         model: str = "",
-        start: int | None = None,
     ) -> Future[list[Turn]]:
-        """``append_turns`` on the background writer; call after printing the answer."""
-        return self.later(self.append_turns, session, list(messages), model=model, start=start)
+        """``append_turns`` on the background writer; call after printing the answer. The
+        future's turns carry the numbers the store gave them."""
+        return self.later(self.append_turns, session, list(messages), model=model)
 
     def history(self, session: str, *, last: int | None = None) -> list[Turn]:
         """The session's turns in order (the last ``last`` of them if given)."""

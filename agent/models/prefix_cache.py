@@ -11,6 +11,9 @@ header or checksum does not match is deleted and recomputed, never loaded.
 Writes go to a temp name and are renamed into place, so two processes writing
 the same key cannot leave a torn file. Disk use is bounded: least recently
 used files go first once the total passes the cap.
+
+The KV state holds the prefix's text in a recoverable form, so the directory is
+made 0700 (with any missing parent) and each file is created 0600 at open time.
 """
 
 from __future__ import annotations
@@ -89,13 +92,13 @@ class PrefixCache:
         return payload
 
     def save(self, key: str, header: dict[str, object], state: bytes) -> Path:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        _private_dirs(self.directory)
         meta = {**header, "key": key, "size": len(state),
                 "sha256": hashlib.sha256(state).hexdigest(), "created": time.time()}
         target = self._path(key)
         tmp = target.with_name(f".{target.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
         try:
-            with tmp.open("wb") as fh:
+            with open(tmp, "wb", opener=_private_file) as fh:
                 fh.write(MAGIC + json.dumps(meta).encode() + b"\n")
                 fh.write(state)
             os.replace(tmp, target)
@@ -134,3 +137,21 @@ class PrefixCache:
             with contextlib.suppress(OSError):
                 entry.path.unlink()
         return len(entries)
+
+
+def _private_dirs(directory: Path) -> None:
+    """Create ``directory`` and missing parents 0700 (``mkdir(parents=True)`` would give
+    the parents the default mode); an existing cache directory is tightened."""
+    missing = [d for d in (directory, *directory.parents) if not d.exists()]
+    for d in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            d.mkdir(mode=0o700)
+    with contextlib.suppress(OSError):
+        st = os.lstat(directory)
+        if st.st_mode & 0o077 and st.st_uid == os.geteuid() and not os.path.islink(directory):
+            os.chmod(directory, 0o700)
+
+
+def _private_file(path: str, flags: int) -> int:
+    """``open()`` opener: the file is created 0600, never 0666 & ~umask."""
+    return os.open(path, flags | os.O_CLOEXEC, 0o600)

@@ -16,23 +16,37 @@ from lamp.memory.journal import JOURNAL_NAME, Journal
 WORKER = Path(__file__).with_name("journal_worker.py")
 
 
-def test_append_is_read_back_in_order_and_a_retry_replaces(tmp_path: Path) -> None:
+def test_append_numbers_turns_itself_and_never_replaces(tmp_path: Path) -> None:
     journal = Journal(tmp_path / JOURNAL_NAME)
-    journal.append("s", [("user", "hi"), ("assistant", "hello")], start=0, model="m")
-    journal.append("s", [("user", "again"), ("assistant", "first try")], start=2)
-    journal.append("s", [("user", "again"), ("assistant", "second try")], start=2)
+    first = journal.append("s", [("user", "hi"), ("assistant", "hello")], model="m")
+    again = journal.append("s", [("user", "again"), ("assistant", "first try")])
+    retry = journal.append("s", [("user", "again"), ("assistant", "second try")])
+    assert [t.n for t in (*first, *again, *retry)] == [0, 1, 2, 3, 4, 5]
     assert [(e.n, e.text) for e in journal.pending()] == [
-        (0, "hi"), (1, "hello"), (2, "again"), (3, "second try")]
-    assert journal.next_turn("s") == 4 and journal.next_turn("other") == 0
+        (0, "hi"), (1, "hello"), (2, "again"), (3, "first try"), (4, "again"),
+        (5, "second try")]
+    assert journal.append("other", [("user", "x")])[0].n == 0  # numbered per session
     journal.mark_indexed(journal.pending()[:2])
-    assert [e.n for e in journal.pending()] == [2, 3]
+    assert [e.n for e in journal.pending()] == [2, 3, 4, 5, 0]
+    assert [t.text for t in journal.turns("s")][:2] == ["hi", "hello"]  # indexed ones too
+
+
+def test_at_least_skips_turns_the_store_holds_outside_the_journal(tmp_path: Path) -> None:
+    # A session whose turns reached Chroma without the journal (an older lamp, a direct
+    # store write) keeps them: the floor is the store's count, never overwritten.
+    journal = Journal(tmp_path / JOURNAL_NAME)
+    assert [t.n for t in journal.append("old", [("user", "a"), ("assistant", "b")],
+                                        at_least=82)] == [82, 83]
+    assert journal.append("old", [("user", "c")], at_least=10)[0].n == 84  # a stale floor
+    assert journal.append("old", [("user", "d")], at_least=90)[0].n == 90
 
 
 def test_a_rewrite_after_reading_is_not_marked_indexed(tmp_path: Path) -> None:
     journal = Journal(tmp_path / JOURNAL_NAME)
-    journal.append("s", [("user", "v1")], start=0)
+    journal.append("s", [("user", "v1")])
     read = journal.pending()
-    journal.append("s", [("user", "v2")], start=0)  # a retry lands while indexing
+    journal.forget("s")  # forgotten and written again while indexing: number 0 reused
+    assert journal.append("s", [("user", "v2")])[0].n == 0
     journal.mark_indexed(read)
     assert [e.text for e in journal.pending()] == ["v2"]
 
@@ -42,8 +56,8 @@ def test_hints_and_forgetting(tmp_path: Path) -> None:
     assert journal.hint("facts") is None  # unknown until a store says
     journal.set_hint("facts", 3)
     assert journal.hint("facts") == 3
-    journal.append("a", [("user", "x")], start=0)
-    journal.append("b", [("user", "y")], start=0)
+    journal.append("a", [("user", "x")])
+    journal.append("b", [("user", "y")])
     journal.forget("a")
     assert [e.session for e in journal.pending()] == ["b"]
     journal.forget()
@@ -56,9 +70,9 @@ def test_opening_the_store_indexes_the_journal_once(tmp_path: Path) -> None:
     path = tmp_path / "memory"
     journal = Journal(path / JOURNAL_NAME)
     journal.append("trip", [("user", "We fly to Busan on 3 May."), ("assistant", "Noted.")],
-                   start=0, model="m", at=1000.0)
+                   model="m", at=1000.0)
     journal.append("trip", [("user", "부산 호텔은 해운대 근처로 예약했어요."),
-                            ("assistant", "좋아요.")], start=2)
+                            ("assistant", "좋아요.")])
     with MemoryStore.open(path) as store:
         turns = store.history("trip")
         assert turns[0].text == "We fly to Busan on 3 May."
@@ -75,15 +89,16 @@ def test_kill_9_after_any_acknowledged_append_loses_nothing(tmp_path: Path) -> N
     from lamp.memory import MemoryStore
 
     path = tmp_path / "memory"
-    acked = 0
+    acked: dict[int, str] = {}  # turn number -> the question acknowledged there
     for round_, stop_after in enumerate((5, 11, 3)):
         proc = subprocess.Popen([sys.executable, str(WORKER), "ackloop", str(path)],
                                 stdout=subprocess.PIPE, text=True)
         assert proc.stdout is not None
         try:
             for seen, line in enumerate(proc.stdout, 1):
-                assert line.startswith("ack ")
-                acked = max(acked, int(line.split()[1]) + 1)
+                word, first, question = line.rstrip("\n").split(" ", 2)
+                assert word == "ack"
+                acked[int(first)] = question
                 if seen >= stop_after:
                     break
             time.sleep(0.002 * round_)  # land the kill at different points of the next write
@@ -93,11 +108,13 @@ def test_kill_9_after_any_acknowledged_append_loses_nothing(tmp_path: Path) -> N
             proc.wait(timeout=30)
         assert proc.returncode == -signal.SIGKILL
     with MemoryStore.open(path) as store:
-        texts = [t.text for t in store.history("crash")]
-    # Each round restarts at turn 0 and overwrites (same ids): every acknowledged exchange
-    # of the longest round is there, once.
-    assert len(texts) == len(set(texts)) and len(texts) >= 2 * acked
-    assert {f"question {n}" for n in range(acked)} <= set(texts)
+        turns = {t.n: t.text for t in store.history("crash")}
+    # Each round continues after the last: every acknowledged exchange is there, at the
+    # number it was acknowledged with, and none was overwritten by a later round.
+    assert len(acked) == 5 + 11 + 3
+    assert all(turns[n] == question for n, question in acked.items())
+    assert all(turns[n + 1] == question.replace("question", "answer")
+               for n, question in acked.items())
 
 
 def test_kill_9_between_indexing_and_marking_leaves_no_duplicate(tmp_path: Path) -> None:
@@ -105,7 +122,7 @@ def test_kill_9_between_indexing_and_marking_leaves_no_duplicate(tmp_path: Path)
 
     path = tmp_path / "memory"
     journal = Journal(path / JOURNAL_NAME)
-    journal.append("s", [("user", "one"), ("assistant", "two"), ("user", "three")], start=0)
+    journal.append("s", [("user", "one"), ("assistant", "two"), ("user", "three")])
     done = subprocess.run([sys.executable, str(WORKER), "index-then-die", str(path)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == -signal.SIGKILL and "indexed 3" in done.stdout
@@ -119,11 +136,11 @@ def test_kill_9_between_indexing_and_marking_leaves_no_duplicate(tmp_path: Path)
 def test_kill_9_inside_a_journal_write_leaves_it_unwritten_and_usable(tmp_path: Path) -> None:
     path = tmp_path / "memory"
     journal = Journal(path / JOURNAL_NAME)
-    journal.append("kept", [("user", "before")], start=0)
+    journal.append("kept", [("user", "before")])
     done = subprocess.run([sys.executable, str(WORKER), "die-in-transaction", str(path)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == -signal.SIGKILL and "inside" in done.stdout
-    journal.append("kept", [("user", "after")], start=1)
+    assert journal.append("kept", [("user", "after")])[0].n == 1
     assert [e.text for e in journal.pending()] == ["before", "after"]
     with sqlite3.connect(path / JOURNAL_NAME) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
