@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lamp.agent.attachments import Attachment
 from lamp.agent.conversation import Conversation
@@ -26,6 +26,9 @@ from .errors import is_reported, report
 from .memory_session import Continue, MemoryChoice, MemoryUrl, NoMemory, SessionName
 from .render import PlainRenderer, Renderer, RichRenderer
 from .runtime import Runtime
+
+if TYPE_CHECKING:
+    from lamp.agent.tool_agent import ToolsRequest
 
 __all__ = ["ChatSession", "chat", "run_chat"]
 
@@ -55,6 +58,9 @@ class ChatSession:
     attachments: list[Attachment] = field(default_factory=list)  # for the next message
     docs: bool = False  # answer from ingested documents (`ask --docs`)
     collection: str | None = None  # with docs: only this collection
+    # Checks a tools request before tools are switched on (the sandbox policy, MCP servers
+    # starting): a refusal is said at once and leaves tools off, as `ask --tools` exits 2.
+    preflight: Callable[[ToolsRequest], None] | None = None
 
     def handle_command(self, line: str) -> bool:
         """Run a slash command; return False when the chat should end."""
@@ -96,7 +102,10 @@ class ChatSession:
             self.say("(tools off)")
         else:
             try:
-                ToolsRequest(tools=arg).check(mcp_servers=self.mcp_servers)
+                request = ToolsRequest(tools=arg)
+                request.check(mcp_servers=self.mcp_servers)
+                if self.preflight is not None:
+                    self.preflight(request)
             except LampError as exc:
                 self.say(str(exc))
                 return
@@ -219,19 +228,24 @@ def _catch_ctrl_c() -> None:
 def _loop(rt: Runtime, conversation: Conversation, interactive: bool, banner: str,
           docs_store: Any = None) -> None:
     verbose = rt.verbose
+    from .agent_run import start_servers
+
+    def preflight(request: ToolsRequest) -> None:
+        start_servers(rt, request, show=interactive)
+
     if interactive:
         from rich.console import Console
 
         console = Console()
         session = ChatSession(conversation, mcp_servers=list(rt.settings.mcp_servers),
                               say=lambda s: console.print(
-            s, style="dim", markup=False, highlight=False))
+            s, style="dim", markup=False, highlight=False), preflight=preflight)
         console.print(f"lamp chat ({banner}) — /help for commands, Ctrl-D to leave",
                       style="dim", highlight=False)
         renderer: Renderer = RichRenderer(console=console, verbose=verbose, said=rt.said)
     else:
         session = ChatSession(conversation, mcp_servers=list(rt.settings.mcp_servers),
-                              say=lambda s: print(s, flush=True))
+                              say=lambda s: print(s, flush=True), preflight=preflight)
         renderer = PlainRenderer(verbose=verbose, said=rt.said)
 
     while True:

@@ -181,6 +181,20 @@ def test_python_tool_and_pal_refuse_before_the_model_loads() -> None:
         assert proc.returncode == 1 and "refusing" not in proc.stderr, proc.stderr
 
 
+def test_chat_keeps_tools_off_when_the_python_tool_would_be_refused() -> None:
+    """`/tools python` in a chat says the refusal at once and leaves tools off; tools that
+    run no code still switch on. (The fast model loads; nothing is generated.)"""
+    chat = lamp_without_landlock("chat", "--no-memory", "-m", "qwen2.5-coder-0.5b",
+                                 stdin=b"/tools python\n/tools\n/tools calculator\n",
+                                 timeout=180)
+    assert chat.returncode == 0, chat.stderr
+    said = chat.stdout.splitlines()
+    assert said[0].startswith(">>> refusing to start the python tool")
+    assert "--sandbox best" in said[0]
+    assert said[1].startswith(">>> tools: off")
+    assert said[2].startswith(">>> (tools on: calculator")
+
+
 # -- MCP servers ---------------------------------------------------------------------------
 def _canary_server(tmp_path: Path, canary: Path) -> str:
     """Config for the test MCP server, behind a first line that writes a canary on start."""
