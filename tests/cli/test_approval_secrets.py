@@ -14,97 +14,28 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
+from standin_model import StandinModel, answers
 
 _SCRIPT = Path(sys.executable).parent / "lamp"
 LAMP = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "lamp.cli"]
 SECRET = "sk-live-CANARY-5d8e1f0a"
 
 
-class StandIn:
-    """A model that answers its first chat request with ``first`` and later ones with a
-    plain sentence; every chat request body is kept."""
-
-    def __init__(self, first: str) -> None:
-        self.first = first
-        self.bodies: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-
-    def reply(self, body: dict[str, Any]) -> str:
-        with self.lock:
-            self.bodies.append(body)
-            return self.first if len(self.bodies) == 1 else "I could not read that file."
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: Any
-
-    def do_GET(self) -> None:
-        if self.path == "/v1/models":
-            self._json({"data": [{"id": "stand-in"}]})
-        elif self.path == "/props":  # looks like llama.cpp's server: it takes grammars
-            self._json({"default_generation_settings": {"n_ctx": 8192}})
-        else:
-            self._json({"detail": "Not Found"}, 404)
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = json.loads(self.rfile.read(length) or b"{}")
-        if self.path == "/tokenize":
-            self._json({"tokens": list(range(len(body.get("content", "")) // 4 + 1))})
-            return
-        if self.path != "/v1/chat/completions":
-            self._json({"detail": "Not Found"}, 404)
-            return
-        text = self.server.stand_in.reply(body)
-        if not body.get("stream"):
-            self._json({"choices": [{"index": 0, "finish_reason": "stop",
-                                     "message": {"role": "assistant", "content": text}}]})
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.end_headers()
-        for chunk in ({"choices": [{"index": 0, "delta": {"content": text},
-                                    "finish_reason": None}]},
-                      {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}):
-            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-        self.wfile.write(b"data: [DONE]\n\n")
-        self.wfile.flush()
-
-    def _json(self, obj: Any, status: int = 200) -> None:
-        payload = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
-def serve() -> Iterator[Any]:
-    servers: list[ThreadingHTTPServer] = []
-
-    def start(first: str) -> tuple[StandIn, str]:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
-        server.stand_in = StandIn(first)  # type: ignore[attr-defined]
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        servers.append(server)
-        return server.stand_in, f"http://127.0.0.1:{server.server_address[1]}/v1"  # type: ignore[attr-defined]
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+def serve() -> Iterator[Callable[[str], tuple[StandinModel, str]]]:
+    """Start a stand-in that answers ``first``, then a plain sentence: (it, its URL)."""
+    with ExitStack() as stack:
+        def start(first: str) -> tuple[StandinModel, str]:
+            model = stack.enter_context(StandinModel(
+                answers(first, "I could not read that file."), llama_cpp=True))
+            return model, model.url
+        yield start
 
 
 def _call(path: str) -> str:

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cmd_standin_model import proposing_model
 from rich.console import Console
+from standin_model import StandinModel
 
 from lamp.agent.models import Sampling, ScriptedBackend
 from lamp.agent.shell.drafter import CommandDrafter, Proposal, ShellTarget
@@ -232,10 +232,10 @@ _LAMP = [sys.executable, "-m", "lamp.cli"]
 
 
 def _lamp_cmd(cwd: Path, proposal: str, *flags: str) -> subprocess.CompletedProcess[bytes]:
-    with proposing_model(proposal) as settings:
+    with StandinModel(proposal) as model:
         return subprocess.run([*_LAMP, "cmd", "--shell", "bash", *flags, "clean up"],
                               cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True,
-                              env={**os.environ, **settings}, timeout=120)
+                              env={**os.environ, **model.env()}, timeout=120)
 
 
 @pytest.mark.parametrize("proposal", [

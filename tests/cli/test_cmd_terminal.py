@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cmd_standin_model import proposing_model
+from standin_model import StandinModel
 
 pexpect = pytest.importorskip("pexpect")
 
@@ -60,11 +60,11 @@ def test_a_disguised_deletion_from_a_real_model_is_warned_about_and_a_leaves_it(
     victim = tmp_path / "victim"
     victim.mkdir()
     (victim / "precious.txt").write_text("keep me")
-    with proposing_model("\\rm -r ./victim") as settings:
+    with StandinModel("\\rm -r ./victim") as model:
         child = pexpect.spawn(sys.executable, ["-m", "lamp.cli", "cmd", "--shell", "bash",
                                                "--yes", "tidy up"],
                               cwd=str(tmp_path), timeout=60, dimensions=(24, 120),
-                              env={**os.environ, **settings, "TERM": "xterm-256color"},
+                              env={**os.environ, **model.env(), "TERM": "xterm-256color"},
                               encoding="utf-8")
         child.expect_exact("deletes directories recursively")
         child.expect_exact("[a]bort?")  # --yes at a terminal still asks for a flagged one

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -24,15 +25,27 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from serve_standin_model import STANDIN_ANSWER, standin_model
+from standin_model import StandinModel, last_user
 
 from lamp.cli.serve_client import connect
 from lamp.cli.serve_guard import Untrusted, check_socket, forwardable
 
 _SCRIPT = Path(sys.executable).parent / "lamp"
 LAMP = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "lamp.cli"]
+STANDIN_ANSWER = "stand-in says OK"
+PAL_PROGRAM = "```python\ndef solution():\n    return 12 * 7\n```"
+
+
+def _standin_reply(bodies: list[dict[str, Any]]) -> list[str]:
+    """``STANDIN_ANSWER``; for ``long:N``, N bytes of ``x`` in 1 KiB chunks (to fill socket
+    buffers); for a question about eggs, a PAL program whose answer is 84."""
+    last = last_user(bodies[-1])
+    wanted = re.search(r"long:(\d+)", last)
+    return (["x" * 1024] * (int(wanted.group(1)) // 1024) if wanted
+            else [PAL_PROGRAM] if "eggs" in last else [STANDIN_ANSWER])
 ATTACKER_UID = 54321
 SECRET = "sk-secret-4242"
 is_root = pytest.mark.skipif(os.getuid() != 0, reason="a second uid needs root")
@@ -67,8 +80,8 @@ def short_tmp() -> Iterator[Path]:
 
 @pytest.fixture
 def setup(short_tmp: Path, lamp_home: Path) -> Iterator[Setup]:
-    with standin_model() as url:
-        env = {**os.environ, "LAMP_BACKEND": "openai", "LAMP_BASE_URL": url,
+    with StandinModel(_standin_reply) as model:
+        env = {**os.environ, **model.env(),
                "LAMP_SOCKET": str(short_tmp / "run" / "serve.sock"), "LAMP_API_KEY": SECRET}
         yield Setup(env, short_tmp / "run" / "serve.sock")
 

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from standin_model import StandinModel
+from standin_model import StandinModel, answer_to
 
 from lamp.memory.journal import JOURNAL_NAME, Journal
 
@@ -40,7 +40,7 @@ def _assert_exchanges(turns: list[tuple[int, str, str]], questions: list[str]) -
 def test_concurrent_lamp_ask_processes_keep_every_exchange(lamp_home: Path) -> None:
     n_procs = 3
     questions = [f"question {i} from terminal {i}" for i in range(n_procs)]
-    with StandinModel(gather=n_procs, hold_s=60) as model:
+    with StandinModel(answer_to, gather=n_procs, hold_s=60) as model:
         env = {**os.environ, **model.env()}
         # Round 1: a new session; round 2: the same session, now with history to load.
         for round_ in range(2):
@@ -58,7 +58,7 @@ def test_concurrent_lamp_ask_processes_keep_every_exchange(lamp_home: Path) -> N
             for p, (out, err) in zip(procs, results, strict=True):
                 assert p.returncode == 0, err.decode()
                 assert json.loads(out)["session"] == "shared"
-            model.questions.clear()
+            model.bodies.clear()
     everything = [q + f" (round {r})" for r in range(2) for q in questions]
 
     # The journal, read directly: 12 turns, 6 whole exchanges, none lost.

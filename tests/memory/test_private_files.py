@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from standin_model import StandinModel
+from standin_model import StandinModel, answer_to
 
 from lamp.memory.journal import CHROMA_DB_NAME, JOURNAL_NAME
 from lamp.memory.private_fs import (
@@ -68,7 +68,7 @@ def _lamp(home: Path, *args: str, env: dict[str, str] | None = None) -> str:
 def _use_memory(home: Path, docs: Path) -> None:
     """A real `lamp ask` with memory, an ingest and a command that indexes the journal."""
     (docs / "notes.md").write_text("# Travel\n\nThe hotel in Busan is near Haeundae.\n")
-    with StandinModel() as model:
+    with StandinModel(answer_to) as model:
         out = _lamp(home, "ask", "-s", "private", "--json", SECRET, env=model.env())
         assert json.loads(out)["session"] == "private"
     _lamp(home, "memory", "ingest", str(docs / "notes.md"))
