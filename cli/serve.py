@@ -70,6 +70,7 @@ class Server:
         self._busy = 0  # connections being served (the idle timeout waits for them)
         self._last = time.monotonic()
         self._state = threading.Lock()
+        self._socket_id: tuple[int, int] | None = None  # (device, inode) of the socket we bound
 
     def _matches(self, settings: Any) -> bool:
         return all(getattr(settings, k) == getattr(self.settings, k) for k in MODEL_KEYS)
@@ -81,8 +82,9 @@ class Server:
         if op == "status":
             conn.sendall(frame(self.status()))
         elif op == "stop":
-            conn.sendall(frame({"stopping": True}))
             self.stopping.set()
+            self._withdraw()  # new callers find no server from now on, not in a second
+            conn.sendall(frame({"stopping": True}))
         elif op != "run":
             conn.sendall(frame({"error": "unknown request"}))
         else:
@@ -176,6 +178,8 @@ class Server:
 
     def serve_forever(self) -> None:
         listener = _listen(self.path)
+        st = os.stat(self.path)
+        self._socket_id = (st.st_dev, st.st_ino)
         _log(f"listening on {self.path} (pid {os.getpid()})")
         finished = False
         try:
@@ -209,8 +213,7 @@ class Server:
             finished = True
         finally:
             listener.close()
-            with contextlib.suppress(OSError):
-                self.path.unlink()
+            self._withdraw()
             # `--stop` lets the answer being written finish and reach its caller; Ctrl-C or
             # SIGTERM does not wait.
             if self.generation.acquire(blocking=finished):
@@ -220,6 +223,14 @@ class Server:
                     self.generation.release()
             if finished:
                 self._wait_for_connections(STOP_GRACE)
+
+    def _withdraw(self) -> None:
+        """Remove our socket's name, but only while it is still ours: a server started
+        after a `--stop` may already have bound the same path."""
+        with contextlib.suppress(OSError):
+            st = os.lstat(self.path)
+            if (st.st_dev, st.st_ino) == self._socket_id:
+                self.path.unlink()
 
     def _wait_for_connections(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

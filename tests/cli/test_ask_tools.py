@@ -116,7 +116,7 @@ def test_shell_asks_on_a_real_terminal(default_model: Path, tmp_path: Path, answ
                           env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
                           dimensions=(40, 100))
     try:
-        child.expect_exact("lamp wants to run the shell tool:")
+        child.expect_exact("lamp wants to run the shell tool")
         child.expect_exact("touch approved_marker")  # the exact command is shown
         child.expect_exact("Run it? [y/N]")
         assert not (tmp_path / "approved_marker").exists()  # nothing ran before the answer
