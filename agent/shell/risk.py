@@ -266,10 +266,17 @@ class _Checker:
         for rule in name_rules(name, args):
             self.flag(rule)
         for target in written_files(name, args):
+            path = os.path.normpath(os.path.expanduser(target))
             if name == "tee":
                 self.write_to(target, append=False)
-            elif _BLOCK.match(os.path.normpath(target)) or (self.cwd / target).is_block_device():
+            elif _BLOCK.match(path) or (self.cwd / path).is_block_device():
                 self.flag("raw-disk")
+            elif name == "mv" and path.startswith("/dev/"):
+                self.flag("move-to-device")  # `mv f /dev/null`: f is gone, and as root so is null
+            elif name in ("cp", "mv", "install") and (self.cwd / path).is_file() and not (
+                    _short_option(args, "niu") or any(a.text in ("--no-clobber", "--interactive",
+                                                                 "--update") for a in args)):
+                self._overwrite(target)
         if "/" in head.text:
             self.ran_file(head.text)
         if name in DOWNLOADERS:
@@ -484,6 +491,17 @@ def _net_redirect(redirect: Redirect, env: dict[str, str | None]) -> bool:
         return False
     fields = expand(redirect.target, env)
     return any(re.match(r"/dev/(?:tcp|udp)/", f.template("x")) for f in fields)
+
+
+def _short_option(args: list[Field], letters: str) -> bool:
+    """Whether a short option cluster before ``--`` holds one of ``letters`` (``-n``, ``-fi``)."""
+    for a in args:
+        if a.text == "--":
+            return False
+        if a.text.startswith("-") and not a.text.startswith("--") \
+                and set(a.text[1:]) & set(letters):
+            return True
+    return False
 
 
 def _network(names: set[str] | frozenset[str]) -> bool:

@@ -41,6 +41,8 @@ REASONS: dict[str, str] = {
     "kill-all": "kills many processes at once",
     "fork-bomb": "starts processes without end (a fork bomb)",
     "raw-disk": "writes to a raw disk device",
+    "move-to-device": "moves a file onto a device (the file is lost; as root the device "
+                      "is replaced)",
     "power": "shuts down, restarts or suspends the machine",
     "crontab-remove": "removes your crontab",
 }

@@ -100,6 +100,25 @@ def test_redirect_is_flagged_only_over_an_existing_file(tmp_path: Path) -> None:
     assert assess("echo x >> notes.txt", tmp_path) == ()
 
 
+def test_copy_or_move_over_an_existing_file_is_flagged_like_a_redirect(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("keep me")
+    (tmp_path / "dir").mkdir()
+    for command in ("mv draft.txt notes.txt", "cp -f draft.txt ./notes.txt",
+                    "install -m 600 draft.txt notes.txt"):
+        [risk] = assess(command, tmp_path)
+        assert risk.rule == "redirect-overwrite" and "notes.txt" in risk.reason, command
+    for command in ("mv -n draft.txt notes.txt", "cp -i draft.txt notes.txt",
+                    "cp --no-clobber draft.txt notes.txt", "cp draft.txt new.txt",
+                    "mv draft.txt dir", "cp -r src/ dir/"):
+        assert assess(command, tmp_path) == (), command
+
+
+def test_moving_a_file_onto_a_device_is_flagged(tmp_path: Path) -> None:
+    for command in ("mv ~/important /dev/null", "sudo mv report.pdf /dev/zero"):
+        assert "move-to-device" in [r.rule for r in assess(command, tmp_path)], command
+    assert assess("cp report.pdf /dev/null", tmp_path) == ()  # the copy is lost, not the file
+
+
 def test_quoted_and_escaped_text_is_data_not_a_command(tmp_path: Path) -> None:
     (tmp_path / "x").write_text("keep")
     assert assess("""echo 'rm -rf /' "a > b" \\> x""", tmp_path) == ()
