@@ -33,12 +33,14 @@ Whether each part is enforced on this machine is measured, not assumed
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import shutil
 import signal
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,19 +174,32 @@ def _holds_home(folder: str) -> bool:
     return any(home == real or home.startswith(real.rstrip("/") + "/") for home in _homes())
 
 
-def _tasks_of(uid: int) -> int:
-    """How many tasks (threads count, as RLIMIT_NPROC counts them) ``uid`` has now."""
-    total = 0
+def _processes() -> Iterator[tuple[int, dict[bytes, bytes]]]:
+    """Every process's pid and /proc status fields (those that vanish while read are skipped)."""
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
             with open(f"/proc/{name}/status", "rb") as fh:
-                fields = dict(line.split(b":", 1) for line in fh if b":" in line)
-            if int(fields[b"Uid"].split()[0]) == uid:
-                total += int(fields[b"Threads"])
-        except (OSError, ValueError, KeyError, IndexError):
+                yield int(name), dict(line.split(b":", 1) for line in fh if b":" in line)
+        except (OSError, ValueError):
             continue
+
+
+def _real_uid(fields: dict[bytes, bytes]) -> int | None:
+    try:
+        return int(fields[b"Uid"].split()[0])
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
+def _tasks_of(uid: int) -> int:
+    """How many tasks (threads count, as RLIMIT_NPROC counts them) ``uid`` has now."""
+    total = 0
+    for _, fields in _processes():
+        if _real_uid(fields) == uid:
+            with contextlib.suppress(KeyError, ValueError):
+                total += int(fields[b"Threads"])
     return total
 
 
@@ -195,18 +210,12 @@ def kill_uid(uid: int) -> None:
         raise ValueError("kill_uid is only for a server's own fresh uid")
     for _ in range(3):  # a process may fork while we sweep; sweep until none is left
         found = False
-        for name in os.listdir("/proc"):
-            if not name.isdigit():
+        for pid, fields in _processes():
+            if _real_uid(fields) != uid or fields.get(b"State", b"Z").split()[:1] == [b"Z"]:
                 continue
-            try:
-                with open(f"/proc/{name}/status", "rb") as fh:
-                    fields = dict(line.split(b":", 1) for line in fh if b":" in line)
-                if int(fields[b"Uid"].split()[0]) != uid or fields[b"State"].split()[0] == b"Z":
-                    continue
-                os.kill(int(name), signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
                 found = True
-            except (OSError, ValueError, KeyError, IndexError):
-                continue
         if not found:
             return
 
