@@ -82,23 +82,29 @@ def test_concurrent_lamp_ask_processes_keep_every_exchange(lamp_home: Path) -> N
     assert payload["session"]["turns"] == 12
 
 
-def test_four_processes_hammering_one_journal_session(tmp_path: Path) -> None:
-    path, go, n_procs, count = tmp_path / "memory", tmp_path / "go", 4, 60
+def _hammer(path: Path, go: Path, n_procs: int, count: int, *, timeout: float) -> None:
+    """``n_procs`` journal workers each write ``count`` exchanges to session "shared" of
+    ``path``, all released at once by ``go``; each must finish, exit 0 and say done."""
     procs = [subprocess.Popen([sys.executable, str(WORKER), "hammer", str(path), str(p),
-                               str(count), str(go)], stdout=subprocess.PIPE, text=True)
-             for p in range(n_procs)]
+                               str(count), str(go)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for p in range(n_procs)]
     try:
         for proc in procs:
             assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         go.touch()
         for proc in procs:
-            out, _ = proc.communicate(timeout=120)
-            assert proc.returncode == 0 and out.strip() == "done"
+            out, err = proc.communicate(timeout=timeout)
+            assert proc.returncode == 0 and out.strip() == "done", err
     finally:
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(10)
+
+
+def test_four_processes_hammering_one_journal_session(tmp_path: Path) -> None:
+    path, n_procs, count = tmp_path / "memory", 4, 60
+    _hammer(path, tmp_path / "go", n_procs, count, timeout=120)
     journal = Journal(path / JOURNAL_NAME)
     turns = journal.turns("shared")
     journal.close()
@@ -129,22 +135,8 @@ def test_processes_opening_a_fresh_journal_at_once_all_write(tmp_path: Path) -> 
     # (measured; the hammer test above failed so once in 8 runs). Probabilistic: it
     # catches a regression only some of the time; 6 rounds of 6 processes.
     for round_ in range(6):
-        path, go = tmp_path / f"m{round_}", tmp_path / f"go{round_}"
-        procs = [subprocess.Popen([sys.executable, str(WORKER), "hammer", str(path), str(p),
-                                   "2", str(go)], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True) for p in range(6)]
-        try:
-            for proc in procs:
-                assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-            go.touch()
-            for proc in procs:
-                _, err = proc.communicate(timeout=60)
-                assert proc.returncode == 0, err
-        finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait(10)
+        path = tmp_path / f"m{round_}"
+        _hammer(path, tmp_path / f"go{round_}", 6, 2, timeout=60)
         journal = Journal(path / JOURNAL_NAME)
         assert [t.n for t in journal.turns("shared")] == list(range(24))
         journal.close()
