@@ -10,7 +10,7 @@ ReAct loop (``react.run_agent``) and hands back its events with what it chose.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from .formats import StepFormat, get_format
 from .models import Backend, Sampling
 from .react import AgentConfig, run_agent
 from .sampling import greedy_unless_set
-from .tools import Tool, ToolContext, ToolSource, deny_all, select_tools
+from .tools import Approver, Tool, ToolContext, ToolSource, deny_all, select_tools
 
 __all__ = ["ToolRun", "ToolsRequest", "run_with_tools"]
 
@@ -65,7 +65,7 @@ class ToolRun:
 def run_with_tools(backend: Backend, question: str, request: ToolsRequest, sampling: Sampling,
                    *, chosen: Collection[str] = (), sandbox: Any = None,
                    memory_store: Any = None,
-                   approve: Callable[[Tool, dict[str, Any]], bool] = deny_all,
+                   approve: Approver = deny_all,
                    cwd: Path | None = None, tool_source: ToolSource | None = None) -> ToolRun:
     """Answer ``question`` with the ReAct agent; nothing runs until ``events`` is consumed.
 

@@ -69,8 +69,7 @@ class ApprovalRequest:
 
 
 Approver = Callable[[ApprovalRequest], bool]
-"""Says yes or no to one ``ApprovalRequest``. The older form, ``approve(tool, args)``,
-is still accepted (``run_tool`` calls a two-parameter approver that way)."""
+"""Says yes or no to one ``ApprovalRequest``."""
 
 
 def deny_all(*_: Any) -> bool:

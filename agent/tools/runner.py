@@ -17,11 +17,10 @@ the whole process group; a plugin that might hang should do the same.
 from __future__ import annotations
 
 import copy
-import inspect
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +62,7 @@ def run_tool(tool: Tool, args: dict[str, Any], ctx: ToolContext, *,
                                   _safe_preview(tool, args))
     if request is not None:
         try:
-            approved = bool(_ask(ctx.approve, request))
+            approved = bool(ctx.approve(request))
         except Exception as exc:  # e.g. EOF on a closed terminal: nobody said yes
             return outcome(f"refused: could not ask the user to approve running {tool.name} "
                            f"({_describe(exc)})", True, refused=True)
@@ -78,19 +77,6 @@ def run_tool(tool: Tool, args: dict[str, Any], ctx: ToolContext, *,
     if isinstance(result, BaseException):
         return outcome(_describe(result), True)
     return outcome(result if isinstance(result, str) else str(result), False)
-
-
-def _ask(approve: Callable[..., bool], request: ApprovalRequest) -> bool:
-    """Call ``approve`` with the request, or with (tool, args) where it takes two
-    parameters (the older approver form, still accepted)."""
-    try:
-        params = [p for p in inspect.signature(approve).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):  # a builtin or C callable without a signature
-        params = []
-    if len(params) >= 2:
-        return bool(approve(request.tool, request.args))
-    return bool(approve(request))
 
 
 def _safe_preview(tool: Tool, args: dict[str, Any]) -> str:

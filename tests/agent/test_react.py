@@ -181,7 +181,7 @@ def test_repeat_at_the_last_step_ends_at_the_step_limit() -> None:
 def test_refused_approval_is_an_observation(tmp_path: Path) -> None:
     backend = ScriptedBackend().enqueue(react_step("shell", {"command": "touch marker"}),
                                         final("not allowed"), "The command was not approved.")
-    ctx = ToolContext(cwd=tmp_path, approve=lambda tool, args: False)
+    ctx = ToolContext(cwd=tmp_path, approve=lambda request: False)
     events = run(backend, select_tools(["calculator"], allow=["shell"]), ctx=ctx)
     obs = next(e for e in events if isinstance(e, Observation))
     assert obs.is_error and "refused" in obs.output

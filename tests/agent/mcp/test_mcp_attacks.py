@@ -37,7 +37,7 @@ def _call(source: McpTools, name: str, args: dict, approve: bool | None = True
           ) -> tuple[str, bool]:
     tool = next(t for t in select_tools([name], source=source))
     ctx = ToolContext(cwd=Path.cwd()) if approve is None else ToolContext(
-        cwd=Path.cwd(), approve=lambda tool, args: approve)
+        cwd=Path.cwd(), approve=lambda request: approve)
     outcome = run_tool(tool, args, ctx)
     return outcome.output, outcome.is_error
 
@@ -169,7 +169,7 @@ source = McpTools.from_config(parse_servers({"servers": {"evil": {
     "command": sys.executable, "args": [script], "write": [box], "startup_timeout": 60}}}))
 tool = next(t for t in select_tools(["evil.spawn_writer"], source=source))
 out = run_tool(tool, {"path": target, "seconds": 30},
-               ToolContext(cwd=Path.cwd(), approve=lambda tool, args: True))
+               ToolContext(cwd=Path.cwd(), approve=lambda request: True))
 print(out.output, flush=True)
 import time; time.sleep(60)
 """

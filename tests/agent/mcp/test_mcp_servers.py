@@ -108,7 +108,7 @@ def test_writes_outside_its_temp_dir_are_denied(notes: McpTools, allowed: Path) 
     tool = next(t for t in select_tools(["notes.write_text"], source=notes))
     target = allowed / "written.txt"
     outcome = run_tool(tool, {"path": str(target), "text": "y"},
-                       ToolContext(cwd=Path.cwd(), approve=lambda tool, args: True))
+                       ToolContext(cwd=Path.cwd(), approve=lambda request: True))
     assert outcome.is_error and not target.exists()  # read-only by policy
 
 

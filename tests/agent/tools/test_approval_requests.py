@@ -41,18 +41,6 @@ def test_a_read_only_tool_can_ask_for_some_calls(tmp_path: Path) -> None:
     assert request.args == {"name": "private/a"} and request.tool.name == "touch_note"
 
 
-def test_the_older_two_argument_approver_still_works(tmp_path: Path) -> None:
-    seen: list[tuple[str, dict[str, Any]]] = []
-
-    def approve(tool: Tool, args: dict[str, Any]) -> bool:
-        seen.append((tool.name, args))
-        return True
-
-    outcome = run_tool(Touch(), {"name": "private/b"}, ToolContext(cwd=tmp_path,
-                                                                    approve=approve))
-    assert outcome.output == "done" and seen == [("touch_note", {"name": "private/b"})]
-
-
 def test_shell_approval_carries_the_cmd_risk_warnings(tmp_path: Path) -> None:
     (tmp_path / "victim").mkdir()
     asked: list[ApprovalRequest] = []

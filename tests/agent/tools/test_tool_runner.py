@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from lamp.agent.tools import OUTPUT_LIMIT, Tool, ToolContext, ToolError, run_tool
+from lamp.agent.tools import OUTPUT_LIMIT, ApprovalRequest, Tool, ToolContext, ToolError, run_tool
 
 _SCHEMA = {"type": "object", "properties": {"text": {"type": "string"},
                                             "times": {"type": "integer", "default": 1}},
@@ -78,7 +78,8 @@ def test_invalid_input_is_an_error_observation_and_the_tool_does_not_run(
 def test_approval_is_asked_with_the_tool_and_the_filled_in_args(ctx: ToolContext) -> None:
     asked: list[tuple[str, dict[str, Any], str]] = []
 
-    def approve(tool: Tool, args: dict[str, Any]) -> bool:
+    def approve(request: ApprovalRequest) -> bool:
+        tool, args = request.tool, request.args
         asked.append((tool.name, args, tool.preview(args)))
         return True
 
@@ -92,12 +93,12 @@ def test_refusal_by_default_and_by_the_user(ctx: ToolContext) -> None:
     outcome = run_tool(Guarded(), {"text": "x"}, ctx)  # the default approver says no
     assert outcome.refused and outcome.is_error
     assert outcome.output == "refused: the user did not approve running guarded"
-    ctx.approve = lambda tool, args: False
+    ctx.approve = lambda request: False
     assert run_tool(Guarded(), {"text": "x"}, ctx).refused
 
 
 def test_an_approver_that_fails_is_a_refusal(ctx: ToolContext) -> None:
-    def approve(tool: Tool, args: dict[str, Any]) -> bool:
+    def approve(request: ApprovalRequest) -> bool:
         raise EOFError("stdin closed")
 
     ctx.approve = approve
@@ -106,7 +107,7 @@ def test_an_approver_that_fails_is_a_refusal(ctx: ToolContext) -> None:
 
 
 def test_tools_without_approval_never_ask(ctx: ToolContext) -> None:
-    def approve(tool: Tool, args: dict[str, Any]) -> bool:
+    def approve(request: ApprovalRequest) -> bool:
         raise AssertionError("asked")
 
     ctx.approve = approve

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from lamp.agent.tools import Tool, ToolContext, run_tool
+from lamp.agent.tools import ApprovalRequest, ToolContext, run_tool
 from lamp.agent.tools.builtins import PythonTool, SearchMemoryTool, ShellTool, store_searcher
 
 pytestmark = pytest.mark.integration
@@ -37,7 +36,8 @@ def test_python_tool_reports_a_traceback(tmp_path: Path) -> None:
 def test_shell_runs_when_approved(tmp_path: Path) -> None:
     seen: list[str] = []
 
-    def approve(tool: Tool, args: dict[str, Any]) -> bool:
+    def approve(request: ApprovalRequest) -> bool:
+        tool, args = request.tool, request.args
         seen.append(tool.preview(args))
         return True
 
@@ -61,7 +61,7 @@ def test_shell_is_refused_without_approval_and_nothing_runs(tmp_path: Path) -> N
 def test_shell_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     tool = ShellTool()
     tool.timeout = 1.5  # type: ignore[misc]  # an instance may shorten its own limit
-    ctx = ToolContext(cwd=tmp_path, approve=lambda tool, args: True)
+    ctx = ToolContext(cwd=tmp_path, approve=lambda request: True)
     start = time.monotonic()
     outcome = run_tool(tool, {"command": "echo started; sleep 30 & sleep 30; echo never"}, ctx)
     assert time.monotonic() - start < 5
