@@ -38,7 +38,7 @@ class StepRecord(Record):
     """One ReAct step.
 
     ``kind``: ``action`` (a tool ran, or was refused), ``repeat`` (the same call again,
-    not run), ``held`` (not run: it used numbers nobody gave, agent/call_values.py, or
+    not run), ``held`` (not run: it used numbers nobody gave, agent/react/call_values.py, or
     its tool called it futile; ``reason`` says which),
     ``malformed`` (the reply did not parse), ``final`` (the answer) or
     ``direct`` (answered without tools: no tool was needed, or none worked).
@@ -130,7 +130,7 @@ class PalRecord(Record):
     model_s: float
     sandbox_s: float
     # Set when the answer is not the chosen program's value as printed (a proportion
-    # shown as the percentage the question asks for, agent/pal_percent.py).
+    # shown as the percentage the question asks for, agent/pal/percent.py).
     value_note: str | None = None
 
     @property

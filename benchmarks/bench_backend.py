@@ -11,10 +11,10 @@ import tempfile
 from functools import partial
 from pathlib import Path
 
+from lamp.agent.config import paths
 from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
 from lamp.agent.models.model_store import model_sha256
 from lamp.agent.models.prefix_cache import PrefixCache
-from lamp.cli import paths
 
 _SCRATCH: list[tempfile.TemporaryDirectory[str]] = []  # removed when the process ends
 

@@ -24,13 +24,13 @@ from pathlib import Path
 
 from cmd_task_defs import TASKS, Task, build_fixture, run_task
 
+from lamp.agent.config import paths
 from lamp.agent.errors import InvalidOutput
 from lamp.agent.models import Sampling
 from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
 from lamp.agent.models.model_store import resolve_model
 from lamp.agent.shell.drafter import CommandDrafter, ShellTarget
 from lamp.agent.shell.risk import assess
-from lamp.cli import paths
 
 
 def _rate(results: list[bool]) -> float:

@@ -59,7 +59,7 @@ def main() -> None:
     for key in ("LAMP_CONFIG", "LAMP_MODEL", "LAMP_BACKEND", "LAMP_BASE_URL"):
         env.pop(key, None)
     if "LAMP_MODELS_DIR" not in env:  # share the installed model files, not a fresh copy
-        from lamp.cli import paths
+        from lamp.agent.config import paths
 
         env["LAMP_MODELS_DIR"] = str(paths.models_dir())
     common = ["--no-memory", "--temperature", "0", "--max-tokens", str(options.max_tokens)]

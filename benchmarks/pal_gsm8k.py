@@ -28,12 +28,12 @@ from pathlib import Path
 
 from bench_backend import prefix_cached_backend
 
+from lamp.agent.config import paths
 from lamp.agent.events import FinalAnswer
 from lamp.agent.models import Backend, Message, Sampling
 from lamp.agent.models.model_store import ensure_default_model
-from lamp.agent.pal import solve
+from lamp.agent.pal.solve import solve
 from lamp.agent.sandbox import Sandbox
-from lamp.cli import paths
 
 COT_SYSTEM = ("Solve the math word problem. Think step by step, then finish with a last line "
               "of the form 'Answer: <number>'.")

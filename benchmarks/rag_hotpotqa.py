@@ -40,7 +40,7 @@ from react_hotpotqa import f1, normalize
 from lamp.agent.conversation import Conversation
 from lamp.agent.errors import InvalidCitation
 from lamp.agent.events import FinalAnswer
-from lamp.agent.grounded import Source, ask_grounded, cited_numbers, fit_sources
+from lamp.agent.grounded.answer import Source, ask_grounded, cited_numbers, fit_sources
 from lamp.agent.models import Sampling
 from lamp.memory import MemoryStore
 
@@ -167,9 +167,9 @@ def main() -> None:
             "retrieval_wall_s": round(retrieval_s, 1),
         }
     if args.qa_items:
+        from lamp.agent.config import paths
         from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
         from lamp.agent.models.model_store import ensure_default_model
-        from lamp.cli import paths
 
         model = Path(args.model) if args.model else ensure_default_model(paths.models_dir())
         backend = LlamaCppBackend(LlamaOptions(model, n_ctx=4096))

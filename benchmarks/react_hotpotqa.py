@@ -25,14 +25,14 @@ from typing import Any, ClassVar
 
 from bench_backend import prefix_cached_backend
 
+from lamp.agent.config import paths
 from lamp.agent.errors import StepLimitReached
 from lamp.agent.events import FinalAnswer
-from lamp.agent.formats import Action, Demo, get_format
 from lamp.agent.models import Backend, Message, Sampling
 from lamp.agent.models.model_store import ensure_default_model
-from lamp.agent.react import AgentConfig, run_agent
+from lamp.agent.react.formats import Action, Demo, get_format
+from lamp.agent.react.loop import AgentConfig, run_agent
 from lamp.agent.tools import Tool, ToolContext
-from lamp.cli import paths
 
 SYSTEM = (
     "You answer questions from a few Wikipedia paragraphs that you can read only through "

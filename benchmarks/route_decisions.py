@@ -3,7 +3,7 @@
     python benchmarks/route_decisions.py --bfcl ../shared/bench-data/bfcl --limit 30
 
 Before the first agent step `lamp ask --tools` asks the model whether a listed tool
-is needed (agent/route.py). This measures that one decision, without the step that
+is needed (agent/react/route.py). This measures that one decision, without the step that
 follows, on four sets whose right answer is known:
 
 - BFCL simple_python and multiple: a listed function fits; the right route is `tool`.
@@ -29,13 +29,13 @@ from pathlib import Path
 from bench_backend import prefix_cached_backend
 from bfcl_common import to_json_schema
 
-from lamp.agent.formats import ToolSpec
+from lamp.agent.config import paths
 from lamp.agent.models import Sampling
 from lamp.agent.models.model_store import ensure_default_model
-from lamp.agent.react import specs_for
-from lamp.agent.route import needs_tool
+from lamp.agent.react.formats import ToolSpec
+from lamp.agent.react.loop import specs_for
+from lamp.agent.react.route import needs_tool
 from lamp.agent.tools.registry import select_tools
-from lamp.cli import paths
 
 HERE = Path(__file__).parent / "data"
 

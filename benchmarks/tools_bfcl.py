@@ -27,13 +27,13 @@ from typing import TextIO
 from bench_backend import prefix_cached_backend
 from bfcl_common import score_call, to_json_schema
 
-from lamp.agent.call_values import not_given_note, unsupported_numbers
-from lamp.agent.formats import Action, Final, Step, ToolSpec, get_format, required_only
+from lamp.agent.config import paths
 from lamp.agent.models import Backend, Sampling, complete
 from lamp.agent.models.model_store import ensure_default_model
-from lamp.agent.react import DEFAULT_SYSTEM
-from lamp.agent.route import needs_tool
-from lamp.cli import paths
+from lamp.agent.react.call_values import not_given_note, unsupported_numbers
+from lamp.agent.react.formats import Action, Final, Step, ToolSpec, get_format, required_only
+from lamp.agent.react.loop import DEFAULT_SYSTEM
+from lamp.agent.react.route import needs_tool
 
 CATEGORIES = ("simple_python", "multiple", "irrelevance")
 

@@ -1,6 +1,6 @@
 """`lamp ask --tools` and chat's /tools: start the tool agent, render it, compose --json.
 
-The agent (lamp.agent.tool_agent) decides tools, context and demos; the
+The agent (lamp.agent.react.answer) decides tools, context and demos; the
 renderers (cli/render/) show the steps. Terminal: each step as it happens.
 Pipe: only the final answer. --json: the answer plus every step with its timings.
 """
@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 from lamp.agent.errors import StepLimitReached
 from lamp.agent.models import Backend, Sampling
-from lamp.agent.tool_agent import ToolsRequest, run_with_tools
+from lamp.agent.react.answer import ToolsRequest, run_with_tools
 
 from .approval import make_approver
 from .mcp import starting_servers
 from .render import renderer_for, warn
 
 if TYPE_CHECKING:
+    from lamp.agent.config.settings import Settings
     from lamp.agent.models.catalog import Preset
 
-    from .config import Settings
     from .options import RouteChoice, ToolFormatChoice
     from .runtime import Runtime
 
@@ -40,7 +40,7 @@ def step_format(choice: ToolFormatChoice, settings: Settings) -> str:
 
 def tool_routing(choice: RouteChoice, settings: Settings) -> bool:
     """``--route``: whether the agent first asks if the question needs a tool at all
-    (lamp.agent.route). ``auto`` is the choice measured best for the model's preset
+    (lamp.agent.react.route). ``auto`` is the choice measured best for the model's preset
     (``Preset.route``); other models and HTTP servers are routed."""
     if choice != "auto":
         return choice == "on"

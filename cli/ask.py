@@ -13,7 +13,7 @@ from .memory_session import Continue, MemoryChoice, MemoryUrl, NoMemory, Session
 from .runtime import Runtime
 
 if TYPE_CHECKING:
-    from lamp.agent.grounded import Source
+    from lamp.agent.grounded.answer import Source
 
 __all__ = ["ask"]
 
@@ -95,11 +95,11 @@ def ask(
     rt: Runtime,
 ) -> None:
     """Ask one question and stream the answer (stdin in, stdout out)."""
-    from lamp.agent.ask import prepare_ask
+    from lamp.agent.app.prepare import prepare_ask
+    from lamp.agent.config import paths
     from lamp.agent.errors import InputError
     from lamp.agent.templates import find_template
 
-    from . import paths
     from .attach import read_attachments
     from .each_run import EachFlags, run_each
     from .inputs import read_user_input
@@ -127,7 +127,7 @@ def ask(
         warn(message)
     request = None
     if tools is not None:
-        from lamp.agent.tool_agent import ToolsRequest
+        from lamp.agent.react.answer import ToolsRequest
 
         from .agent_run import start_servers, step_format, tool_routing
 
@@ -184,7 +184,7 @@ def ask(
                                       memory_url=memory_url, collection=collection,
                                       k=n_sources)
     elif output is not None:
-        from lamp.agent.schema_output import send_for_schema
+        from lamp.agent.structured.output import send_for_schema
 
         events = send_for_schema(prepared.conversation, prepared.user_text, output)
     else:
@@ -192,7 +192,7 @@ def ask(
     if not json_out and output is None:
         shown = renderer_for(quiet=quiet, verbose=rt.verbose, said=rt.said).render(events)
         if docs:
-            from lamp.agent.grounded import check_citations
+            from lamp.agent.grounded.answer import check_citations
 
             from .docs_run import show_sources
 
@@ -236,7 +236,7 @@ def ask(
 
 def _grounding(sources: list[Source], answer: str) -> dict[str, object]:
     """``--json`` fields of a ``--docs`` answer: every source given, and which were cited."""
-    from lamp.agent.grounded import check_citations
+    from lamp.agent.grounded.answer import check_citations
 
     cited = check_citations(answer, len(sources)) if sources else []
     return {"sources": [s.to_dict() | {"cited": s.n in cited} for s in sources],

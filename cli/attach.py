@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from lamp.agent.attachments import AttachedMaterial, Attachment, fit_attachments
+from lamp.agent.grounded.attachments import AttachedMaterial, Attachment, fit_attachments
 from lamp.agent.models import Backend, Message
 
 __all__ = ["attach_budget", "attached_material", "read_attachments"]

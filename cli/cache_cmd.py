@@ -15,10 +15,9 @@ app = typer.Typer(help="The prompt-prefix cache: saved KV states of fixed prompt
 
 
 def _cache():
+    from lamp.agent.config import paths
+    from lamp.agent.config.settings import load_settings
     from lamp.agent.models.prefix_cache import PrefixCache
-
-    from . import paths
-    from .config import load_settings
 
     return PrefixCache(paths.cache_dir() / "prefix", load_settings().cache_max_mb * 1024 * 1024)
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lamp.agent.attachments import Attachment
+from lamp.agent.config import paths
 from lamp.agent.conversation import Conversation
 from lamp.agent.errors import LampError
+from lamp.agent.grounded.attachments import Attachment
 
-from . import paths
 from .common import with_model_options
 from .errors import is_reported, report
 from .memory_session import Continue, MemoryChoice, MemoryUrl, NoMemory, SessionName
@@ -28,7 +28,7 @@ from .render import PlainRenderer, Renderer, RichRenderer
 from .runtime import Runtime
 
 if TYPE_CHECKING:
-    from lamp.agent.tool_agent import ToolsRequest
+    from lamp.agent.react.answer import ToolsRequest
 
 __all__ = ["ChatSession", "chat", "run_chat"]
 
@@ -91,7 +91,7 @@ class ChatSession:
         return True
 
     def _tools(self, arg: str) -> None:
-        from lamp.agent.tool_agent import ToolsRequest
+        from lamp.agent.react.answer import ToolsRequest
         from lamp.agent.tools import load_tools
 
         if not arg:
@@ -280,7 +280,7 @@ def _loop(rt: Runtime, conversation: Conversation, interactive: bool, banner: st
         try:
             shown = renderer.render(events)
             if session.docs:
-                from lamp.agent.grounded import check_citations
+                from lamp.agent.grounded.answer import check_citations
 
                 from .docs_run import show_sources
 
@@ -310,7 +310,7 @@ def _turn_events(rt: Runtime, conversation: Conversation, session: ChatSession, 
         message, session.attachments = f"{attached.text}\n\n{text}", []
     if not session.docs:
         return conversation.send(message), []
-    from lamp.agent.grounded import ask_grounded
+    from lamp.agent.grounded.answer import ask_grounded
 
     from .docs_run import docs_sources, source_budget
 
@@ -326,7 +326,7 @@ def _agent_turn(rt: Runtime, conversation: Conversation, tools: str, text: str) 
     import time
 
     from lamp.agent.models import Message
-    from lamp.agent.tool_agent import ToolsRequest
+    from lamp.agent.react.answer import ToolsRequest
 
     from .agent_run import run_tools, step_format, tool_routing
 

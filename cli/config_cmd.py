@@ -18,8 +18,8 @@ app = typer.Typer(help="Settings: TOML file, LAMP_* env vars, flags (flags win).
 @app.command()
 def show(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Print every setting, its value and its source."""
-    from . import paths
-    from .config import load_settings
+    from lamp.agent.config import paths
+    from lamp.agent.config.settings import load_settings
 
     settings = load_settings()
     rows = {k: {"value": v, "source": settings.sources[k]} for k, v in settings.as_dict().items()}
@@ -40,6 +40,6 @@ def show(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
 @app.command()
 def path() -> None:
     """Print the config file's path."""
-    from . import paths
+    from lamp.agent.config import paths
 
     typer.echo(str(paths.config_file()))

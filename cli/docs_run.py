@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from lamp.agent.events import Event
-from lamp.agent.grounded import Source, fit_sources
+from lamp.agent.grounded.answer import Source, fit_sources
 from lamp.agent.models import Backend, Message
 from lamp.agent.visible_text import visible
 
@@ -114,7 +114,7 @@ def docs_events(conversation: Any, link: Any, *, question: str, user_text: str,
                 ) -> tuple[Iterator[Event], list[Source]]:
     """``ask --docs``: retrieve sources for ``question`` from the memory link's store (or
     one opened for this, when memory is off) and start the grounded answer."""
-    from lamp.agent.grounded import ask_grounded
+    from lamp.agent.grounded.answer import ask_grounded
 
     from .memory import memory_location, open_store
 

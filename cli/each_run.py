@@ -1,6 +1,6 @@
 """`lamp ask --each`: one answer line per input line, for scripts.
 
-The loop is the agent's (lamp.agent.batch); this module checks the flags
+The loop is the agent's (lamp.agent.app.each); this module checks the flags
 before any model loads, reads stdin, and writes exactly one stdout line per
 input, in input order, so ``paste``, ``jq`` and ``while read`` can line
 them up. What a line holds:
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from lamp.agent.batch import (
+from lamp.agent.app.each import (
     EachInput,
     EachRequest,
     EachResult,
@@ -36,7 +36,7 @@ from lamp.agent.batch import (
 )
 from lamp.agent.errors import InputError, UsageError
 from lamp.agent.events import Notice
-from lamp.agent.schema_output import OutputSchema
+from lamp.agent.structured.output import OutputSchema
 from lamp.agent.templates import PromptTemplate
 
 from .errors import error_line, exit_code_for

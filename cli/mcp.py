@@ -38,10 +38,9 @@ def serve(
     loads on the first `pal` call, the memory store on the first search. Where the sandbox
     policy finds no isolating layer, it does not start (one line, exit 2); started with
     `--sandbox best` there, its tools say what is not enforced instead of promising it."""
+    from lamp.agent.config.settings import load_settings
     from lamp.agent.mcp import Services, build_server
     from lamp.agent.sandbox import Sandbox, require_isolation
-
-    from .config import load_settings
 
     settings = load_settings({"model": model} if model else None)
     policy = sandbox_policy or settings.sandbox
@@ -94,7 +93,7 @@ def _python_runner(sandbox: object) -> Callable[[str], str]:
 def _solver(settings: object, sandbox: object) -> Callable[[str], str]:
     from lamp.agent.errors import LampError
     from lamp.agent.events import FinalAnswer
-    from lamp.agent.pal import program_sampling, solve_in_sandbox
+    from lamp.agent.pal.solve import program_sampling, solve_in_sandbox
 
     from .runtime import load_backend, sampling_from
 

@@ -46,8 +46,8 @@ class MemoryLocation:
 def memory_location(url: str | None = None) -> MemoryLocation:
     """Resolve the store: ``url`` (from ``--memory-url``), else the ``memory_url`` setting
     (``LAMP_MEMORY_URL`` or the config file), else ``<data dir>/memory``."""
-    from . import paths
-    from .config import load_settings
+    from lamp.agent.config import paths
+    from lamp.agent.config.settings import load_settings
 
     url = url or load_settings().memory_url or None
     if url:

@@ -21,7 +21,8 @@ ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="A preset or
 
 
 def _target(model: str | None) -> Path:
-    from .config import load_settings
+    from lamp.agent.config.settings import load_settings
+
     from .runtime import resolve_model
 
     settings = load_settings({"model": str(model) if model else None})
@@ -83,10 +84,9 @@ def _gpu_offload() -> bool:
 @app.command("list")
 def list_models(json_out: JsonOpt = False) -> None:
     """Presets (installed or not, the default marked *), pulled models and other GGUF files."""
+    from lamp.agent.config import paths
+    from lamp.agent.config.settings import load_settings
     from lamp.agent.models.catalog import catalog_rows
-
-    from . import paths
-    from .config import load_settings
 
     rows = catalog_rows(paths.models_dir(), load_settings().model)
     if json_out:
@@ -102,11 +102,10 @@ def list_models(json_out: JsonOpt = False) -> None:
 def use(name: Annotated[str, typer.Argument(help="A preset or pulled model name, or a "
                                             "GGUF path.", show_default=False)]) -> None:
     """Make NAME the default model: writes `model = "NAME"` into the config file."""
+    from lamp.agent.config import paths
+    from lamp.agent.config.settings import set_config_value
     from lamp.agent.models.catalog import find_preset
     from lamp.agent.models.model_store import resolve_model
-
-    from . import paths
-    from .config import set_config_value
 
     if find_preset(name) is None:  # a pulled name must have been pulled, a path must exist
         found = resolve_model(name, paths.models_dir())
@@ -130,9 +129,9 @@ def pull(
     (size and SHA-256 checked). The only command that uses the network. Prints the path."""
     import sys
 
+    from lamp.agent.config import paths
     from lamp.agent.models.pull import pull as pull_model
 
-    from . import paths
     from .runtime import progress_bar
 
     show = sys.stderr.isatty()

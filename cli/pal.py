@@ -6,9 +6,10 @@ from typing import Annotated
 
 import typer
 
+from lamp.agent.config.settings import MAX_PAL_SAMPLES
+
 from . import options
 from .common import with_model_options
-from .config import MAX_PAL_SAMPLES
 from .runtime import Runtime
 
 __all__ = ["pal"]
@@ -39,7 +40,7 @@ def pal(
     the sandbox policy finds no isolating layer here (checked first: no model loads).
     """
     from lamp.agent.errors import LampError
-    from lamp.agent.pal import pal_question, program_sampling, solve_in_sandbox
+    from lamp.agent.pal.solve import pal_question, program_sampling, solve_in_sandbox
     from lamp.agent.records import PalRecord
 
     from .inputs import read_user_input

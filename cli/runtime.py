@@ -19,12 +19,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lamp.agent.config import paths
+from lamp.agent.config.settings import Settings, load_settings
 from lamp.agent.errors import UsageError
 from lamp.agent.models import Backend, Sampling
 from lamp.agent.models.model_store import resolve_model as find_model
 
-from . import paths
-from .config import Settings, load_settings
 from .options import ModelOptions
 
 if TYPE_CHECKING:

@@ -88,7 +88,7 @@ def _policy(flag: str | None) -> tuple[str, str]:
     """The sandbox policy and where it came from: the flag, else the `sandbox` setting."""
     if flag is not None:
         return flag, "flag --sandbox"
-    from .config import load_settings
+    from lamp.agent.config.settings import load_settings
 
     settings = load_settings()
     return settings.sandbox, settings.sources.get("sandbox", "default")

@@ -1,7 +1,7 @@
 """`lamp ask --schema / --schema-multi / --jsonl`: check the flags early, print the document.
 
 The schema itself (reading, keyword checks, grammar, validation) is the agent's
-(lamp.agent.schema_output); this module only decides which flags go together
+(lamp.agent.structured.output); this module only decides which flags go together
 and how a validated document looks on stdout.
 """
 
@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from lamp.agent.errors import UsageError
-from lamp.agent.schema_output import OutputSchema
+from lamp.agent.structured.output import OutputSchema
 
 from .render import print_json
 

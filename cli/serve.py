@@ -284,7 +284,8 @@ def _listen(path: Path) -> socket.socket:
 
 
 def _ask_server(op: str) -> dict[str, Any] | None:
-    from . import paths
+    from lamp.agent.config import paths
+
     from .serve_client import connect, request
 
     path = paths.serve_socket()
@@ -318,7 +319,8 @@ def serve(
     rt: Runtime,
 ) -> None:
     """Keep the model loaded; `lamp ask` uses this server when it runs (falls back if not)."""
-    from . import paths
+    from lamp.agent.config import paths
+
     from .render import print_json
 
     if stop or status:
@@ -350,7 +352,8 @@ def _stop_on_signal(signum: int, frame: Any) -> None:
 
 
 def _detach(args: list[str]) -> None:
-    from . import paths
+    from lamp.agent.config import paths
+
     from .serve_client import launch_server
 
     path = paths.serve_socket()

@@ -99,9 +99,8 @@ def launch_server(path: Path, args: list[str]) -> tuple[subprocess.Popen[bytes],
 def _auto_serve_idle() -> float:
     """The `auto_serve` setting (config file or LAMP_AUTO_SERVE): 0 when off or unreadable
     (then the in-process run reads the settings again and reports what is wrong)."""
+    from lamp.agent.config.settings import load_settings
     from lamp.agent.errors import UsageError
-
-    from .config import load_settings
 
     try:
         return max(0.0, load_settings({}).auto_serve)
@@ -158,7 +157,9 @@ def try_forward(argv: list[str]) -> int | None:
     """The exit code of the forwarded command, or None to run it in process."""
     if os.environ.get("LAMP_NO_SERVER") or not forwardable(argv):
         return None  # e.g. tools: they ask on this terminal, so they run here
-    from . import errors, paths
+    from lamp.agent.config import paths
+
+    from . import errors
 
     path = paths.serve_socket()
     try:

@@ -18,9 +18,8 @@ def list_templates(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Built-in templates and those in <config dir>/templates/*.toml."""
+    from lamp.agent.config import paths
     from lamp.agent.templates import load_templates
-
-    from . import paths
 
     user_dir = paths.config_dir() / "templates"
     templates = load_templates(user_dir)

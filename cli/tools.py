@@ -25,10 +25,10 @@ JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON, with input sc
 def list_tools(json_out: JsonOut = False) -> None:
     """Every tool lamp knows: built-ins, installed plugins, and the tools of each MCP server
     in the config file (each server is started, confined, to list them, then stopped)."""
+    from lamp.agent.config.settings import load_settings
     from lamp.agent.mcp import McpTools
     from lamp.agent.tools import load_tools
 
-    from .config import load_settings
     from .mcp import starting_servers
     from .render import print_json, warn
 
@@ -78,10 +78,10 @@ def info(
 ) -> None:
     """One tool's description and schema; for an MCP server, its confinement policy, the
     layers this machine enforces it with (confirmed by starting it) and its tools."""
+    from lamp.agent.config.settings import load_settings
     from lamp.agent.errors import UsageError
     from lamp.agent.tools import load_tools
 
-    from .config import load_settings
     from .render import print_json
 
     settings = load_settings()

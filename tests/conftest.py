@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from lamp.agent.config import paths
 from lamp.agent.models.model_store import ensure_default_model
-from lamp.cli import paths
 
 _REAL_MODELS_DIR = paths.models_dir()
 

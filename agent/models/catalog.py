@@ -37,7 +37,7 @@ class Preset:
     # that measured best for it on BFCL (docs/models.md).
     tool_format: str = "native"
     # Whether `lamp ask --tools` first asks if the question needs a tool at all
-    # (agent/route.py) unless told otherwise: on where it measured better (docs/models.md).
+    # (agent/react/route.py) unless told otherwise: on where it measured better (docs/models.md).
     route: bool = True
 
 

@@ -126,7 +126,7 @@ class Tool:
     timeout: ClassVar[float] = 30.0
     # String arguments that are arithmetic on numbers the request gives (the calculator's
     # expression): their numbers are checked before the call as numeric arguments are
-    # (agent/call_values.py), so a worked example's numbers copied into a call for a
+    # (agent/react/call_values.py), so a worked example's numbers copied into a call for a
     # question that has none ("What is photosynthesis?") are not run.
     given_numbers: ClassVar[tuple[str, ...]] = ()
 
@@ -146,7 +146,7 @@ class Tool:
     def futile(self, args: dict[str, Any]) -> str | None:
         """Why running this call could tell the model nothing it does not already know,
         or None (most calls). A futile call is not run: the agent asks the model to answer
-        itself (agent/react.py), as it does for a call whose numbers nobody gave."""
+        itself (agent/react/loop.py), as it does for a call whose numbers nobody gave."""
         return None
 
     def needs_approval_for(self, args: dict[str, Any], ctx: ToolContext) -> str | None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from lamp.agent.ask import prepare_ask
+from lamp.agent.app.prepare import prepare_ask
 from lamp.agent.conversation import Conversation, compose_user_message
 from lamp.agent.events import FinalAnswer, Notice, TextDelta, Usage
 from lamp.agent.models import Message, Sampling, ScriptedBackend

@@ -16,16 +16,16 @@ from typing import Any, ClassVar
 
 import pytest
 
-from lamp.agent.ask import prepare_ask
-from lamp.agent.attachments import Attachment, fit_attachments
+from lamp.agent.app.prepare import prepare_ask
 from lamp.agent.conversation import Conversation, compose_user_message
 from lamp.agent.events import FinalAnswer
-from lamp.agent.formats import Action, NativeFormat, ReactFormat, Step, ToolSpec
 from lamp.agent.framing import FRAME_TAGS, frame, neutralize, one_line
-from lamp.agent.grounded import Source, ask_grounded, grounded_system
+from lamp.agent.grounded.answer import Source, ask_grounded, grounded_system
+from lamp.agent.grounded.attachments import Attachment, fit_attachments
 from lamp.agent.models import Capabilities, Message, Sampling, ScriptedBackend
-from lamp.agent.pal_prompt import pal_question
-from lamp.agent.react import AgentConfig, run_agent
+from lamp.agent.pal.prompt import pal_question
+from lamp.agent.react.formats import Action, NativeFormat, ReactFormat, Step, ToolSpec
+from lamp.agent.react.loop import AgentConfig, run_agent
 from lamp.agent.templates import BUILTIN_TEMPLATES
 from lamp.agent.tools import Tool, ToolContext, ToolError
 

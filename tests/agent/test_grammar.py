@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from lamp.agent.formats import Action, Final, NativeFormat, ReactFormat, ToolSpec
 from lamp.agent.grammar import GrammarBuilder, literal
+from lamp.agent.react.formats import Action, Final, NativeFormat, ReactFormat, ToolSpec
 
 llama_cpp = pytest.importorskip("llama_cpp")
 

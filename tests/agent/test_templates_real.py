@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lamp.agent.ask import prepare_ask
+from lamp.agent.app.prepare import prepare_ask
 from lamp.agent.events import FinalAnswer
 from lamp.agent.language import detect_language
 from lamp.agent.models import Sampling

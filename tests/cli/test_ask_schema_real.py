@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from lamp.agent.schema_spec import parse_short_form
+from lamp.agent.structured.spec import parse_short_form
 
 pytestmark = pytest.mark.integration
 FAST = ("--model", "qwen2.5-coder-0.5b", "--no-memory")

@@ -122,7 +122,7 @@ def test_pal_prints_the_value_the_sandboxed_program_computed(run_lamp,
 def test_pal_answers_a_percentage_question_in_percent(run_lamp, default_model: Path,
                                                      question: str) -> None:
     # Whether the model's program multiplies by 100 or returns the proportion 3/12,
-    # the answer is 25 (agent/pal_percent.py), and --json says when it was converted.
+    # the answer is 25 (agent/pal/percent.py), and --json says when it was converted.
     payload = pal_json(run_lamp, question)
     assert float(payload["value"]) == 25
     chosen = next(a for a in payload["attempts"] if a["code"] == payload["code"])
@@ -141,9 +141,9 @@ def test_pal_second_look_follows_its_rule_with_the_real_model(run_lamp, default_
     # age on another), so this checks the rule on whatever it wrote: a program that
     # leaves a number out gets one second look, and the answer is the re-asked program's
     # only when that one leaves out fewer numbers; otherwise there is no second look.
-    # tests/agent/test_pal.py covers each branch with a scripted model.
-    from lamp.agent.pal import implausibly_negative
-    from lamp.agent.pal_numbers import unused_numbers
+    # tests/agent/pal/test_pal_solve.py covers each branch with a scripted model.
+    from lamp.agent.pal.numbers import unused_numbers
+    from lamp.agent.pal.solve import implausibly_negative
 
     payload = pal_json(run_lamp, question)
     first = payload["attempts"][0]

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from lamp.agent.config import paths
+from lamp.agent.config.settings import load_settings
 from lamp.agent.errors import UsageError
-from lamp.cli import paths
-from lamp.cli.config import load_settings
 
 
 def write_config(text: str) -> Path:
@@ -64,7 +64,7 @@ def test_lamp_home_isolates_paths(lamp_home: Path) -> None:
 
 
 def test_set_config_value_keeps_the_rest_of_the_file(tmp_path) -> None:
-    from lamp.cli.config import set_config_value
+    from lamp.agent.config.settings import set_config_value
 
     path = tmp_path / "config.toml"
     path.write_text('# mine\ntemperature = 0.2\nmodel = "old"\n\n[memory]\nurl = "http://x"\n')
@@ -85,8 +85,8 @@ def test_set_config_value_keeps_the_rest_of_the_file(tmp_path) -> None:
 def test_set_config_value_refuses_to_touch_a_broken_file(tmp_path) -> None:
     import pytest
 
+    from lamp.agent.config.settings import set_config_value
     from lamp.agent.errors import UsageError
-    from lamp.cli.config import set_config_value
 
     path = tmp_path / "config.toml"
     path.write_text("model = [unclosed\n")
@@ -110,8 +110,8 @@ def test_model_names_resolve_or_exit_2(tmp_path) -> None:
 
 
 def test_models_use_writes_the_config_and_refuses_unknown_models(run_lamp, tmp_path) -> None:
-    from lamp.cli import paths
-    from lamp.cli.config import load_settings
+    from lamp.agent.config import paths
+    from lamp.agent.config.settings import load_settings
 
     done = run_lamp("models", "use", "qwen2.5-coder-0.5b")
     assert done.returncode == 0 and load_settings().model == "qwen2.5-coder-0.5b"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from scripted_cli import invoke
 
+from lamp.agent.config import paths
 from lamp.agent.models import ScriptedBackend
-from lamp.cli import paths
 
 NOTES_SERVER = Path(__file__).parents[1] / "agent" / "mcp" / "notes_server.py"
 

@@ -231,7 +231,7 @@ def test_the_bridge_hop_follows_the_best_chunk_to_what_it_names(
 
 
 def test_a_lead_in_comes_with_what_it_introduces(store, tmp_path: Path) -> None:
-    from lamp.agent.grounded import Source
+    from lamp.agent.grounded.answer import Source
 
     steps = " ".join(f"Step {n}: turn valve {n} a quarter turn and wait one minute."
                      for n in range(1, 14))

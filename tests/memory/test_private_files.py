@@ -242,7 +242,7 @@ def test_prefix_cache_files_are_private(tmp_path: Path, umask_022: None) -> None
 
 
 def test_config_file_lamp_writes_is_private(tmp_path: Path, umask_022: None) -> None:
-    from lamp.cli.config import set_config_value
+    from lamp.agent.config.settings import set_config_value
 
     path = tmp_path / "config" / "lamp" / "config.toml"
     set_config_value(path, "model", "qwen")

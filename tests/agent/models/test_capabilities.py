@@ -6,10 +6,10 @@ import re
 import sys
 from pathlib import Path
 
-from lamp.agent.formats import NativeFormat
 from lamp.agent.models import Backend, Capabilities, Message, Sampling, ScriptedBackend
 from lamp.agent.models._llama_shim import PINNED
-from lamp.agent.react import AgentConfig, run_agent
+from lamp.agent.react.formats import NativeFormat
+from lamp.agent.react.loop import AgentConfig, run_agent
 from lamp.agent.tools import ToolContext, select_tools
 
 if sys.version_info >= (3, 11):

@@ -25,11 +25,11 @@ from typing import Any
 
 import pytest
 
+from lamp.agent.config.settings import load_settings
 from lamp.agent.errors import BackendUnavailable, MalformedReply, ServerError, UsageError
 from lamp.agent.models import Chunk, Message, Sampling
 from lamp.agent.models.http_backend import HttpOptions, OpenAIBackend, estimate_tokens
 from lamp.cli import main as cli_main
-from lamp.cli.config import load_settings
 from lamp.cli.runtime import load_backend
 
 MSGS = [Message("system", "Answer in one word."), Message("user", "Capital of France?")]

@@ -9,7 +9,7 @@ import pytest
 from lamp.agent.models import Message, Sampling
 from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
 from lamp.agent.models.prefix_cache import PrefixCache
-from lamp.agent.pal import pal_messages
+from lamp.agent.pal.solve import pal_messages
 
 pytestmark = pytest.mark.integration
 GREEDY = Sampling(temperature=0, max_tokens=48, repeat_penalty=1.0)

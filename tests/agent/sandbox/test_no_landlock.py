@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
+from lamp.agent.config import paths
 from lamp.agent.errors import IsolationRefused, SandboxUnavailable, UsageError
 from lamp.agent.sandbox import OPT_IN, Isolation
 from lamp.agent.sandbox._bwrap import find_bwrap
-from lamp.cli import paths
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
+from ..errors import UsageError
 
 __all__ = ["SHORT_TYPES", "check_supported", "parse_short_form", "read_schema"]
 

@@ -2,7 +2,7 @@
 
 A format owns four things: the system prompt that introduces the tools, how
 earlier steps are replayed as chat messages, the grammar a step must follow,
-and how a generated step is parsed. The loop (agent/react.py) knows nothing
+and how a generated step is parsed. The loop (agent/react/loop.py) knows nothing
 else, so formats can be swapped and measured side by side.
 
 Both grammars leave exactly two ways out: one call to a known tool with input
@@ -21,9 +21,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .framing import frame, neutralize
-from .grammar import GrammarBuilder, literal
-from .models import Message
+from ..framing import frame, neutralize
+from ..grammar import GrammarBuilder, literal
+from ..models import Message
 
 __all__ = ["FORMATS", "Action", "Demo", "Final", "NativeFormat", "ReactFormat", "Step",
            "StepFormat", "ToolSpec", "get_format", "required_only"]
@@ -327,7 +327,7 @@ FORMATS: dict[str, type[ReactFormat] | type[NativeFormat]] = {
 
 
 def get_format(name: str) -> ReactFormat | NativeFormat:
-    from .errors import UsageError
+    from ..errors import UsageError
 
     if name not in FORMATS:
         raise UsageError(f"unknown tool format {name!r} (known: {', '.join(FORMATS)})")

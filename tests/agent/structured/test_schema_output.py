@@ -10,8 +10,8 @@ import pytest
 
 from lamp.agent.errors import InvalidOutput, UsageError
 from lamp.agent.models import Capabilities, Sampling
-from lamp.agent.schema_output import OutputSchema
-from lamp.agent.schema_spec import parse_short_form, read_schema
+from lamp.agent.structured.output import OutputSchema
+from lamp.agent.structured.spec import parse_short_form, read_schema
 
 PERSON = {"type": "object", "properties": {"name": {"type": "string"},
                                            "age": {"type": "integer"}},

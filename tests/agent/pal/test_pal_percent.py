@@ -1,4 +1,4 @@
-"""A proportion returned for a percentage question is shown in percent (agent/pal_percent.py)."""
+"""A proportion returned for a percentage question is shown in percent (agent/pal/percent.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 
 from lamp.agent.events import FinalAnswer, Notice
 from lamp.agent.models import Sampling, ScriptedBackend
-from lamp.agent.pal import solve
-from lamp.agent.pal_percent import asks_for_percentage, percent_for_proportion
+from lamp.agent.pal.percent import asks_for_percentage, percent_for_proportion
+from lamp.agent.pal.solve import solve
 
 SPOTS = "A dog has 12 puppies and 4 have spots. What percentage of the puppies have spots?"
 MARCUS = ("There is a 50% chance of a substitute and a 40% chance of an extension. What is "

@@ -17,14 +17,14 @@ from collections.abc import Callable, Collection, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from .events import CodeRun, Event, FinalAnswer, Notice, TextDelta
-from .framing import neutralize
-from .models import Backend, Message, Sampling, complete
-from .pal_numbers import unused_numbers
-from .pal_percent import percent_for_proportion
-from .pal_prompt import HARNESS, MARKER, pal_messages, pal_question
-from .records import PalAttemptRecord, PalRecord
-from .sampling import greedy_unless_set
+from ..events import CodeRun, Event, FinalAnswer, Notice, TextDelta
+from ..framing import neutralize
+from ..models import Backend, Message, Sampling, complete
+from ..records import PalAttemptRecord, PalRecord
+from ..sampling import greedy_unless_set
+from .numbers import unused_numbers
+from .percent import percent_for_proportion
+from .prompt import HARNESS, MARKER, pal_messages, pal_question
 
 __all__ = ["HARNESS", "PalOutcome", "extract_code", "format_value", "implausibly_negative",
            "pal_messages", "pal_question", "program_sampling", "solve", "solve_in_sandbox",

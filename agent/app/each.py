@@ -26,13 +26,13 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
-from .ask import prepare_ask
-from .conversation import Conversation
-from .errors import ContextOverflow, InputError, InvalidOutput, LampError
-from .events import FinalAnswer, Notice, Usage
-from .models import Backend, Message, Sampling
-from .schema_output import OutputSchema, send_for_schema
-from .templates import PromptTemplate
+from ..conversation import Conversation
+from ..errors import ContextOverflow, InputError, InvalidOutput, LampError
+from ..events import FinalAnswer, Notice, Usage
+from ..models import Backend, Message, Sampling
+from ..structured.output import OutputSchema, send_for_schema
+from ..templates import PromptTemplate
+from .prepare import prepare_ask
 
 __all__ = ["EachInput", "EachRequest", "EachResult", "answer_each", "read_json_lines",
            "read_lines"]

@@ -9,9 +9,9 @@ import pytest
 from lamp.agent.errors import UsageError
 from lamp.agent.events import FinalAnswer, Observation
 from lamp.agent.models import Sampling, ScriptedBackend
-from lamp.agent.react import DEFAULT_SYSTEM
+from lamp.agent.react.answer import ToolsRequest, run_with_tools
+from lamp.agent.react.loop import DEFAULT_SYSTEM
 from lamp.agent.sampling import greedy_unless_set
-from lamp.agent.tool_agent import ToolsRequest, run_with_tools
 
 CALL = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "6*7"}}\n</tool_call>'
 

@@ -1,10 +1,10 @@
-"""Which of a question's numbers a PAL program leaves out (agent/pal_numbers.py)."""
+"""Which of a question's numbers a PAL program leaves out (agent/pal/numbers.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from lamp.agent.pal_numbers import given_numbers, unused_numbers
+from lamp.agent.pal.numbers import given_numbers, unused_numbers
 
 
 def texts(question: str) -> list[str]:

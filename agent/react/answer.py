@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..events import Event
+from ..models import Backend, Sampling
+from ..sampling import greedy_unless_set
+from ..tools import Approver, Tool, ToolContext, ToolSource, deny_all, select_tools
 from .demos import demos_for
-from .events import Event
 from .formats import StepFormat, get_format
-from .models import Backend, Sampling
-from .react import AgentConfig, run_agent
-from .sampling import greedy_unless_set
-from .tools import Approver, Tool, ToolContext, ToolSource, deny_all, select_tools
+from .loop import AgentConfig, run_agent
 
 __all__ = ["ToolRun", "ToolsRequest", "run_with_tools"]
 
@@ -34,7 +34,7 @@ class ToolsRequest:
     allow: tuple[str, ...] = ()  # tools that are off by default, enabled by the user
     max_steps: int = 6
     tool_format: str = "native"
-    route: bool = True  # ask first whether the question needs a tool (agent/route.py)
+    route: bool = True  # ask first whether the question needs a tool (agent/react/route.py)
     system: str = ""  # a system prompt the user chose; empty: the agent's own
 
     def tool_names(self) -> list[str] | None:
@@ -74,7 +74,7 @@ def run_with_tools(backend: Backend, question: str, request: ToolsRequest, sampl
     search_memory tool; without one that tool is left out of the default set.
     ``tool_source`` holds the configured MCP servers (``lamp.agent.mcp.McpTools``).
     """
-    from .tools.builtins import store_searcher
+    from ..tools.builtins import store_searcher
 
     fmt = get_format(request.tool_format)
     names = request.tool_names()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lamp.agent.demos import BUILTIN_DEMOS, demos_for
+from lamp.agent.react.demos import BUILTIN_DEMOS, demos_for
 from lamp.agent.sandbox import Sandbox
 from lamp.agent.tools import ToolContext, run_tool, select_tools
 

@@ -1,6 +1,6 @@
 """What PAL shows the model: instructions, worked examples, and the harness around its program.
 
-Kept apart from the loop (agent/pal.py) because this is what gets tuned and
+Kept apart from the loop (agent/pal/solve.py) because this is what gets tuned and
 measured (docs/pal.md): the wording, the examples, how a program's value is
 reported back. ``pal_question`` is how a request becomes the question, so
 every caller (the CLI, benchmarks, scripts) asks it the same way.
@@ -8,8 +8,8 @@ every caller (the CLI, benchmarks, scripts) asks it the same way.
 
 from __future__ import annotations
 
-from .framing import neutralize
-from .models import Message
+from ..framing import neutralize
+from ..models import Message
 
 __all__ = ["EXAMPLES", "HARNESS", "MARKER", "SYSTEM", "pal_messages", "pal_question"]
 

@@ -10,9 +10,9 @@ import pytest
 
 from lamp.agent.errors import StepLimitReached
 from lamp.agent.events import FinalAnswer, Notice, Observation, ToolCall
-from lamp.agent.formats import Action, Demo, NativeFormat, ReactFormat, ToolSpec
 from lamp.agent.models import Sampling, ScriptedBackend
-from lamp.agent.react import AgentConfig, run_agent
+from lamp.agent.react.formats import Action, Demo, NativeFormat, ReactFormat, ToolSpec
+from lamp.agent.react.loop import AgentConfig, run_agent
 from lamp.agent.tools import Tool, ToolContext, select_tools
 
 
@@ -303,8 +303,8 @@ def test_an_answer_that_repeats_a_failed_programs_report_is_replaced() -> None:
 
 def test_the_router_lists_a_tool_without_a_description() -> None:
     # A plugin or benchmark function may have no description; both router prompts list it.
-    from lamp.agent.formats import ToolSpec
-    from lamp.agent.route import fit_messages, route_messages
+    from lamp.agent.react.formats import ToolSpec
+    from lamp.agent.react.route import fit_messages, route_messages
 
     bare = [ToolSpec("lookup", "", {"type": "object", "properties": {}})]
     assert "- lookup: \n" in route_messages("q?", bare)[0].content

@@ -10,7 +10,7 @@ import pytest
 
 from lamp.agent.events import CodeRun, FinalAnswer, Notice
 from lamp.agent.models import Sampling, ScriptedBackend
-from lamp.agent.pal import HARNESS, extract_code, format_value, solve, vote_key
+from lamp.agent.pal.solve import HARNESS, extract_code, format_value, solve, vote_key
 
 
 @dataclass
@@ -235,7 +235,7 @@ def test_different_numbers_do_not_share_a_vote() -> None:
 
 
 def test_question_and_sampling_policies() -> None:
-    from lamp.agent.pal import pal_question, program_sampling
+    from lamp.agent.pal.solve import pal_question, program_sampling
 
     assert pal_question("solve", "6 boxes of 7") == "solve\n\n6 boxes of 7"
     assert pal_question("", "6 boxes of 7") == "6 boxes of 7"
@@ -247,7 +247,7 @@ def test_question_and_sampling_policies() -> None:
 
 
 def test_sandbox_warnings_come_before_the_run_they_concern() -> None:
-    from lamp.agent.pal import solve_in_sandbox
+    from lamp.agent.pal.solve import solve_in_sandbox
 
     @dataclass
     class WarnedRun(FakeRun):

@@ -1,10 +1,10 @@
-"""Which numbers of a tool call the request actually gives (agent/call_values.py)."""
+"""Which numbers of a tool call the request actually gives (agent/react/call_values.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from lamp.agent.call_values import numbers_in, unsupported_numbers
+from lamp.agent.react.call_values import numbers_in, unsupported_numbers
 
 LOAN = {"type": "object", "properties": {
     "principal": {"type": "number"}, "rate": {"type": "number"},

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from lamp.agent.attachments import Attachment, fit_attachments
 from lamp.agent.conversation import Conversation
 from lamp.agent.errors import InvalidCitation
 from lamp.agent.events import FinalAnswer, Notice, TextDelta
-from lamp.agent.grounded import (
+from lamp.agent.grounded.answer import (
     Source,
     ask_grounded,
     check_citations,
@@ -17,6 +16,7 @@ from lamp.agent.grounded import (
     cited_numbers,
     fit_sources,
 )
+from lamp.agent.grounded.attachments import Attachment, fit_attachments
 from lamp.agent.models import Capabilities, Sampling
 from lamp.agent.models.scripted import ScriptedBackend
 

@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .conversation import Conversation
-from .errors import InvalidOutput, UsageError
-from .events import Event
-from .grammar import GrammarBuilder
-from .models import Capabilities, Sampling
-from .schema_spec import check_supported, read_schema
+from ..conversation import Conversation
+from ..errors import InvalidOutput, UsageError
+from ..events import Event
+from ..grammar import GrammarBuilder
+from ..models import Capabilities, Sampling
+from .spec import check_supported, read_schema
 
 __all__ = ["OutputSchema", "send_for_schema"]
 

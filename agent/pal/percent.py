@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .pal_numbers import program_literals
+from .numbers import program_literals
 
 __all__ = ["asks_for_percentage", "percent_for_proportion"]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .framing import frame, one_line
+from ..framing import frame, one_line
 
 __all__ = ["AttachedMaterial", "Attachment", "fit_attachments"]
 

@@ -15,8 +15,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from ..models import Backend, Message, Sampling, complete
 from .formats import ToolSpec
-from .models import Backend, Message, Sampling, complete
 
 __all__ = ["FIT_EXAMPLES", "ROUTE_EXAMPLES", "Route", "fit_messages", "needs_tool",
            "route_messages"]

@@ -24,10 +24,10 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 
-from .conversation import Conversation
-from .errors import InvalidCitation
-from .events import Event, FinalAnswer, Notice
-from .framing import frame, one_line
+from ..conversation import Conversation
+from ..errors import InvalidCitation
+from ..events import Event, FinalAnswer, Notice
+from ..framing import frame, one_line
 
 __all__ = [
     "GROUNDED_INSTRUCTIONS",

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .conversation import Conversation, compose_user_message
-from .errors import InputError
-from .models import Backend, Message, Sampling
-from .schema_output import OutputSchema
-from .templates import PromptTemplate
+from ..conversation import Conversation, compose_user_message
+from ..errors import InputError
+from ..models import Backend, Message, Sampling
+from ..structured.output import OutputSchema
+from ..templates import PromptTemplate
 
 __all__ = ["PreparedAsk", "prepare_ask"]
 

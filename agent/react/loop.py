@@ -15,16 +15,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..conversation import ASSISTANT_SYSTEM
+from ..errors import StepLimitReached
+from ..events import Event, FinalAnswer, Notice, Observation, ToolCall, Usage
+from ..framing import one_line
+from ..models import Backend, Message, Sampling, complete
+from ..records import StepRecord
+from ..tools import Tool, ToolContext, run_tool
 from .call_values import not_given_note, unsupported_numbers
-from .conversation import ASSISTANT_SYSTEM
-from .errors import StepLimitReached
-from .events import Event, FinalAnswer, Notice, Observation, ToolCall, Usage
 from .formats import Action, Demo, Final, Step, StepFormat, ToolSpec, required_only
-from .framing import one_line
-from .models import Backend, Message, Sampling, complete
-from .records import StepRecord
 from .route import needs_tool
-from .tools import Tool, ToolContext, run_tool
 
 __all__ = ["AgentConfig", "run_agent", "specs_for"]
 
@@ -46,14 +46,14 @@ class AgentConfig:
     # without tools instead, as plain `lamp ask` would.
     direct_fallback: bool = True
     direct_system: str = ASSISTANT_SYSTEM
-    # Ask first whether the question needs a tool at all (agent/route.py); plain questions
+    # Ask first whether the question needs a tool at all (agent/react/route.py); plain questions
     # are then answered directly, as plain `lamp ask` would.
     route: bool = True
     # The caller's own system prompt, which the router sees too ("" for lamp's own, which
     # says nothing about which questions need a tool).
     route_instructions: str = ""
     # Hold back a call whose required numbers appear neither in the question nor in an
-    # earlier tool result (agent/call_values.py): a small model fills a function that
+    # earlier tool result (agent/react/call_values.py): a small model fills a function that
     # does not fit with invented values, and misreads amounts ("2억" as 2,000,000). The
     # model is told which values were not given; a second such call in a row ends the
     # loop with a direct answer. The same goes for a call its tool calls futile

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from lamp.agent.batch import (
+from lamp.agent.app.each import (
     EachInput,
     EachRequest,
     EachResult,
@@ -19,7 +19,7 @@ from lamp.agent.batch import (
 from lamp.agent.errors import BackendUnavailable, InputError, InvalidOutput, UsageError
 from lamp.agent.events import Notice
 from lamp.agent.models import Capabilities, Chunk, Message, Sampling, ScriptedBackend
-from lamp.agent.schema_output import OutputSchema
+from lamp.agent.structured.output import OutputSchema
 from lamp.agent.templates import PromptTemplate
 
 GREEDY = Sampling(temperature=0, max_tokens=32)
