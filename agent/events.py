@@ -3,6 +3,7 @@
 The agent never prints: it yields these frozen dataclasses, and a renderer in
 the CLI (Rich on a terminal, plain text on a pipe, JSON for scripts) decides how
 they look. Keeping them plain data also makes the loop testable without a screen.
+``Usage`` is defined with the models (lamp.agent.models.usage), which measure it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .models.usage import Usage
 from .records import Record
 
 __all__ = [
@@ -61,24 +63,6 @@ class CodeRun:
     stderr: str
     exit_code: int
     seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class Usage:
-    """Token counts and timings of one model call (or the sum over an agent run)."""
-
-    prompt_tokens: int
-    completion_tokens: int
-    seconds_to_first_token: float
-    seconds_total: float
-    finish_reason: str = ""
-
-    @property
-    def tokens_per_second(self) -> float:
-        gen_time = self.seconds_total - self.seconds_to_first_token
-        if self.completion_tokens <= 1 or gen_time <= 0:
-            return 0.0
-        return (self.completion_tokens - 1) / gen_time
 
 
 @dataclass(frozen=True)

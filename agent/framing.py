@@ -21,7 +21,9 @@ framing, ``neutralize`` does two things to the text:
   ``<｜end▁of▁sentence｜>``, ``[INST]``, ``<start_of_turn>``, ``</s>``, ...) and any
   the caller names (a model's own vocabulary) get a zero-width space after their
   first character, so a tokenizer that parses special tokens in the prompt reads
-  them as plain text. The visible text does not change.
+  them as plain text. The visible text does not change. (``break_tokens`` lives in
+  ``models/control_tokens.py``: the tokens are the models', and the model layer
+  imports nothing above it.)
 
 Both are deterministic and idempotent, and text without such markers is returned
 unchanged, so prompts of ordinary input stay byte for byte what they were (and
@@ -37,11 +39,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
+
+from .models.control_tokens import ZWSP, break_tokens
 
 __all__ = ["FRAME_TAGS", "ZWSP", "break_tokens", "frame", "neutralize", "one_line"]
-
-ZWSP = "\u200b"
 
 FRAME_TAGS = ("document", "file", "input", "memory", "observation",
               "tool_response", "tool_call", "tools")
@@ -120,40 +121,6 @@ def _escape_markers(text: str) -> str:
         out += [text[last:start], _escaped(m)]
         last = end
     return "".join(out) + text[last:] if out else text
-
-
-# -- control tokens -------------------------------------------------------------------
-
-_CONTROL = re.compile(
-    r"<[|｜][^\s<>|｜]{1,64}[|｜]>"  # ChatML, Llama 3, Phi, Granite, Command-R, DeepSeek
-    r"|<<?/?(?:s|unk|pad|mask|sop|eop|SYS|think|start_of_turn|end_of_turn|"
-    r"start_of_image|end_of_image|eos|bos|eot)>>?"  # Llama 2, Gemma, Qwen3, GLM
-    r"|\[/?(?:INST|SYS|SYSTEM_PROMPT|TOOL_CALLS|AVAILABLE_TOOLS|TOOL_RESULTS|TOOL_CONTENT|"
-    r"THINK|ARGS|CALL_ID|PREFIX|MIDDLE|SUFFIX|IMG|IMG_BREAK|IMG_END|gMASK|sMASK|MASK|"
-    r"CONTROL_\d+)\]",  # Mistral, GLM
-    re.IGNORECASE)
-
-
-def _split(m: re.Match[str]) -> str:
-    """After the leading ``<`` or ``[`` run (``<<SYS>>`` too), so a second pass finds
-    nothing more to split."""
-    token = m.group(0)
-    cut = max(1, len(token) - len(token.lstrip("<[")))
-    return token[:cut] + ZWSP + token[cut:]
-
-
-def break_tokens(text: str, tokens: Iterable[str] = ()) -> str:
-    """``text`` with a zero-width space after the first character of every control token
-    in it: the common templates' (``<|im_end|>``, ``[INST]``, ...) and ``tokens``."""
-    text = _CONTROL.sub(_split, text)
-    named = _alternation(tuple(sorted({t for t in tokens if len(t) > 1}, key=len,
-                                      reverse=True)))
-    return named.sub(_split, text) if named is not None else text
-
-
-@lru_cache(maxsize=8)
-def _alternation(tokens: tuple[str, ...]) -> re.Pattern[str] | None:
-    return re.compile("|".join(map(re.escape, tokens))) if tokens else None
 
 
 # -- the frame ------------------------------------------------------------------------

@@ -22,13 +22,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from bench_backend import model_and_backend
 from cmd_task_defs import TASKS, Task, build_fixture, run_task
 
-from lamp.agent.config import paths
 from lamp.agent.errors import InvalidOutput
 from lamp.agent.models import Sampling
-from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
-from lamp.agent.models.model_store import resolve_model
 from lamp.agent.shell.drafter import CommandDrafter, ShellTarget
 from lamp.agent.shell.risk import assess
 
@@ -66,8 +64,7 @@ def main() -> None:
     if args.limit:
         tasks = tasks[: args.limit]
 
-    model = resolve_model(args.model, paths.models_dir())
-    backend = LlamaCppBackend(LlamaOptions(model, n_ctx=4096))
+    model, backend = model_and_backend(args.model)
     print(f"model {model.name}, {len(tasks)} tasks", flush=True)
     # As `lamp cmd` with no sampling flags: settings' defaults, proposals greedy and capped.
     drafter = CommandDrafter(backend, Sampling(), ShellTarget("bash", "Linux"))

@@ -167,12 +167,9 @@ def main() -> None:
             "retrieval_wall_s": round(retrieval_s, 1),
         }
     if args.qa_items:
-        from lamp.agent.config import paths
-        from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
-        from lamp.agent.models.model_store import ensure_default_model
+        from bench_backend import model_and_backend
 
-        model = Path(args.model) if args.model else ensure_default_model(paths.models_dir())
-        backend = LlamaCppBackend(LlamaOptions(model, n_ctx=4096))
+        model, backend = model_and_backend(args.model)
         sampling = Sampling(temperature=0, max_tokens=args.max_tokens, repeat_penalty=1.0)
         scores: dict[str, dict[str, list[float]]] = {
             c: {"em": [], "f1": [], "seconds": []} for c in ("closed", "gold", "docs")}

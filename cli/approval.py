@@ -22,10 +22,13 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from lamp.agent.tools.base import ApprovalRequest
 from lamp.agent.visible_text import visible, visible_lines
+
+if TYPE_CHECKING:
+    from lamp.agent.app.output import Output
 
 __all__ = ["TerminalApprover", "make_approver", "prompt_lines"]
 
@@ -103,7 +106,9 @@ class TerminalApprover:
         err.flush()
 
 
-def make_approver(policy: str) -> TerminalApprover:
+def make_approver(policy: str, output: Output | None = None) -> TerminalApprover:
     """``all``: approve what lamp does not flag (scripts that trust their tools), ask about
-    the rest; ``ask``: ask about every call that needs approval, on the terminal."""
-    return TerminalApprover("all" if policy == "all" else "ask")
+    the rest; ``ask``: ask about every call that needs approval, on the terminal. A
+    refusal is said on ``output``'s stderr."""
+    return TerminalApprover("all" if policy == "all" else "ask",
+                            err=output.stderr if output is not None else None)

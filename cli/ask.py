@@ -1,19 +1,23 @@
-"""`lamp ask`: one question in, one streamed answer out (stdin in, stdout out)."""
+"""`lamp ask`: one question in, one streamed answer out (stdin in, stdout out).
+
+Flags become one request (lamp.agent.app.requests), the application layer
+answers it (``answer``), a renderer shows the run on the Output, and its error,
+if any, becomes the exit code. Nothing here knows how a mode works.
+"""
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from . import options
 from .common import with_model_options
-from .memory_session import Continue, MemoryChoice, MemoryUrl, NoMemory, SessionName
-from .runtime import Runtime
+from .options import Continue, MemoryUrl, NoMemory, SessionName
 
 if TYPE_CHECKING:
-    from lamp.agent.grounded.answer import Source
+    from lamp.agent.app.requests import AskRequest, Given, ToolsRequest
+    from lamp.agent.app.runtime import Runtime
 
 __all__ = ["ask"]
 
@@ -95,149 +99,92 @@ def ask(
     rt: Runtime,
 ) -> None:
     """Ask one question and stream the answer (stdin in, stdout out)."""
-    from lamp.agent.app.prepare import prepare_ask
-    from lamp.agent.config import paths
     from lamp.agent.errors import InputError
-    from lamp.agent.templates import find_template
 
-    from .attach import read_attachments
     from .each_run import EachFlags, run_each
-    from .inputs import read_user_input
-    from .render import renderer_for, warn
-    from .schema_run import output_schema, print_document
+    from .inputs import read_given
+    from .schema_run import output_schema
+    from .show import show_answer
 
-    settings = rt.settings
     rt.sandbox_flag = sandbox_policy
+    rt.quiet = quiet or json_out
     if (docs or files) and (tools is not None or schema or schema_multi or each):
         raise InputError("--docs and --file cannot be combined with --tools, --schema or --each")
     if collection is not None and not docs:
         raise InputError("--collection goes with --docs")
-    attachments = read_attachments(files) if files else []  # bad files: exit 2, before loading
+    attachments = _attachments(rt, files)  # bad files: exit 2, before loading
     output = output_schema(schema, schema_multi, jsonl=jsonl, json_out=json_out, tools=tools)
-    tmpl = find_template(template, paths.config_dir() / "templates") if template else None
+    tmpl = _template(rt, template)
     many = EachFlags(each=each, field=field, parallel=parallel)
     if many.given:
         many.check(tools=tools, session=session, continue_last=continue_last, jsonl=jsonl,
-                   backend=settings.backend)
+                   backend=rt.settings.backend)
         run_each(rt, many, prompt=prompt, template=tmpl, output=output, json_out=json_out,
                  quiet=quiet, truncate=truncate)
         return
-    given = read_user_input(prompt)
-    for message in given.warnings:
-        warn(message)
-    request = None
+    from lamp.agent.app.memory import MemoryChoice
+    from lamp.agent.app.run import answer
+
+    memory = MemoryChoice(session=session, continue_last=continue_last, disabled=no_memory,
+                          url=memory_url)
+    request: AskRequest | ToolsRequest
     if tools is not None:
-        from lamp.agent.react.answer import ToolsRequest
-
-        from .agent_run import start_servers, step_format, tool_routing
-
-        request = ToolsRequest(tools=tools, allow=tuple(allow or ()), max_steps=max_steps,
-                               tool_format=step_format(tool_format, settings),
-                               route=tool_routing(route, settings),
-                               system=settings.system if "system" in rt.chosen else "")
-        request.check(mcp_servers=settings.mcp_servers)
-        start_servers(rt, request, show=not (json_out or quiet))
-    started = time.perf_counter()
-    rt.open_memory(MemoryChoice(session=session, continue_last=continue_last,
-                                disabled=no_memory, url=memory_url,
-                                needs_store=tools is not None or docs))  # behind the model load
-    model_backend = rt.model(quiet=quiet or json_out)
-    question = given.prompt
-    if attachments:
-        from .attach import attach_budget, attached_material
-
-        budget = attach_budget(model_backend, settings.system,
-                               f"{given.prompt}\n{given.material or ''}", settings.max_tokens,
-                               reserve=model_backend.context_size // 4 if docs else 128)
-        attached = attached_material(attachments, given.prompt or (given.material or ""),
-                                     budget, model_backend)
-        for message in attached.notices:
-            warn(message)
-        question = f"{attached.text}\n\n{given.prompt}".strip()
-    prepared = prepare_ask(
-        model_backend,
-        rt.sampling(),
-        prompt=question,
-        material=given.material,
-        system=settings.system,
-        template=tmpl,
-        system_from_user="system" in rt.chosen,
-        temperature_from_user="temperature" in rt.chosen,
-        truncate=truncate,
-        output=output,
-    )
-    link = rt.attach_memory(prepared.conversation, load_history=tools is None)
-    if request is not None:
-        from .agent_run import run_tools
-
-        run_tools(rt, model_backend, prepared.user_text, request,
-                  prepared.conversation.sampling, approve=approve,
-                  sandbox_policy=sandbox_policy, json_out=json_out, quiet=quiet,
-                  started=started)
-        return
-    sources: list[Source] = []
-    if docs:
-        from .docs_run import docs_events
-
-        events, sources = docs_events(prepared.conversation, link, question=given.prompt
-                                      or prepared.user_text, user_text=prepared.user_text,
-                                      memory_url=memory_url, collection=collection,
-                                      k=n_sources)
-    elif output is not None:
-        from lamp.agent.structured.output import send_for_schema
-
-        events = send_for_schema(prepared.conversation, prepared.user_text, output)
+        request = _tools_request(rt, read_given(rt, prompt), tools, allow=allow,
+                                 max_steps=max_steps, tool_format=tool_format, route=route,
+                                 approve=approve, template=tmpl, truncate=truncate,
+                                 memory=memory)
     else:
-        events = prepared.conversation.send(prepared.user_text)
-    if not json_out and output is None:
-        shown = renderer_for(quiet=quiet, verbose=rt.verbose, said=rt.said).render(events)
-        if docs:
-            from lamp.agent.grounded.answer import check_citations
-
-            from .docs_run import show_sources
-
-            show_sources(sources, check_citations(shown.answer, len(sources)) if sources
-                         else [], quiet=quiet)
-        return
-    # --json, or a schema: nothing on stdout until the whole answer is in (and valid).
-    renderer = renderer_for(json_out=True, quiet=quiet and not json_out, verbose=rt.verbose,
-                            said=rt.said)
-    result = renderer.render(events)
-    usage = result.usage
-    answer: object = result.answer
-    if output is not None:
-        answer = output.validate(result.answer, finish_reason=usage.finish_reason if usage
-                                 else "", max_tokens=prepared.conversation.sampling.max_tokens)
-        if not json_out:
-            print_document(answer, jsonl=jsonl)
-            return
-    renderer.emit({
-        "answer": answer,
-        "model": model_backend.describe(),
-        "session": link.session if link else None,
-        "template": tmpl.name if tmpl else None,
-        "sampling": prepared.conversation.sampling.as_dict(),
-        "usage": {
-            "prompt_tokens": usage.prompt_tokens if usage else 0,
-            "completion_tokens": usage.completion_tokens if usage else 0,
-            "finish_reason": usage.finish_reason if usage else "",
-        },
-        "timings": {
-            "load_s": round(model_backend.load_seconds, 4),
-            "first_token_s": round(usage.seconds_to_first_token, 4) if usage else None,
-            "generation_s": round(usage.seconds_total, 4) if usage else None,
-            "tokens_per_s": round(usage.tokens_per_second, 2) if usage else None,
-            "total_s": round(time.perf_counter() - started, 4),
-        },
-        "warnings": list(given.warnings) + result.notices,
-        **(_grounding(sources, result.answer) if docs else {}),
-    })
+        request = _ask_request(rt, prompt, template=tmpl, truncate=truncate,
+                               attachments=attachments, memory=memory, docs=docs,
+                               collection=collection, n_sources=n_sources, schema=output)
+    show_answer(answer(request, rt), rt, json_out=json_out, quiet=quiet, jsonl=jsonl)
 
 
-def _grounding(sources: list[Source], answer: str) -> dict[str, object]:
-    """``--json`` fields of a ``--docs`` answer: every source given, and which were cited."""
-    from lamp.agent.grounded.answer import check_citations
+def _attachments(rt: Runtime, files: list[str] | None) -> tuple:
+    """The attached files, read now: a bad path exits 2 before the model loads."""
+    if not files:
+        return ()
+    from lamp.agent.grounded.attachments import read_attachments
 
-    cited = check_citations(answer, len(sources)) if sources else []
-    return {"sources": [s.to_dict() | {"cited": s.n in cited} for s in sources],
-            "citations": cited}
+    return tuple(read_attachments(files, shown=rt.caller.shown, cwd=rt.caller.cwd))
+
+
+def _template(rt: Runtime, name: str | None):  # -> PromptTemplate | None
+    if not name:
+        return None
+    from lamp.agent.templates import find_template
+
+    return find_template(name, rt.paths.config_dir() / "templates")
+
+
+def _ask_request(rt: Runtime, prompt: str | None, *, docs: bool, collection: str | None,
+                 n_sources: int, schema, **common) -> AskRequest:
+    from lamp.agent.app.requests import AskRequest, DocsRequest, SchemaRequest
+
+    from .inputs import read_given
+
+    given = read_given(rt, prompt)
+    if docs:
+        return DocsRequest(given, collection=collection, sources=n_sources, **common)
+    if schema is not None:
+        return SchemaRequest(given, schema=schema, **common)
+    return AskRequest(given, **common)
+
+
+def _tools_request(rt: Runtime, given: Given, tools: str, *, allow: list[str] | None,
+                   max_steps: int, tool_format: str, route: str, approve: str,
+                   **common: object) -> ToolsRequest:
+    from lamp.agent.app.requests import ToolsRequest
+    from lamp.agent.app.tools import step_format, tool_routing
+    from lamp.agent.react.answer import ToolOptions
+
+    from .approval import make_approver
+
+    settings = rt.settings
+    chosen = ToolOptions(tools=tools, allow=tuple(allow or ()), max_steps=max_steps,
+                         tool_format=step_format(tool_format, settings),
+                         route=tool_routing(route, settings),
+                         system=settings.system if "system" in rt.chosen else "")
+    return ToolsRequest(given, tools=chosen, approve=make_approver(approve, rt.output),
+                        **common)
+

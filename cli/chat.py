@@ -4,141 +4,32 @@ Input: readline gives line editing and a persistent history file. A line ending
 in a backslash continues on the next line; a line of three double quotes opens
 a block that ends at the next such line (for pasting). Ctrl-C while an answer
 streams stops that answer only; Ctrl-C at the prompt clears the line; Ctrl-D
-leaves.
+leaves. What a command or a message does is the chat's (lamp.agent.app.chat);
+this module reads lines and shows runs.
 """
 
 from __future__ import annotations
 
 import contextlib
-import sys
-from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from lamp.agent.config import paths
-from lamp.agent.conversation import Conversation
 from lamp.agent.errors import LampError
-from lamp.agent.grounded.attachments import Attachment
 
 from .common import with_model_options
 from .errors import is_reported, report
-from .memory_session import Continue, MemoryChoice, MemoryUrl, NoMemory, SessionName
-from .render import PlainRenderer, Renderer, RichRenderer
-from .runtime import Runtime
+from .options import Continue, MemoryUrl, NoMemory, SessionName
+from .render import PlainRenderer, Renderer, RichRenderer, renderer_for
+from .show import show_sources
 
 if TYPE_CHECKING:
-    from lamp.agent.react.answer import ToolsRequest
+    from lamp.agent.app.chat import Chat
+    from lamp.agent.app.runtime import Runtime
 
-__all__ = ["ChatSession", "chat", "run_chat"]
-
-HELP = """\
-/help            this help
-/reset           forget the conversation so far (keeps the system prompt)
-/system [TEXT]   show the system prompt, or replace it (and reset)
-/tools [NAMES]   answer with tools (comma list or 'default'); '/tools off' stops;
-                 no argument shows what is on
-/attach PATHS    attach files, globs or directories to your next message
-/docs [NAME]     answer from ingested documents (collection NAME, default all), citing
-                 them as [n]; '/docs off' stops
-/exit            leave (Ctrl-D works too)
-Multi-line: end a line with \\ to continue, or wrap a block in lines of \"\"\"."""
+__all__ = ["chat", "run_chat"]
 
 BLOCK = '"""'
-
-
-@dataclass
-class ChatSession:
-    """Slash-command handling and turn taking, separate from terminal I/O for testing."""
-
-    conversation: Conversation
-    say: Callable[[str], None]
-    tools: str | None = None  # agent mode: the tools spec, as for `ask --tools`
-    mcp_servers: Collection[str] = ()  # configured MCP server names, usable in /tools
-    attachments: list[Attachment] = field(default_factory=list)  # for the next message
-    docs: bool = False  # answer from ingested documents (`ask --docs`)
-    collection: str | None = None  # with docs: only this collection
-    # Checks a tools request before tools are switched on (the sandbox policy, MCP servers
-    # starting): a refusal is said at once and leaves tools off, as `ask --tools` exits 2.
-    preflight: Callable[[ToolsRequest], None] | None = None
-
-    def handle_command(self, line: str) -> bool:
-        """Run a slash command; return False when the chat should end."""
-        name, _, arg = line[1:].partition(" ")
-        name, arg = name.lower(), arg.strip()
-        if name in {"exit", "quit", "q"}:
-            return False
-        if name == "help":
-            self.say(HELP)
-        elif name == "reset":
-            self.conversation.reset()
-            self.say("(conversation cleared)")
-        elif name == "system":
-            if arg:
-                self.conversation.system = arg
-                self.conversation.reset()
-                self.say("(system prompt set; conversation cleared)")
-            else:
-                self.say(self.conversation.system or "(no system prompt)")
-        elif name == "tools":
-            self._tools(arg)
-        elif name == "attach":
-            self._attach(arg)
-        elif name == "docs":
-            self._docs(arg)
-        else:
-            self.say(f"unknown command /{name}; /help lists them")
-        return True
-
-    def _tools(self, arg: str) -> None:
-        from lamp.agent.react.answer import ToolsRequest
-        from lamp.agent.tools import load_tools
-
-        if not arg:
-            known = ", ".join([*load_tools(), *self.mcp_servers])
-            self.say(f"tools: {self.tools or 'off'} (available: {known})")
-        elif arg == "off":
-            self.tools = None
-            self.say("(tools off)")
-        else:
-            try:
-                request = ToolsRequest(tools=arg)
-                request.check(mcp_servers=self.mcp_servers)
-                if self.preflight is not None:
-                    self.preflight(request)
-            except LampError as exc:
-                self.say(str(exc))
-                return
-            self.tools = arg
-            self.say(f"(tools on: {arg}; tools that change things ask first)")
-
-
-    def _attach(self, arg: str) -> None:
-        import shlex
-
-        from lamp.memory.errors import MemoryStoreError
-
-        from .attach import read_attachments
-
-        if not arg:
-            names = ", ".join(a.name for a in self.attachments) or "nothing"
-            self.say(f"attached for the next message: {names}")
-            return
-        try:
-            found = read_attachments(shlex.split(arg))
-        except (MemoryStoreError, ValueError) as exc:
-            self.say(str(exc))
-            return
-        self.attachments.extend(found)
-        self.say(f"(attached {', '.join(a.name for a in found)}; they go with your next message)")
-
-    def _docs(self, arg: str) -> None:
-        if arg == "off":
-            self.docs, self.collection = False, None
-            self.say("(documents off)")
-            return
-        self.docs, self.collection = True, arg or None
-        self.say(f"(answering from documents: {arg or 'all collections'}; sources cited as [n])")
 
 
 def _read_message(read: Callable[[str], str]) -> str:
@@ -156,14 +47,16 @@ def _read_message(read: Callable[[str], str]) -> str:
     return "\n".join(parts)
 
 
-def _setup_readline() -> None:
+def _setup_readline(data_dir: Path) -> None:
     try:
         import readline
     except ImportError:  # pragma: no cover - Windows without pyreadline
         return
-    history = paths.data_dir() / "chat_history"
+    from lamp.agent.config.paths import private_dir
+
+    history = data_dir / "chat_history"
     with contextlib.suppress(OSError):
-        paths.private_dir(history.parent)
+        private_dir(history.parent)
         readline.read_history_file(history)
     readline.set_history_length(2000)
     import atexit
@@ -190,30 +83,45 @@ def chat(
     rt: Runtime,
 ) -> None:
     """Interactive chat: streaming Markdown, history, multi-line input, /help for commands."""
+    from lamp.agent.app.memory import MemoryChoice
+
     choice = MemoryChoice(session=session, continue_last=continue_last, disabled=no_memory,
                           url=memory_url, long_lived=True)
     run_chat(rt, choice)
 
 
-def run_chat(rt: Runtime, choice: MemoryChoice) -> None:
-    settings = rt.settings  # a bad setting fails before the terminal is touched
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    if interactive:
-        _setup_readline()
-        _catch_ctrl_c()
-    rt.open_memory(choice)
-    backend = rt.model()
-    conversation = Conversation(backend=backend, sampling=rt.sampling(),
-                                system=settings.system, truncate=False)
-    link = rt.attach_memory(conversation, load_history=True)
-    from .docs_run import DocsStore
+def run_chat(rt: Runtime, choice: object) -> None:
+    from lamp.agent.app.chat import Chat
 
-    docs_store = DocsStore(rt, choice.url)
+    from .approval import make_approver
+
+    rt.settings  # noqa: B018 - a bad setting fails before the terminal is touched
+    output = rt.output
+    interactive = output.interactive
+    if interactive:
+        _setup_readline(rt.paths.data_dir())
+        _catch_ctrl_c()
+    console = None
+    if interactive:
+        from .render.terminal import console_for
+
+        console = console_for(output)
+
+        def say(text: str) -> None:
+            console.print(text, style="dim", markup=False, highlight=False)
+    else:
+        def say(text: str) -> None:
+            output.write(text + "\n")
+
+    session = Chat.start(rt, choice, say, approve=make_approver("ask", output),  # type: ignore[arg-type]
+                         interactive=interactive)
     try:
-        _loop(rt, conversation, interactive,
-              banner=f"session {link.session}" if link else "memory off", docs_store=docs_store)
+        if console is not None:
+            console.print(f"lamp chat ({session.banner}) — /help for commands, Ctrl-D to "
+                          "leave", style="dim", highlight=False)
+        _loop(rt, session, console)
     finally:
-        docs_store.close()
+        session.close()
 
 
 def _catch_ctrl_c() -> None:
@@ -225,119 +133,53 @@ def _catch_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def _loop(rt: Runtime, conversation: Conversation, interactive: bool, banner: str,
-          docs_store: Any = None) -> None:
-    verbose = rt.verbose
-    from .agent_run import start_servers
-
-    def preflight(request: ToolsRequest) -> None:
-        start_servers(rt, request, show=interactive)
-
-    if interactive:
-        from rich.console import Console
-
-        console = Console()
-        session = ChatSession(conversation, mcp_servers=list(rt.settings.mcp_servers),
-                              say=lambda s: console.print(
-            s, style="dim", markup=False, highlight=False), preflight=preflight)
-        console.print(f"lamp chat ({banner}) — /help for commands, Ctrl-D to leave",
-                      style="dim", highlight=False)
-        renderer: Renderer = RichRenderer(console=console, verbose=verbose, said=rt.said)
-    else:
-        session = ChatSession(conversation, mcp_servers=list(rt.settings.mcp_servers),
-                              say=lambda s: print(s, flush=True), preflight=preflight)
-        renderer = PlainRenderer(verbose=verbose, said=rt.said)
-
+def _loop(rt: Runtime, session: Chat, console: object) -> None:
+    output, verbose = rt.output, rt.verbose
+    interactive = console is not None
+    renderer: Renderer = (RichRenderer(output, console=console, verbose=verbose, said=rt.said)
+                          if interactive else PlainRenderer(output, verbose=verbose,
+                                                            said=rt.said))
     while True:
         try:
             text = _read_message(input)
         except EOFError:
             if interactive:
-                print()
+                output.write("\n")
             return
         except KeyboardInterrupt:
-            print("^C" if interactive else "")
+            output.write("^C\n" if interactive else "\n")
             continue
         if not text.strip():
             continue
         if text.startswith("/"):
-            if not session.handle_command(text.strip()):
+            if not session.command(text.strip()):
                 return
             continue
-        if session.tools:
-            _agent_turn(rt, conversation, session.tools, text)
-            continue
+        turn = session.next_turn(text)
+        run = None
         try:
-            events, sources = _turn_events(rt, conversation, session, text, docs_store)
+            run = session.answer(turn)
+            if turn.tools is not None:  # steps as they happen, then the answer
+                shown = renderer_for(output, verbose=verbose, stream=False, said=rt.said)
+                result = shown.render(run)
+                if result.error is not None:
+                    if result.stopped is not None:
+                        shown.partial(str(result.answer))
+                    raise result.error
+                shown.finish(str(result.answer))
+            else:
+                result = renderer.render(run)
+                if result.grounded:
+                    show_sources(result.sources, result.citations, rt.caller, quiet=False)
+        except KeyboardInterrupt:
+            if run is not None:
+                run.close()
+            session.say("(answer stopped)")
         except LampError as exc:
-            report(exc, verbose)
-            continue
+            report(exc, verbose, output.stderr)
         except Exception as exc:  # a store failure: say it, keep the chat
             if not is_reported(exc):
                 raise
-            report(exc, verbose)
-            continue
-        try:
-            shown = renderer.render(events)
-            if session.docs:
-                from lamp.agent.grounded.answer import check_citations
-
-                from .docs_run import show_sources
-
-                show_sources(sources, check_citations(shown.answer, len(sources))
-                             if sources else [], quiet=False)
-        except KeyboardInterrupt:
-            events.close()
-            session.say("(answer stopped)")
-        except LampError as exc:
-            report(exc, verbose)
-
-
-def _turn_events(rt: Runtime, conversation: Conversation, session: ChatSession, text: str,
-                 docs_store: Any) -> tuple[Iterator[Any], list[Any]]:
-    """The events of one plain or grounded turn, with its attachments; and its sources."""
-    backend, max_tokens = conversation.backend, conversation.sampling.max_tokens
-    message = text
-    if session.attachments:
-        from .attach import attach_budget, attached_material
-        from .render import warn
-
-        budget = attach_budget(backend, conversation.system, text, max_tokens,
-                               reserve=backend.context_size // 4 if session.docs else 128)
-        attached = attached_material(session.attachments, text, budget, backend)
-        for notice in attached.notices:
-            warn(notice)
-        message, session.attachments = f"{attached.text}\n\n{text}", []
-    if not session.docs:
-        return conversation.send(message), []
-    from lamp.agent.grounded.answer import ask_grounded
-
-    from .docs_run import docs_sources, source_budget
-
-    budget = source_budget(backend, conversation.system, message, max_tokens,
-                           reserve=conversation.memory_budget if conversation.memory else 0)
-    sources = docs_sources(docs_store.get(), text, collection=session.collection, k=5,
-                           budget=budget, backend=backend)
-    return ask_grounded(conversation, message, sources, base_system=conversation.system), sources
-
-
-def _agent_turn(rt: Runtime, conversation: Conversation, tools: str, text: str) -> None:
-    """One message answered by the tool agent; the exchange joins the chat history."""
-    import time
-
-    from lamp.agent.models import Message
-    from lamp.agent.react.answer import ToolsRequest
-
-    from .agent_run import run_tools, step_format, tool_routing
-
-    answer = ""
-    try:
-        request = ToolsRequest(tools=tools, tool_format=step_format("auto", rt.settings),
-                               route=tool_routing("auto", rt.settings))
-        answer = run_tools(rt, conversation.backend, text, request,
-                           conversation.sampling, started=time.perf_counter())
-    except KeyboardInterrupt:
-        print("(answer stopped)")
-    except LampError as exc:
-        report(exc, rt.verbose)
-    conversation.record_exchange(Message("user", text), answer)
+            report(exc, verbose, output.stderr)
+        finally:
+            session.settle(turn, run)

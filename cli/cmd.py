@@ -12,36 +12,24 @@ No session memory is read or written.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .common import with_model_options
-from .render import warn
-from .runtime import Runtime
 from .shell_env import Copier, Runner, copy_to_clipboard, run_in_shell
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from lamp.agent.app.output import Output
+    from lamp.agent.app.runtime import Runtime
     from lamp.agent.shell.drafter import CommandDrafter
 
 __all__ = ["CmdDependencies", "CmdFlags", "act", "cmd"]
-
-
-def _console() -> Console:
-    from rich.console import Console
-
-    return Console()
-
-
-def _write(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
 
 
 @dataclass(frozen=True)
@@ -49,12 +37,19 @@ class CmdDependencies:
     """Everything `lamp cmd` does to the world, so tests hand in their own: how the command
     runs, how a choice is read, the clipboard, the terminal's console, stdout, warnings."""
 
+    console: Callable[[], Console]
+    out: Callable[[str], None]
+    warn: Callable[[str], None]
     runner: Runner = run_in_shell
     ask: Callable[[str], str] = input
     copy: Copier = copy_to_clipboard
-    console: Callable[[], Console] = field(default=_console)
-    out: Callable[[str], None] = _write
-    warn: Callable[[str], None] = warn
+
+    @classmethod
+    def on(cls, output: Output) -> CmdDependencies:
+        """The real world, seen through the caller's Output."""
+        from .render.terminal import console_for
+
+        return cls(console=lambda: console_for(output), out=output.write, warn=output.warn)
 
 
 @with_model_options
@@ -87,34 +82,32 @@ def cmd(
     Exit: the command's own status when it runs; 0 when printed or copied; 130 on abort;
     2 for a flagged command with --yes but no --force and no terminal (nothing runs).
     """
+    from lamp.agent.app.cmd import drafter_for
+    from lamp.agent.app.requests import CmdRequest
     from lamp.agent.errors import UsageError
-    from lamp.agent.shell.drafter import CommandDrafter
 
-    from .inputs import read_user_input
+    from .inputs import read_given
     from .shell_env import detect_target
 
+    output = rt.output
     if shell_init is not None:
         from .shell_init import shell_init as snippet
 
-        sys.stdout.write(snippet(shell_init))
+        output.write(snippet(shell_init))
         return
     if print_only and yes:
         raise UsageError("--print runs nothing; drop --yes or --print")
     if force and not yes:
         raise UsageError("--force only matters with --yes")
-    given = read_user_input(request)
-    for message in given.warnings:
-        warn(message)
+    given = read_given(rt, request)
     text = "\n".join(part for part in (given.prompt, given.material or "") if part).strip()
-    interactive = not print_only and sys.stdin.isatty() and sys.stdout.isatty()
-    chosen = rt.chosen
-    drafter = CommandDrafter(rt.model(quiet=not interactive), rt.sampling(),
-                             detect_target(shell, os_name),
-                             greedy="temperature" not in chosen,
-                             cap_tokens="max_tokens" not in chosen,
-                             extra_system=rt.settings.system if "system" in chosen else "")
+    interactive = not print_only and output.interactive
+    rt.quiet = not interactive
+    drafter = drafter_for(CmdRequest(given, detect_target(shell, os_name, environ=rt.caller.env)),
+                          rt)
     code = act(drafter, text, CmdFlags(print_only=print_only, yes=yes, force=force,
-                                       terminal=interactive), CmdDependencies())
+                                       terminal=interactive), CmdDependencies.on(output),
+               cwd=rt.caller.cwd)
     if code:
         raise typer.Exit(code)
 

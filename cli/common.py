@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import typer
 
 from . import options
-from .runtime import Invocation, Runtime
+from .runtime import Invocation, Runtime, loader_for, spinner_for
 
 __all__ = ["SHARED_OPTIONS", "with_model_options"]
 
@@ -42,7 +42,8 @@ def _invocation(ctx: typer.Context | None) -> Invocation:
 
 
 def with_model_options(fn: F) -> F:
-    hints = typing.get_type_hints(fn, include_extras=True)
+    # `rt: Runtime` may be annotated under TYPE_CHECKING in the command's module.
+    hints = typing.get_type_hints(fn, include_extras=True, localns={"Runtime": Runtime})
     own = [p.replace(annotation=hints.get(p.name, p.annotation))
            for p in inspect.signature(fn).parameters.values() if p.name != "rt"]
     shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ann)
@@ -59,7 +60,11 @@ def with_model_options(fn: F) -> F:
         given = options.ModelOptions(**{name: kwargs.pop(name, None) for name in SHARED_OPTIONS})
         invocation = _invocation(kwargs.pop("typer_ctx", None))
         invocation.verbose = bool(kwargs.pop("verbose", False))
-        rt = Runtime(given, verbose=invocation.verbose, model_source=invocation.model_source,
+        output = invocation.caller.output
+        rt = Runtime(given.as_flags(), invocation.caller, verbose=invocation.verbose,
+                     model_source=invocation.model_source,
+                     loader=loader_for(invocation.caller, verbose=invocation.verbose),
+                     waiting=spinner_for(output),
                      journals_written=invocation.journals_written)
         try:
             return fn(*args, rt=rt, **kwargs)

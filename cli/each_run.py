@@ -19,33 +19,27 @@ README, Exit codes), after a one-line summary.
 from __future__ import annotations
 
 import json
-import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from lamp.agent.app.each import (
-    EachInput,
-    EachRequest,
-    EachResult,
-    answer_each,
-    read_json_lines,
-    read_lines,
-)
+from lamp.agent.app.each import EachInput, EachResult
 from lamp.agent.errors import InputError, UsageError
 from lamp.agent.events import Notice
 from lamp.agent.structured.output import OutputSchema
 from lamp.agent.templates import PromptTemplate
 
-from .errors import error_line, exit_code_for
-from .render import warn
+from .errors import exit_code_for
 from .render._base import jsonable
-from .runtime import Runtime
+from .render.structured import timings_json, usage_json
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from lamp.agent.app.output import Output
+    from lamp.agent.app.runtime import Runtime
 
 __all__ = ["EachFlags", "EachProgress", "escape_line", "run_each"]
 
@@ -109,7 +103,7 @@ class EachProgress:
         self._progress = Progress(
             TextColumn("answering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TimeRemainingColumn(), console=console, transient=True,
-            redirect_stdout=sys.stdout.isatty(), redirect_stderr=False)
+            redirect_stdout=False, redirect_stderr=False)
         self._task = self._progress.add_task("answering", total=total)
 
     def __enter__(self) -> EachProgress:
@@ -118,6 +112,10 @@ class EachProgress:
 
     def __exit__(self, *exc: object) -> None:
         self._progress.stop()
+
+    def write(self, line: str) -> None:
+        """A line for a stdout that is the bar's own terminal: printed above the bar."""
+        self._progress.console.out(line, highlight=False)
 
     def advance(self) -> None:
         self._progress.advance(self._task)
@@ -130,41 +128,40 @@ def run_each(rt: Runtime, flags: EachFlags, *, prompt: str | None,
 
     ``progress_console``: where the bar draws (None: stderr, only when it is a terminal
     and not ``--quiet``)."""
-    from .inputs import read_user_input
+    from lamp.agent.app.each import answer_many
+    from lamp.agent.app.requests import EachRequest
 
-    given = read_user_input(prompt, need_text=False)
-    for message in given.warnings:
-        warn(message)
+    from .inputs import read_given
+
+    given = read_given(rt, prompt, need_text=False)
     if given.material is None:
         raise InputError("--each reads its inputs from stdin, one per line, and none came "
                          "(stdin is empty or blank)")
-    inputs = (read_json_lines(given.material, flags.field) if flags.field is not None
-              else read_lines(given.material))
-    settings = rt.settings
-    request = EachRequest(prompt=given.prompt, system=settings.system, template=template,
-                          system_from_user="system" in rt.chosen,
-                          temperature_from_user="temperature" in rt.chosen,
-                          truncate=truncate, output=output)
-    backend = rt.model(quiet=quiet)
-    if progress_console is None and sys.stderr.isatty() and not quiet:
-        from rich.console import Console
+    out = rt.output
+    run = answer_many(EachRequest(prompt=given.prompt, material=given.material,
+                                  field=flags.field, template=template, truncate=truncate,
+                                  schema=output, parallel=flags.parallel or 1), rt)
+    if progress_console is None and out.stderr_terminal and not quiet:
+        from .render.terminal import console_for
 
-        progress_console = Console(stderr=True)
-    events = answer_each(backend, rt.sampling(), request, inputs,
-                         parallel=flags.parallel or 1)
+        progress_console = console_for(out, stderr=True)
     failed: list[EachResult] = []
-    bar = EachProgress(progress_console, len(inputs)) if progress_console is not None else None
+    bar = EachProgress(progress_console, len(run.inputs)) if progress_console is not None \
+        else None
     with bar if bar is not None else nullcontext() as progress:
-        for event in events:
+        for event in run.results:
             if isinstance(event, Notice):
                 if event.level == "warning" and not quiet:
-                    warn(event.message)
+                    out.warn(event.message)
                 elif event.level != "warning" and rt.verbose:
-                    sys.stderr.write(f"lamp: {event.message}\n")
+                    out.note(event.message)
                 continue
-            _report(event, quiet=quiet)
-            print(_line(event, json_out=json_out, schema=output is not None),
-                  file=sys.stdout, flush=True)
+            _report(event, out, quiet=quiet)
+            line = _line(event, json_out=json_out, schema=output is not None)
+            if progress is not None and out.stdout_terminal:
+                progress.write(line)  # the same terminal: above the bar, not through it
+            else:
+                out.write(line + "\n")
             if not event.ok:
                 failed.append(event)
             if progress is not None:
@@ -174,19 +171,19 @@ def run_each(rt: Runtime, flags: EachFlags, *, prompt: str | None,
         more = f" and {len(failed) - _LISTED_FAILURES} more" if len(failed) > _LISTED_FAILURES \
             else ""
         word = "line" if len(failed) == 1 else "lines"
-        error_line(f"{len(failed)} of {len(inputs)} inputs failed ({word} {named}{more})")
+        out.error(f"{len(failed)} of {len(run.inputs)} inputs failed ({word} {named}{more})")
         assert failed[0].error is not None
         raise typer.Exit(exit_code_for(failed[0].error))
 
 
-def _report(result: EachResult, *, quiet: bool) -> None:
+def _report(result: EachResult, out: Output, *, quiet: bool) -> None:
     where = f"line {result.input.line}"
     if not quiet:
         for notice in result.notices:
-            warn(f"{where}: {notice}")
+            out.warn(f"{where}: {notice}")
     if result.error is not None:
         first = str(result.error).strip().splitlines()
-        error_line(f"{where}: {first[0] if first else type(result.error).__name__}")
+        out.error(f"{where}: {first[0] if first else type(result.error).__name__}")
 
 
 def _line(result: EachResult, *, json_out: bool, schema: bool) -> str:
@@ -198,19 +195,15 @@ def _line(result: EachResult, *, json_out: bool, schema: bool) -> str:
 
 
 def _json_record(item: EachInput, result: EachResult) -> dict[str, Any]:
-    usage = result.usage
+    """One input's line: lamp's usage and timings keys, as in every --json object."""
     return {
         "line": item.line,
         "input": item.text if item.error is None else None,
         "answer": result.answer,
         "error": (str(result.error).strip().splitlines() or [""])[0]
         if result.error is not None else None,
-        "usage": {
-            "prompt_tokens": usage.prompt_tokens,
-            "completion_tokens": usage.completion_tokens,
-            "finish_reason": usage.finish_reason,
-        } if usage is not None else None,
-        "seconds": round(result.seconds, 4),
+        "usage": usage_json(result.usage),
+        "timings": timings_json(result.usage, load_s=None, total_s=result.seconds),
         "warnings": list(result.notices),
     }
 

@@ -3,14 +3,16 @@
 ``EXIT_CODES`` is the table the README's exit codes describe: lamp's own errors
 (lamp.agent.errors, which include the sandbox's), the memory store's (which
 never import the agent) and an interrupt. The first row an exception matches
-decides; anything else is a failure (1). Every ``lamp: error:`` line is
-written by ``error_line``.
+decides; anything else is a failure (1). It is the only place exit codes are
+decided: the error classes carry none, and whoever needs one asks
+``exit_code_for``. Every ``lamp: error:`` line is written by ``error_line``.
 """
 
 from __future__ import annotations
 
 import sys
 import traceback
+from typing import IO
 
 import typer
 
@@ -27,8 +29,6 @@ EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_STEP_LIMIT, EXIT_INTERRUPTED = 0, 1, 2, 3,
 class Aborted(LampError):
     """The person at the terminal chose not to go on (`lamp cmd`'s [a]bort): exit 130, as
     for Ctrl-C, since nothing was done on their behalf either way."""
-
-    exit_code = EXIT_INTERRUPTED
 
 
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
@@ -55,9 +55,11 @@ def is_reported(exc: BaseException) -> bool:
     return any(isinstance(exc, kind) for kind, _ in EXIT_CODES)
 
 
-def error_line(message: str) -> None:
-    sys.stderr.write(f"lamp: error: {message}\n")
-    sys.stderr.flush()
+def error_line(message: str, err: IO[str] | None = None) -> None:
+    """``err``: the caller's stderr (None: this process's)."""
+    err = err if err is not None else sys.stderr
+    err.write(f"lamp: error: {message}\n")
+    err.flush()
 
 
 def usage_exit(message: str) -> typer.Exit:
@@ -66,12 +68,13 @@ def usage_exit(message: str) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
-def report(exc: BaseException, verbose: bool = False) -> int:
-    """Print one line (a traceback too with --verbose) and return the exit code."""
+def report(exc: BaseException, verbose: bool = False, err: IO[str] | None = None) -> int:
+    """Print one line (a traceback too with --verbose) on ``err`` (None: this process's
+    stderr) and return the exit code."""
     if verbose:
-        traceback.print_exception(exc, file=sys.stderr)
+        traceback.print_exception(exc, file=err if err is not None else sys.stderr)
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, KeyboardInterrupt):
         message = "interrupted"
-    error_line(message)
+    error_line(message, err)
     return exit_code_for(exc)

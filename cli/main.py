@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from lamp.agent.app.output import Caller
 from lamp.agent.errors import LampError
 
 from . import errors
@@ -92,7 +93,8 @@ def main(
     """
 
 
-def execute(argv: list[str] | None = None, *, model_source: ModelSource | None = None,
+def execute(argv: list[str] | None = None, *, caller: Caller | None = None,
+            model_source: ModelSource | None = None,
             journals_written: set[Path] | None = None) -> int:
     """Run one command line and return its exit code; every failure becomes one stderr line.
 
@@ -102,35 +104,39 @@ def execute(argv: list[str] | None = None, *, model_source: ModelSource | None =
     ``journals_written`` collects the memory stores whose journals the command wrote, for
     a long-lived caller to index after replying.
     """
-    invocation = Invocation(model_source=model_source, journals_written=journals_written)
+    caller = caller if caller is not None else Caller.of_process()
+    invocation = Invocation(model_source=model_source, caller=caller,
+                            journals_written=journals_written)
+    err = caller.output.stderr
     try:
         args = sys.argv[1:] if argv is None else argv
         app = build_app(_named_command(args))
         code = app(args=args, standalone_mode=False, obj=invocation)
         if code == errors.EXIT_INTERRUPTED:  # Typer turns Ctrl-C into a silent exit 130
-            errors.report(KeyboardInterrupt())
+            errors.report(KeyboardInterrupt(), err=err)
     except typer.Exit as exc:
         code = exc.exit_code
     except typer.Abort:
-        code = errors.report(KeyboardInterrupt())
+        code = errors.report(KeyboardInterrupt(), err=err)
     except typer.TyperException as exc:  # usage errors from argument parsing
         message = exc.format_message().strip()
         if message:  # empty for "no arguments: help shown"
-            errors.error_line(f"{message} (see --help)")
+            errors.error_line(f"{message} (see --help)", err)
         code = errors.EXIT_USAGE
     except KeyboardInterrupt as exc:
-        code = errors.report(exc)
+        code = errors.report(exc, err=err)
     except LampError as exc:
-        code = errors.report(exc, invocation.verbose)
+        code = errors.report(exc, invocation.verbose, err)
     except BrokenPipeError:
         # Reader went away (`lamp ask ... | head -1`): not an error worth a traceback.
-        import os
+        if caller.output.stdout is sys.stdout:  # this process's own pipe: silence it
+            import os
 
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
         code = 0
     except Exception as exc:  # memory errors: their row of errors.EXIT_CODES; a bug: 1
-        code = errors.report(exc, invocation.verbose)
+        code = errors.report(exc, invocation.verbose, err)
     return code if isinstance(code, int) else 0
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from lamp.agent.app.memory import MemoryLocation, open_store
 from lamp.memory.errors import MemoryStoreError
 
 from . import errors
@@ -32,34 +32,14 @@ app = typer.Typer(
 )
 
 
-@dataclass(frozen=True)
-class MemoryLocation:
-    """Where the store is: a directory (embedded Chroma) or a Chroma server URL."""
-
-    path: Path | None = None
-    url: str | None = None
-
-    def __str__(self) -> str:
-        return self.url or str(self.path)
-
-
 def memory_location(url: str | None = None) -> MemoryLocation:
-    """Resolve the store: ``url`` (from ``--memory-url``), else the ``memory_url`` setting
-    (``LAMP_MEMORY_URL`` or the config file), else ``<data dir>/memory``."""
+    """The store ``--memory-url`` names, else the ``memory_url`` setting (``LAMP_MEMORY_URL``
+    or the config file), else ``<data dir>/memory``."""
     from lamp.agent.config import paths
     from lamp.agent.config.settings import load_settings
 
-    url = url or load_settings().memory_url or None
-    if url:
-        return MemoryLocation(url=url)
-    return MemoryLocation(path=paths.data_dir() / "memory")
-
-
-def open_store(location: MemoryLocation) -> MemoryStore:
-    """Open the store at ``location`` (imports chromadb and the embedding model)."""
-    from lamp.memory import MemoryStore
-
-    return MemoryStore.open(location.path, url=location.url)
+    return MemoryLocation.resolve(url, setting=load_settings().memory_url,
+                                  data_dir=paths.data_dir())
 
 
 @contextlib.contextmanager

@@ -21,12 +21,13 @@ ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="A preset or
 
 
 def _target(model: str | None) -> Path:
+    from lamp.agent.app.output import Output
     from lamp.agent.config.settings import load_settings
 
     from .runtime import resolve_model
 
     settings = load_settings({"model": str(model) if model else None})
-    return resolve_model(settings)
+    return resolve_model(settings, Output.of_process())
 
 
 @app.command()
@@ -44,6 +45,7 @@ def info(
 ) -> None:
     """File, size, SHA-256, architecture, context length, chat template, GPU offload."""
     from lamp.agent.models.gguf import read_gguf
+    from lamp.agent.models.llama_backend import gpu_offload_supported
     from lamp.agent.models.model_store import DEFAULT_MODEL, sha256_file
 
     target = _target(model)
@@ -65,7 +67,7 @@ def info(
         "chat_template": gguf.has_chat_template,
         "gguf_version": gguf.version,
         "tensors": gguf.tensor_count,
-        "gpu_offload_supported": _gpu_offload(),
+        "gpu_offload_supported": gpu_offload_supported(),
     }
     if json_out:
         print_json(facts, indent=2, ensure_ascii=True)
@@ -73,12 +75,6 @@ def info(
     width = max(len(k) for k in facts)
     for key, value in facts.items():
         typer.echo(f"{key.replace('_', ' '):<{width}}  {value}")
-
-
-def _gpu_offload() -> bool:
-    import llama_cpp
-
-    return bool(llama_cpp.llama_supports_gpu_offload())
 
 
 @app.command("list")

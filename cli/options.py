@@ -106,3 +106,15 @@ SandboxFlag = Annotated[SandboxPolicy | None, typer.Option(
 ToolFormatChoice = Literal["auto", "native", "react"]
 RouteChoice = Literal["auto", "on", "off"]
 Approval = Literal["ask", "all"]
+
+SessionName = Annotated[str | None, typer.Option(
+    "--session", "-s", help="Session to use (created if new).", rich_help_panel="Memory",
+    show_default=False)]
+Continue = Annotated[bool, typer.Option(
+    "--continue", "-c", help="Continue the most recent session.", rich_help_panel="Memory")]
+MemoryUrl = Annotated[str | None, typer.Option(
+    "--memory-url", help="Chroma server for memory (default: the local store).",
+    rich_help_panel="Memory", show_default=False)]
+NoMemory = Annotated[bool, typer.Option(
+    "--no-memory", help="Neither read nor write memory (deterministic scripting).",
+    rich_help_panel="Memory")]

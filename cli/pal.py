@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,7 +10,9 @@ from lamp.agent.config.settings import MAX_PAL_SAMPLES
 
 from . import options
 from .common import with_model_options
-from .runtime import Runtime
+
+if TYPE_CHECKING:
+    from lamp.agent.app.runtime import Runtime
 
 __all__ = ["pal"]
 
@@ -39,37 +41,16 @@ def pal(
     Exit 0 with the answer; 1 when no runnable program came out after one retry; 2 when
     the sandbox policy finds no isolating layer here (checked first: no model loads).
     """
-    from lamp.agent.errors import LampError
-    from lamp.agent.pal.solve import pal_question, program_sampling, solve_in_sandbox
-    from lamp.agent.records import PalRecord
+    from lamp.agent.app.pal import check_pal
+    from lamp.agent.app.requests import PalRequest
+    from lamp.agent.app.run import answer
 
-    from .inputs import read_user_input
-    from .render import JsonRenderer, PlainRenderer, Renderer, warn
+    from .inputs import read_given
+    from .show import show_pal
 
-    settings = rt.settings
     rt.sandbox_flag = sandbox_policy
-    rt.require_sandbox("PAL's model-written programs")  # fail fast: before input and model
-    given = read_user_input(question)
-    for message in given.warnings:
-        warn(message)
-    text = pal_question(given.prompt, given.material)
-    sandbox = rt.sandbox(timeout=timeout)
-    backend = rt.model(quiet=json_out)
-    sampling = program_sampling(rt.sampling(), rt.chosen)
-    # Plain text even on a terminal: the answer is a value (or one sentence around it).
-    renderer: Renderer = (JsonRenderer(verbose=rt.verbose, said=rt.said) if json_out else
-                          PlainRenderer(verbose=rt.verbose, stream=False, show_code=show_code,
-                                        said=rt.said))
-    result = renderer.render(solve_in_sandbox(backend, text, sandbox, sampling, explain=explain,
-                                              samples=samples or settings.pal_samples))
-    record = result.final.steps[0] if result.final else None
-    assert record is None or isinstance(record, PalRecord)
-    if json_out:
-        renderer.emit({**(record.to_dict() if record else {}),
-                       "explanation": result.text.strip() or None, "warnings": result.notices})
-    if not result.answer:
-        tries, failure = (record.attempt_count, record.failure) if record else (1, None)
-        raise LampError(f"no runnable program after {tries} attempt(s) "
-                        f"({failure or 'no answer'})")
-    # With --explain the model's sentence is the answer; without, the computed value.
-    renderer.finish(result.text.strip() if result.text else result.answer)
+    rt.quiet = json_out
+    check_pal(rt)  # fail fast: before input and model
+    request = PalRequest(read_given(rt, question), timeout=timeout, samples=samples,
+                         explain=explain)
+    show_pal(answer(request, rt), rt, json_out=json_out, show_code=show_code)

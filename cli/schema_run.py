@@ -7,9 +7,9 @@ and how a validated document looks on stdout.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
+from lamp.agent.app.output import Output
 from lamp.agent.errors import UsageError
 from lamp.agent.structured.output import OutputSchema
 
@@ -36,10 +36,10 @@ def output_schema(schema: str | None, schema_multi: str | None, *, jsonl: bool,
     return OutputSchema.parse(spec, multi=schema_multi is not None)
 
 
-def print_document(data: Any, *, jsonl: bool = False) -> None:
+def print_document(data: Any, output: Output, *, jsonl: bool = False) -> None:
     """One JSON document (indented on a terminal), or one line per item with ``--jsonl``."""
     if jsonl:
         for item in data:
-            print_json(item)
+            print_json(item, output.stdout)
         return
-    print_json(data, indent=2 if sys.stdout.isatty() else None)
+    print_json(data, output.stdout, indent=2 if output.stdout_terminal else None)

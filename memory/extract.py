@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import glob
 import html.parser
+import os
 from pathlib import Path
 
 from .errors import MemoryInputError
@@ -41,9 +42,10 @@ def _supported(path: Path) -> bool:
             or path.name in _NAMED_TEXT)
 
 
-def expand_paths(specs: list[str] | list[Path]) -> list[Path]:
+def expand_paths(specs: list[str] | list[Path], cwd: Path | None = None) -> list[Path]:
     """Files named by ``specs``: plain paths, globs (``docs/*.md``, ``**``) and
     directories (walked for supported files, hidden and tool folders skipped).
+    Relative specs start at ``cwd`` (None: this process's working directory).
 
     A path that names nothing, a glob that matches nothing and a directory with no
     readable kind of file are each an error: silently asking without the file the
@@ -52,13 +54,18 @@ def expand_paths(specs: list[str] | list[Path]) -> list[Path]:
     found: list[Path] = []
     for spec in map(str, specs):
         if glob.has_magic(spec):
-            matches = sorted(Path(p) for p in glob.glob(spec, recursive=True))
+            spec = os.path.expanduser(spec)
+            base = cwd if cwd is not None and not os.path.isabs(spec) else None
+            matches = sorted((base / p if base is not None else Path(p))
+                             for p in glob.glob(spec, root_dir=base, recursive=True))
             files = [p for p in matches if p.is_file()]
             if not files:
                 raise MemoryInputError(f"no files match {spec!r}")
             found.extend(files)
             continue
         path = Path(spec).expanduser()
+        if cwd is not None:
+            path = cwd / path
         if path.is_dir():
             files = sorted(
                 p for p in path.rglob("*")

@@ -19,23 +19,27 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..conversation import Conversation
 from ..errors import ContextOverflow, InputError, InvalidOutput, LampError
-from ..events import FinalAnswer, Notice, Usage
+from ..events import Notice, Usage
 from ..models import Backend, Message, Sampling
 from ..structured.output import OutputSchema, send_for_schema
 from ..templates import PromptTemplate
 from .prepare import prepare_ask
+from .requests import EachRequest
+from .result import RunResult
 
-__all__ = ["EachInput", "EachRequest", "EachResult", "answer_each", "read_json_lines",
-           "read_lines"]
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+__all__ = ["EachInput", "EachPrompt", "EachResult", "EachRun", "answer_each", "answer_many",
+           "read_json_lines", "read_lines"]
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ def read_json_lines(data: str, field_name: str) -> list[EachInput]:
 
 
 @dataclass(frozen=True)
-class EachRequest:
+class EachPrompt:
     """What every input is asked with: ``lamp ask``'s prompt, template and schema."""
 
     prompt: str = ""  # the request each input is material for ("" : the input is the question)
@@ -119,7 +123,7 @@ class EachResult:
 _PER_INPUT = (InputError, ContextOverflow, InvalidOutput)
 
 
-def answer_each(backend: Backend, sampling: Sampling, request: EachRequest,
+def answer_each(backend: Backend, sampling: Sampling, request: EachPrompt,
                 inputs: Sequence[EachInput], *, parallel: int = 1
                 ) -> Iterator[Notice | EachResult]:
     """An ``EachResult`` per input, in input order (and a ``Notice`` for the prefix cache).
@@ -147,7 +151,7 @@ def answer_each(backend: Backend, sampling: Sampling, request: EachRequest,
     yield from _in_flight(backend, sampling, request, inputs, parallel)
 
 
-def _in_flight(backend: Backend, sampling: Sampling, request: EachRequest,
+def _in_flight(backend: Backend, sampling: Sampling, request: EachPrompt,
                inputs: Sequence[EachInput], parallel: int) -> Iterator[EachResult]:
     """At most ``parallel`` requests at once, results yielded in input order as they
     complete. When the run ends early (a run-ending error, Ctrl-C, the caller stops
@@ -182,19 +186,11 @@ def _fixed_prefix(conversation: Conversation) -> list[Message]:
     return [*system, *conversation.examples]
 
 
-@dataclass
-class _Collected:
-    answer: str = ""
-    usage: Usage | None = None
-    notices: list[str] = field(default_factory=list)
-
-
-def _answer_one(backend: Backend, sampling: Sampling, request: EachRequest,
+def _answer_one(backend: Backend, sampling: Sampling, request: EachPrompt,
                 item: EachInput, stop: threading.Event | None = None) -> EachResult:
     if item.error is not None:
         return EachResult(item, error=item.error)
-    started = time.perf_counter()
-    got = _Collected()
+    got = RunResult()
     try:
         conversation, user_text = request.conversation(backend, sampling, item.text)
         events = (send_for_schema(conversation, user_text, request.output)
@@ -203,19 +199,38 @@ def _answer_one(backend: Backend, sampling: Sampling, request: EachRequest,
             for event in stream:
                 if stop is not None and stop.is_set():
                     break  # closing() ends the stream, and with it the request
-                if isinstance(event, Usage):
-                    got.usage = event
-                elif isinstance(event, FinalAnswer):
-                    got.answer = event.text
-                elif isinstance(event, Notice) and event.level == "warning":
-                    got.notices.append(event.message)
-        answer: Any = got.answer.strip()
+                got.absorb(event)
+        text = got.final.text if got.final is not None else ""
+        answer: Any = text.strip()
         if request.output is not None:
             answer = request.output.validate(
-                got.answer, finish_reason=got.usage.finish_reason if got.usage else "",
+                text, finish_reason=got.usage.finish_reason if got.usage else "",
                 max_tokens=conversation.sampling.max_tokens)
     except _PER_INPUT as exc:
         return EachResult(item, usage=got.usage, error=exc, notices=tuple(got.notices),
-                          seconds=time.perf_counter() - started)
+                          seconds=got.total_s)
     return EachResult(item, answer=answer, usage=got.usage, notices=tuple(got.notices),
-                      seconds=time.perf_counter() - started)
+                      seconds=got.total_s)
+
+
+@dataclass(frozen=True)
+class EachRun:
+    """A started ``--each`` run: its inputs (for a progress bar) and its results."""
+
+    inputs: list[EachInput]
+    results: Iterator[Notice | EachResult]
+
+
+def answer_many(request: EachRequest, rt: Runtime) -> EachRun:
+    """``ask --each``: every input of ``request.material`` answered on its own, with the
+    user's prompt, template and schema, on one model."""
+    inputs = (read_json_lines(request.material, request.field) if request.field is not None
+              else read_lines(request.material))
+    chosen = rt.chosen
+    prompt = EachPrompt(prompt=request.prompt, system=rt.settings.system,
+                        template=request.template, system_from_user="system" in chosen,
+                        temperature_from_user="temperature" in chosen,
+                        truncate=request.truncate, output=request.schema)
+    backend = rt.model()
+    return EachRun(inputs, answer_each(backend, rt.sampling(), prompt, inputs,
+                                       parallel=request.parallel))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from lamp.agent.conversation import ASSISTANT_SYSTEM
 from lamp.agent.errors import UsageError
 from lamp.agent.models.cores import usable_cores
+from lamp.agent.models.factory import BACKEND_KINDS, ModelConfig
 
 from . import paths
 
@@ -28,7 +30,7 @@ else:  # pragma: no cover
 __all__ = ["BACKENDS", "SANDBOX_POLICIES", "Settings", "load_settings", "set_config_value"]
 
 MAX_PAL_SAMPLES = 20
-BACKENDS = ("llama", "openai")  # in-process llama.cpp | an OpenAI-compatible server
+BACKENDS = BACKEND_KINDS  # in-process llama.cpp | an OpenAI-compatible server
 SANDBOX_POLICIES = ("auto", "strict", "best")  # lamp.agent.sandbox.POLICIES, without importing it
 DEFAULT_SYSTEM = ASSISTANT_SYSTEM
 
@@ -69,6 +71,30 @@ class Settings:
 
     def effective_threads(self) -> int:
         return self.threads if self.threads > 0 else usable_cores()
+
+    def model_config(self, *, verbose: bool = False,
+                     folders: paths.Paths | None = None) -> ModelConfig:
+        """What the model layer needs to open this model (lamp.agent.models.factory), with
+        lamp's own folders filled in (``folders``: those of the run's environment; None:
+        this process's); ``verbose`` lets llama.cpp log to stderr."""
+        folders = folders or paths.Paths()
+        cache = folders.cache_dir()
+        return ModelConfig(
+            models_dir=folders.models_dir(),
+            cache_dir=cache,
+            model=self.model,
+            backend=self.backend,
+            base_url=self.base_url,
+            ctx=self.ctx,
+            threads=self.threads,
+            n_gpu_layers=self.n_gpu_layers,
+            seed=self.seed,
+            verbose=verbose,
+            prefix_cache=self.prefix_cache,
+            prefix_cache_dir=cache / "prefix",
+            prefix_cache_max_bytes=self.cache_max_mb * 1024 * 1024,
+            request_timeout=self.request_timeout,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.keys()}
@@ -153,13 +179,16 @@ def set_config_value(path: Path, key: str, value: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def load_settings(flags: dict[str, Any] | None = None) -> Settings:
-    """Merge every source in precedence order; ``flags`` holds only options the user gave."""
+def load_settings(flags: Mapping[str, Any] | None = None,
+                  env: Mapping[str, str] | None = None) -> Settings:
+    """Merge every source in precedence order; ``flags`` holds only options the user gave,
+    ``env`` is the environment of whoever the run is for (None: this process's)."""
+    environ = os.environ if env is None else env
     settings = Settings()
     settings.sources = dict.fromkeys(Settings.keys(), "default")
     known = set(Settings.keys())
 
-    cfg_path = paths.config_file()
+    cfg_path = paths.Paths(environ).config_file()
     for key, value in _read_file(cfg_path).items():
         if key == "mcp":
             from lamp.agent.mcp.config import parse_servers
@@ -176,8 +205,8 @@ def load_settings(flags: dict[str, Any] | None = None) -> Settings:
 
     for key in known:
         env_name = f"LAMP_{key.upper()}"
-        if env_name in os.environ:
-            setattr(settings, key, _coerce(key, os.environ[env_name], env_name))
+        if env_name in environ:
+            setattr(settings, key, _coerce(key, environ[env_name], env_name))
             settings.sources[key] = f"env {env_name}"
 
     for key, value in (flags or {}).items():

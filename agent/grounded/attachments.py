@@ -16,10 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..framing import frame, one_line
+from ..models import Backend, Message
 
-__all__ = ["AttachedMaterial", "Attachment", "fit_attachments"]
+__all__ = ["AttachedMaterial", "Attachment", "attach_budget", "fit_attachments",
+           "read_attachments"]
 
 
 @dataclass(frozen=True)
@@ -77,3 +80,26 @@ def fit_attachments(attachments: Sequence[Attachment], question: str, budget: in
             body = "\n[...]\n".join(text for _, text in mine)
             blocks.append(f"File: {one_line(att.name)} (excerpts)\n{frame('file', body)}")
     return AttachedMaterial("\n\n".join(blocks), notices, whole=False)
+
+
+_MARGIN = 64  # tokens kept free for the chat template's wrapping of the material
+
+
+def read_attachments(specs: Sequence[str], *, shown: Callable[[Path], str] = str,
+                     cwd: Path | None = None) -> list[Attachment]:
+    """The attached files' text, read before any model loads; ``MemoryInputError`` (exit 2,
+    one line) for a bad path, an unreadable file or a kind lamp cannot read. ``cwd``:
+    where relative paths and globs start (the caller's); ``shown``: a path as the user
+    would write it (the name the model and the notices see)."""
+    from lamp.memory.extract import expand_paths, read_document
+
+    return [Attachment(shown(p), read_document(p))
+            for p in expand_paths(list(specs), cwd=cwd)]
+
+
+def attach_budget(backend: Backend, system: str, question: str, max_tokens: int,
+                  reserve: int = 0) -> int:
+    """Tokens left for attached material: the context minus the answer, the system prompt,
+    the question, ``reserve`` (recalled memory, retrieved sources) and a margin."""
+    used = backend.count_tokens([Message("system", system), Message("user", question)])
+    return max(0, backend.context_size - max_tokens - used - reserve - _MARGIN)

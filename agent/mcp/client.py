@@ -41,8 +41,6 @@ _CONNECTION_CLOSED = -32000  # mcp_types.CONNECTION_CLOSED: the transport ended
 class McpError(LampError):
     """An MCP server could not be started, reached, or understood (exit 1)."""
 
-    exit_code = 1
-
 
 @dataclass(frozen=True)
 class RemoteTool:

@@ -6,11 +6,17 @@
                       of llama-cpp-python's private attributes, pinned to its version)
     http_backend.py   any server that speaks the OpenAI chat API (``_http.py``, ``_sse.py``)
     scripted.py       a scripted model for tests: enqueue replies, inspect requests
+    factory.py        ``ModelConfig`` -> ``open_backend()``: the one place a backend is
+                      built (the CLI, serve and the benchmarks); progress by callbacks
+    errors.py, usage.py, control_tokens.py
+                      what models raise, what a call cost (``Usage``), control tokens
+                      made plain text (``break_tokens``); re-exported by the layer above
     gguf.py, model_store.py, prefix_cache.py, stops.py
                       model files, the default model, saved KV prefixes, stop strings
 
-Nothing here knows about conversations, tools, memory or the CLI; the loops in
-``lamp.agent`` see models only through ``Backend``. The llama.cpp and HTTP
+Nothing here knows about conversations, tools, memory or the CLI, nor imports
+anything else of ``lamp.agent`` (tests/agent/models/test_layering.py checks); the
+loops see models only through ``Backend``. The llama.cpp and HTTP
 modules are imported where they are used, so importing this package stays cheap.
 """
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import BackendUnavailable, MalformedReply, ServerError, UsageError
+from .errors import BackendUnavailable, MalformedReply, ServerError, UsageError
 
 __all__ = ["Http", "malformed", "reading_errors"]
 

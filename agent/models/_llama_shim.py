@@ -17,7 +17,7 @@ from __future__ import annotations
 import ctypes
 from typing import Any
 
-from ..errors import ModelError
+from .errors import ModelError
 
 __all__ = ["PINNED", "LlamaInternals"]
 

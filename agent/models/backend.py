@@ -13,10 +13,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-if TYPE_CHECKING:
-    from ..events import Usage
+from .usage import Usage
 
 __all__ = ["Backend", "Capabilities", "Chunk", "Message", "Sampling", "complete"]
 
@@ -130,8 +129,6 @@ def complete(backend: Backend, messages: Sequence[Message], sampling: Sampling,
              grammar: str | None = None, tools: list[dict] | None = None
              ) -> tuple[str, Usage]:
     """The whole reply at once, with its token counts and timings (for agent steps)."""
-    from ..events import Usage
-
     started, parts, first = time.perf_counter(), [], None
     prompt = completion = 0
     finish = ""

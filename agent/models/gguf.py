@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelFileError
+from .errors import ModelFileError
 
 __all__ = ["GGUFInfo", "check_magic", "read_gguf"]
 

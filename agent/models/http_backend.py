@@ -30,10 +30,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BackendUnavailable, ServerError, UsageError
 from ._http import Http, malformed, reading_errors
 from ._sse import IdleTimeout, MalformedStream, iter_sse_data
 from .backend import Capabilities, Chunk, Message, Sampling
+from .errors import BackendUnavailable, ServerError, UsageError
 
 if TYPE_CHECKING:
     from http.client import HTTPConnection, HTTPResponse

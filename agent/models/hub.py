@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelError, ModelFileError, UsageError
+from .errors import ModelError, ModelFileError, UsageError
 from .model_store import exclusive_lock, sha256_file
 
 __all__ = ["HubRef", "PulledModel", "parse_hub_ref", "pull_from_hub"]

@@ -20,16 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelError, ModelFileError, UsageError
-from ..framing import break_tokens
 from ._llama_shim import LlamaInternals
 from .backend import Capabilities, Chunk, Message, Sampling
+from .control_tokens import break_tokens
 from .cores import usable_cores
+from .errors import ModelError, ModelFileError, UsageError
 from .gguf import check_magic, read_gguf
 from .prefix_cache import PrefixCache, cache_key
 from .stops import StopScanner
 
-__all__ = ["LlamaCppBackend", "LlamaOptions"]
+__all__ = ["LlamaCppBackend", "LlamaOptions", "gpu_offload_supported"]
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ class LlamaCppBackend:
         otherwise really end its message and open a system turn. Tokenizing a message's
         text with ``special=False`` is not enough: llama.cpp still matches user-defined
         tokens (Qwen's ``<tool_call>``) there. So the text is tokenized once on its own,
-        and any special token found in it is split (``framing.break_tokens``). The model's
+        and any special token found in it is split (``break_tokens``). The model's
         own earlier replies keep the user-defined tokens it writes (``<tool_call>``); only
         control tokens are split there.
         """
@@ -340,6 +340,16 @@ class LlamaCppBackend:
 
     def supports_gpu_offload(self) -> bool:
         return bool(self._lib.llama_supports_gpu_offload())
+
+
+def gpu_offload_supported() -> bool:
+    """Whether this llama.cpp build can offload layers to a GPU (CUDA, Metal, Vulkan), asked
+    without loading a model; False when llama-cpp-python cannot be imported."""
+    try:
+        import llama_cpp
+    except ImportError:  # pragma: no cover - broken install
+        return False
+    return bool(llama_cpp.llama_supports_gpu_offload())
 
 
 @contextlib.contextmanager

@@ -22,8 +22,8 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ..errors import ModelFileError
 from .catalog import DEFAULT_PRESET, PRESETS, Preset
+from .errors import ModelFileError, UsageError
 
 __all__ = ["DEFAULT_MODEL", "DefaultModel", "ensure_default_model", "exclusive_lock",
            "locate_parts", "model_sha256", "resolve_model"]
@@ -183,7 +183,6 @@ def resolve_model(spec: str, models_dir: Path, progress: Progress | None = None,
                   on_start: Callable[[str], None] | None = None) -> Path:
     """The model file for ``spec``: a preset name (assembled and verified on first use), the
     name of a pulled model, or a path; empty means the default preset."""
-    from ..errors import UsageError
     from .catalog import find_preset, pulled_models
 
     name = spec.strip() or DEFAULT_PRESET

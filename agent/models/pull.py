@@ -14,8 +14,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import ModelError, UsageError
 from .catalog import PRESETS, Preset, PulledRecord, find_preset, missing_parts, record_pulled
+from .errors import ModelError, UsageError
 from .model_store import ensure_default_model
 
 __all__ = ["install_preset", "pull"]

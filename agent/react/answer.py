@@ -1,6 +1,6 @@
 """Answering with tools (`lamp ask --tools`, chat's /tools): the decisions around the loop.
 
-The CLI says what the user asked for (a ``ToolsRequest``) and lends what only
+The CLI says what the user asked for (a ``ToolOptions``) and lends what only
 it has: the sandbox, the memory store, a way to ask the person before a tool
 changes things. This module decides the rest: which tools (no memory search
 without a store to search), their shared context, the worked examples that
@@ -23,11 +23,11 @@ from .demos import demos_for
 from .formats import StepFormat, get_format
 from .loop import AgentConfig, run_agent
 
-__all__ = ["ToolRun", "ToolsRequest", "run_with_tools"]
+__all__ = ["ToolOptions", "ToolRun", "run_with_tools"]
 
 
 @dataclass(frozen=True)
-class ToolsRequest:
+class ToolOptions:
     """What the user asked for: tools by name, the step format, the step limit."""
 
     tools: str = "default"  # "default" or a comma-separated list of names
@@ -55,14 +55,16 @@ class ToolsRequest:
 
 @dataclass
 class ToolRun:
-    """A started run: the tools and format chosen (for ``--json``), and the loop's events."""
+    """A started run: the tools, format and sampling chosen (for ``--json``), and the loop's
+    events."""
 
     tools: list[Tool]
     fmt: StepFormat
     events: Iterator[Event]
+    sampling: Sampling
 
 
-def run_with_tools(backend: Backend, question: str, request: ToolsRequest, sampling: Sampling,
+def run_with_tools(backend: Backend, question: str, request: ToolOptions, sampling: Sampling,
                    *, chosen: Collection[str] = (), sandbox: Any = None,
                    memory_store: Any = None,
                    approve: Approver = deny_all,
@@ -89,6 +91,7 @@ def run_with_tools(backend: Backend, question: str, request: ToolsRequest, sampl
                          system=request.system or AgentConfig.system,
                          demos=demos_for((t.name for t in tools), fmt.name),
                          direct_system=request.system or AgentConfig.direct_system)
-    events = run_agent(backend, question, tools, ctx, fmt, greedy_unless_set(sampling, chosen),
+    sampling = greedy_unless_set(sampling, chosen)
+    events = run_agent(backend, question, tools, ctx, fmt, sampling,
                        config)
-    return ToolRun(tools, fmt, events)
+    return ToolRun(tools, fmt, events, sampling)

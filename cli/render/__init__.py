@@ -12,22 +12,23 @@ error lines and exit codes in cli/errors.py.
 
 from __future__ import annotations
 
-import sys
+from lamp.agent.app.output import Output
 
-from ._base import Renderer, RenderResult, print_json, warn
+from ._base import Renderer, print_json, warn
 from .plain import PlainRenderer
-from .structured import JsonRenderer
+from .structured import JsonRenderer, result_json
 from .terminal import RichRenderer
 
-__all__ = ["JsonRenderer", "PlainRenderer", "RenderResult", "Renderer", "RichRenderer",
-           "print_json", "renderer_for", "warn"]
+__all__ = ["JsonRenderer", "PlainRenderer", "Renderer", "RichRenderer", "print_json",
+           "renderer_for", "result_json", "warn"]
 
 
-def renderer_for(*, json_out: bool = False, quiet: bool = False, verbose: bool = False,
-                 stream: bool = True, said: set[str] | None = None) -> Renderer:
+def renderer_for(output: Output, *, json_out: bool = False, quiet: bool = False,
+                 verbose: bool = False, stream: bool = True,
+                 said: set[str] | None = None) -> Renderer:
     """JSON when asked, Rich on a terminal, plain text otherwise."""
     shared = set() if said is None else said
     if json_out:
-        return JsonRenderer(quiet=quiet, verbose=verbose, said=shared)
-    kind = RichRenderer if sys.stdout.isatty() else PlainRenderer
-    return kind(quiet=quiet, verbose=verbose, stream=stream, said=shared)
+        return JsonRenderer(output, quiet=quiet, verbose=verbose, said=shared)
+    kind = RichRenderer if output.stdout_terminal else PlainRenderer
+    return kind(output, quiet=quiet, verbose=verbose, stream=stream, said=shared)

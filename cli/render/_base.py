@@ -1,11 +1,11 @@
-"""What every renderer shares: the result of a run, and what is said on stderr.
+"""What every renderer shares: the Output it writes to, and the rule for notices.
 
-A renderer consumes the agent's events and shows them one way. Bookkeeping is
-the same for all of them: the answer, the usage, and the warnings met (for
-``--json``). So is the rule for notices: a warning (about the input, or about
-this machine, like a sandbox weaker than strict) is said once per command,
-however many runs or programs meet it; other notices (prefix cache, retries)
-only with ``--verbose``. ``--quiet`` silences both.
+A renderer shows a run's events one way; what the run produced is folded by
+the run itself (lamp.agent.app.result), never here. The rule for notices is the
+same for all renderers: a warning (about the input, or about this machine, like
+a sandbox weaker than strict) is said once per command, however many runs or
+programs meet it; other notices (prefix cache, retries) only with ``--verbose``.
+``--quiet`` silences both.
 """
 
 from __future__ import annotations
@@ -16,24 +16,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from lamp.agent.events import Event, FinalAnswer, Notice, TextDelta, Usage
+from lamp.agent.app.output import Output
+from lamp.agent.app.result import Run, RunResult
+from lamp.agent.events import Event, Notice
 from lamp.agent.records import Record
 
-__all__ = ["RenderResult", "Renderer", "jsonable", "warn"]
+__all__ = ["Renderer", "jsonable", "print_json", "warn"]
 
 
-def warn(message: str) -> None:
-    sys.stderr.write(f"lamp: warning: {message}\n")
-    sys.stderr.flush()
-
-
-def print_json(payload: Any, *, indent: int | None = None, ensure_ascii: bool = False,
-               out: IO[str] | None = None) -> None:
+def print_json(payload: Any, out: IO[str] | None = None, *, indent: int | None = None,
+               ensure_ascii: bool = False) -> None:
     """Every ``--json`` object lamp prints goes through here (typed records as dicts)."""
     out = out if out is not None else sys.stdout
     out.write(json.dumps(payload, ensure_ascii=ensure_ascii, indent=indent, default=jsonable)
               + "\n")
     out.flush()
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"lamp: warning: {message}\n")
+    sys.stderr.flush()
 
 
 def jsonable(value: Any) -> Any:
@@ -42,34 +44,31 @@ def jsonable(value: Any) -> Any:
 
 
 @dataclass
-class RenderResult:
-    answer: str = ""  # the final answer's text
-    text: str = ""  # the streamed text (the answer itself, or PAL's explanation)
-    usage: Usage | None = None
-    final: FinalAnswer | None = None
-    notices: list[str] = field(default_factory=list)  # the warnings met, once each
-
-
-@dataclass
 class Renderer:
     """Base of the family. ``stream``: text is shown as it arrives (a conversation);
     otherwise the run's steps are shown and the answer once, by ``finish``.
     ``said`` is shared by the renderers of one command (the Runtime holds it)."""
 
-    out: IO[str] = field(default_factory=lambda: sys.stdout)
+    output: Output
     quiet: bool = False
     verbose: bool = False
     stream: bool = True
     said: set[str] = field(default_factory=set)
-    # The run being rendered: still readable when the run ends in an exception
-    # (a step limit), for the partial answer and the warnings met so far.
-    result: RenderResult = field(default_factory=RenderResult, init=False)
 
-    def render(self, events: Iterable[Event]) -> RenderResult:
-        result = self.result = RenderResult()
-        for event in events:
-            self.absorb(event, result)
-        return result
+    @property
+    def out(self) -> IO[str]:
+        return self.output.stdout
+
+    def render(self, events: Run | Iterable[Event]) -> RunResult:
+        """Show the run's events as they come; its result once they are all in."""
+        run = events if isinstance(events, Run) else Run(iter(events))
+        for event in run:
+            self.show(event)
+        return run.result
+
+    def show(self, event: Event) -> None:
+        if isinstance(event, Notice):
+            self.notice(event)
 
     def finish(self, answer: str) -> None:
         """Show the answer of a run that did not stream it (tools, PAL)."""
@@ -80,27 +79,14 @@ class Renderer:
             self.out.write(answer.rstrip() + "\n")
             self.out.flush()
 
-    def absorb(self, event: Event, result: RenderResult) -> None:
-        """Record what the caller needs afterwards; say notices by the one rule."""
-        if isinstance(event, TextDelta):
-            result.text += event.text
-        elif isinstance(event, Usage):
-            result.usage = event
-        elif isinstance(event, FinalAnswer):
-            result.final, result.answer = event, event.text
-        elif isinstance(event, Notice):
-            self.notice(event, result)
-
-    def notice(self, event: Notice, result: RenderResult) -> None:
+    def notice(self, event: Notice) -> None:
         if event.level == "warning":
-            if event.message not in result.notices:
-                result.notices.append(event.message)
             if not self.quiet and event.message not in self.said:
                 self.said.add(event.message)
-                warn(event.message)
+                self.output.warn(event.message)
         elif self.verbose and not self.quiet:
-            warn(event.message)
+            self.output.warn(event.message)
 
     def emit(self, payload: dict[str, Any]) -> None:
         """Print one JSON object (``--json``), typed records as their dicts."""
-        print_json(payload, out=self.out)
+        print_json(payload, self.out)

@@ -15,57 +15,66 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from lamp.agent.app.output import Output
+from lamp.agent.app.result import Run, RunResult
 from lamp.agent.events import Event, Observation, TextDelta, ToolCall
 from lamp.agent.visible_text import visible
 
-from ._base import Renderer, RenderResult
+from ._base import Renderer
 
-__all__ = ["RichRenderer"]
+__all__ = ["RichRenderer", "console_for"]
 
 
 @dataclass
 class RichRenderer(Renderer):
-    console: Any = None  # rich.console.Console; a new one on stdout if None
+    console: Any = None  # rich.console.Console; None: one on the Output's stdout
 
     def _console(self) -> Any:
         if self.console is None:
-            from rich.console import Console
-
-            self.console = Console()
+            self.console = console_for(self.output)
         return self.console
 
-    def render(self, events: Iterable[Event]) -> RenderResult:
+    def render(self, events: Run | Iterable[Event]) -> RunResult:
+        run = events if isinstance(events, Run) else Run(iter(events))
         if not self.stream:
-            return self._steps(events)
+            return self._steps(run)
         from rich.live import Live
         from rich.markdown import Markdown
         from rich.spinner import Spinner
 
-        result, text = RenderResult(), ""
-        self.result = result
+        text = ""
         waiting = Spinner("dots", text="thinking…", style="dim") if not self.quiet else ""
         with Live(waiting, console=self._console(), refresh_per_second=8,
                   transient=False) as live:
-            for event in events:
-                self.absorb(event, result)
+            for event in run:
+                self.show(event)
                 if isinstance(event, TextDelta):
                     text += event.text
                     live.update(Markdown(_answer(text)))
             live.update(Markdown(_answer(text)) if text else "")
-        return result
+        return run.result
 
-    def _steps(self, events: Iterable[Event]) -> RenderResult:
-        result = self.result = RenderResult()
-        for event in events:
-            self.absorb(event, result)
+    def _steps(self, run: Run) -> RunResult:
+        for event in run:
+            self.show(event)
             if isinstance(event, (ToolCall, Observation)) and not self.quiet:
                 _show_step(self._console(), event, self.verbose)
-        return result
+        return run.result
 
     def finish(self, answer: str) -> None:
         from rich.markdown import Markdown
 
         self._console().print(Markdown(_answer(answer)))
+
+
+def console_for(output: Output, *, stderr: bool = False) -> Any:
+    """A Rich console on the Output's stdout (or stderr), a terminal exactly when the
+    Output says so, at its width."""
+    from rich.console import Console
+
+    return Console(file=output.stderr if stderr else output.stdout,
+                   force_terminal=output.stderr_terminal if stderr else output.stdout_terminal,
+                   width=output.width)
 
 
 # What an answer may not send to the terminal as itself: C0 controls but tab and newline,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lamp.cli.errors import exit_code_for
 from lamp.memory._chunking import chunk_spans, chunk_text
 from lamp.memory.documents import bm25_rank, combine_scores, tokenize
 from lamp.memory.errors import MemoryInputError
@@ -75,7 +76,7 @@ def test_read_document_text_html_pdf_and_refusals(corpus: Path, tmp_path: Path) 
                         (tmp_path / "missing.txt", "cannot read"), (broken, "cannot read")]:
         with pytest.raises(MemoryInputError, match=words) as info:
             read_document(path)
-        assert info.value.exit_code == 2 and "\n" not in str(info.value)
+        assert exit_code_for(info.value) == 2 and "\n" not in str(info.value)
 
 
 def test_expand_paths_directories_globs_and_errors(corpus: Path) -> None:

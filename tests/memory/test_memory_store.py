@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import lamp.memory
+from lamp.cli.errors import exit_code_for
 from lamp.memory import MemoryInputError, MemoryStore, MemoryStoreError, format_memory, recall
 from lamp.memory._chunking import chunk_text
 from lamp.memory._encoders import MINILM_MODEL, PinnedFile, load_encoder
@@ -75,7 +76,7 @@ def test_facts_dedupe_forget_and_clear(store: MemoryStore) -> None:
     assert [t.text for t in store.history("s")] == ["y"]
     with pytest.raises(MemoryInputError) as info:
         store.forget("turn:s:0:user")
-    assert info.value.exit_code == 2
+    assert exit_code_for(info.value) == 2
     assert store.forget_session("s") == 1
     assert store.get_session("s") is None
     with pytest.raises(MemoryInputError):
@@ -181,7 +182,7 @@ def test_bad_store_paths_are_refused_and_left_alone(tmp_path: Path) -> None:
     (broken / "chroma.sqlite3").write_bytes(garbage)
     with pytest.raises(MemoryInputError, match="corrupted") as info:
         MemoryStore.open(broken)
-    assert info.value.exit_code == 2
+    assert exit_code_for(info.value) == 2
     assert (broken / "chroma.sqlite3").read_bytes() == garbage
 
 
@@ -205,7 +206,7 @@ def test_minilm_pads_to_longest_without_changing_vectors() -> None:
 def test_unreachable_and_malformed_server_urls() -> None:
     with pytest.raises(MemoryStoreError, match=r"http://127\.0\.0\.1:9") as info:
         MemoryStore.open(url="http://127.0.0.1:9")
-    assert info.value.exit_code == 1
+    assert exit_code_for(info.value) == 1
     with pytest.raises(MemoryInputError, match="bad memory server URL"):
         MemoryStore.open(url="ftp://example")
 
@@ -215,6 +216,6 @@ def test_store_built_with_another_model_is_refused(tmp_path: Path) -> None:
         store.remember("Written with e5.")
     with pytest.raises(MemoryInputError, match="built with the embedding model") as info:
         MemoryStore.open(tmp_path / "m", model="minilm")
-    assert info.value.exit_code == 2
+    assert exit_code_for(info.value) == 2
     with MemoryStore.open(tmp_path / "m") as again:
         assert [f.text for f in again.facts()] == ["Written with e5."]

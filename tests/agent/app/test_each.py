@@ -10,7 +10,7 @@ import pytest
 
 from lamp.agent.app.each import (
     EachInput,
-    EachRequest,
+    EachPrompt,
     EachResult,
     answer_each,
     read_json_lines,
@@ -49,7 +49,7 @@ def test_json_lines_take_the_named_field_and_bad_lines_fail_alone() -> None:
 def test_each_input_is_its_own_conversation_in_input_order() -> None:
     model = ScriptedBackend().enqueue("un", "deux", "trois")
     inputs = read_lines("one\ntwo\nthree\n")
-    done = results(answer_each(model, GREEDY, EachRequest(prompt="in French", system="S"),
+    done = results(answer_each(model, GREEDY, EachPrompt(prompt="in French", system="S"),
                                inputs))
     assert [r.answer for r in done] == ["un", "deux", "trois"]
     assert [r.input.line for r in done] == [1, 2, 3]
@@ -60,7 +60,7 @@ def test_each_input_is_its_own_conversation_in_input_order() -> None:
 
 def test_without_a_prompt_the_line_is_the_question() -> None:
     model = ScriptedBackend().enqueue("4")
-    results(answer_each(model, GREEDY, EachRequest(), read_lines("2+2?")))
+    results(answer_each(model, GREEDY, EachPrompt(), read_lines("2+2?")))
     assert model.requests[0][0][-1] == Message("user", "2+2?")
 
 
@@ -76,7 +76,7 @@ def test_the_fixed_prefix_is_warmed_once_with_the_template_examples() -> None:
     model = Warm(capabilities=Capabilities(grammar=True, warm_prefix=True)).enqueue("a", "b")
     template = PromptTemplate(name="t", description="", system="Be brief.",
                               user="Label: {input}", examples=(("Label: x", "X"),))
-    events = list(answer_each(model, GREEDY, EachRequest(template=template),
+    events = list(answer_each(model, GREEDY, EachPrompt(template=template),
                               read_lines("p\nq")))
     assert warmed == [[Message("system", "Be brief."), Message("user", "Label: x"),
                        Message("assistant", "X")]]
@@ -88,7 +88,7 @@ def test_the_fixed_prefix_is_warmed_once_with_the_template_examples() -> None:
 def test_schema_per_line_a_bad_answer_fails_only_its_line() -> None:
     model = ScriptedBackend().enqueue('{"name": "Ada", "age": 36}', '{"name": "Bo", "age": "x"}',
                                       '{"name": "Cy", "age": 7}')
-    request = EachRequest(output=OutputSchema.parse("name, age int"))
+    request = EachPrompt(output=OutputSchema.parse("name, age int"))
     done = results(answer_each(model, GREEDY, request, read_lines("a\nb\nc")))
     assert [r.answer for r in done] == [{"name": "Ada", "age": 36}, None, {"name": "Cy", "age": 7}]
     assert isinstance(done[1].error, InvalidOutput) and "$.age" in str(done[1].error)
@@ -97,14 +97,14 @@ def test_schema_per_line_a_bad_answer_fails_only_its_line() -> None:
 
 def test_a_bad_input_line_costs_no_model_call() -> None:
     model = ScriptedBackend().enqueue("fine")
-    done = results(answer_each(model, GREEDY, EachRequest(),
+    done = results(answer_each(model, GREEDY, EachPrompt(),
                                read_json_lines('oops\n{"q": "hi"}', "q")))
     assert [r.ok for r in done] == [False, True] and len(model.requests) == 1
 
 
 def test_a_line_too_long_for_the_context_fails_alone() -> None:
     model = ScriptedBackend(context=60).enqueue("short")
-    done = results(answer_each(model, GREEDY, EachRequest(),
+    done = results(answer_each(model, GREEDY, EachPrompt(),
                                read_lines(("word " * 80) + "\nhi")))
     assert [r.ok for r in done] == [False, True]
     assert "context" in str(done[0].error)
@@ -116,7 +116,7 @@ def test_a_broken_backend_ends_the_run() -> None:
             raise BackendUnavailable("cannot reach model server")
 
     with pytest.raises(BackendUnavailable):
-        results(answer_each(Down(), GREEDY, EachRequest(), read_lines("a\nb")))
+        results(answer_each(Down(), GREEDY, EachPrompt(), read_lines("a\nb")))
 
 
 class Echo(ScriptedBackend):
@@ -143,14 +143,14 @@ class Echo(ScriptedBackend):
 def test_parallel_keeps_n_in_flight_and_the_input_order() -> None:
     model = Echo()
     inputs = read_lines("\n".join(f"n{i}" for i in range(9)))
-    done = results(answer_each(model, GREEDY, EachRequest(), inputs, parallel=3))
+    done = results(answer_each(model, GREEDY, EachPrompt(), inputs, parallel=3))
     assert [r.answer for r in done] == [f"N{i}" for i in range(9)]
     assert model.most == 3
 
 
 def test_parallel_on_a_backend_that_is_not_concurrent_goes_one_by_one() -> None:
     model = ScriptedBackend().enqueue("x", "y")
-    events = list(answer_each(model, GREEDY, EachRequest(), read_lines("a\nb"), parallel=2))
+    events = list(answer_each(model, GREEDY, EachPrompt(), read_lines("a\nb"), parallel=2))
     assert isinstance(events[0], Notice) and "one by one" in events[0].message
     assert [r.answer for r in results(iter(events))] == ["x", "y"]
 
@@ -158,7 +158,7 @@ def test_parallel_on_a_backend_that_is_not_concurrent_goes_one_by_one() -> None:
 def test_a_schema_the_backend_cannot_enforce_is_refused_before_any_input() -> None:
     model = ScriptedBackend(capabilities=Capabilities())
     with pytest.raises(UsageError, match="cannot constrain"):
-        results(answer_each(model, GREEDY, EachRequest(output=OutputSchema.parse("name")),
+        results(answer_each(model, GREEDY, EachPrompt(output=OutputSchema.parse("name")),
                             read_lines("a")))
     assert model.requests == []
 
@@ -187,7 +187,7 @@ def test_answers_in_flight_stop_when_the_run_ends_early() -> None:
     # Ctrl-C (or a reader that goes away) closes the generator after the first result:
     # the two answers still streaming must stop at their next piece, not run to the end.
     model = Trickle()
-    run = answer_each(model, GREEDY, EachRequest(), read_lines("first\nslow1\nslow2"),
+    run = answer_each(model, GREEDY, EachPrompt(), read_lines("first\nslow1\nslow2"),
                       parallel=3)
     first = next(r for r in run if isinstance(r, EachResult))
     assert first.answer == "x"

@@ -19,6 +19,7 @@ from lamp.agent.grounded.answer import (
 from lamp.agent.grounded.attachments import Attachment, fit_attachments
 from lamp.agent.models import Capabilities, Sampling
 from lamp.agent.models.scripted import ScriptedBackend
+from lamp.cli.errors import exit_code_for
 
 llama_cpp = pytest.importorskip("llama_cpp")
 
@@ -33,7 +34,7 @@ def test_cited_numbers_and_check() -> None:
     assert check_citations("No sources say so.", 2) == []
     with pytest.raises(InvalidCitation, match=r"cites source\(s\) 3 but only 1-2") as info:
         check_citations("It opened in 1932 [3].", 2)
-    assert info.value.exit_code == 1
+    assert exit_code_for(info.value) == 1
     with pytest.raises(InvalidCitation):
         check_citations("Both [0].", 2)
 

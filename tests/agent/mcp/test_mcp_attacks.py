@@ -22,7 +22,7 @@ import pytest
 from lamp.agent.mcp import McpTools, parse_servers, policy_for
 from lamp.agent.tools import ToolContext, run_tool, select_tools
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.bwrap]
 
 EVIL = Path(__file__).with_name("evil_server.py")
 

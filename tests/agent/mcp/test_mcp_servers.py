@@ -23,7 +23,7 @@ from lamp.agent.errors import LampError
 from lamp.agent.mcp import McpError, McpTools, parse_servers, policy_for
 from lamp.agent.tools import ToolContext, run_tool, select_tools
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.bwrap]
 
 SERVER = Path(__file__).with_name("notes_server.py")
 SECRET = "the vault opens at dawn"

@@ -28,9 +28,9 @@ import pytest
 from lamp.agent.config.settings import load_settings
 from lamp.agent.errors import BackendUnavailable, MalformedReply, ServerError, UsageError
 from lamp.agent.models import Chunk, Message, Sampling
+from lamp.agent.models.factory import open_backend
 from lamp.agent.models.http_backend import HttpOptions, OpenAIBackend, estimate_tokens
 from lamp.cli import main as cli_main
-from lamp.cli.runtime import load_backend
 
 MSGS = [Message("system", "Answer in one word."), Message("user", "Capital of France?")]
 GREEDY = Sampling(temperature=0, max_tokens=16)
@@ -407,7 +407,7 @@ def test_unknown_backend_names_the_known_ones(monkeypatch: pytest.MonkeyPatch) -
 
 def test_openai_backend_needs_a_base_url() -> None:
     with pytest.raises(UsageError, match="needs --base-url"):
-        load_backend(load_settings({"backend": "openai"}))
+        open_backend(load_settings({"backend": "openai"}).model_config())
 
 
 def test_settings_pick_the_http_backend(fake: FakeServer,
@@ -415,7 +415,7 @@ def test_settings_pick_the_http_backend(fake: FakeServer,
     monkeypatch.setenv("LAMP_BACKEND", "openai")
     monkeypatch.setenv("LAMP_BASE_URL", fake.url)
     monkeypatch.setenv("LAMP_REQUEST_TIMEOUT", "7.5")
-    backend = load_backend(load_settings({"model": "named"}))
+    backend = open_backend(load_settings({"model": "named"}).model_config())
     assert isinstance(backend, OpenAIBackend)
     assert (backend.model, backend.options.timeout) == ("named", 7.5)
 
@@ -625,6 +625,7 @@ def test_real_cli_ask_then_server_stopped(llama_server: LlamaServer, run_lamp) -
     assert failed.stdout == b""
 
 
+@pytest.mark.bwrap
 def test_cli_pal_runs_the_served_program_in_the_sandbox_and_votes(
         fake: FakeServer, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -29,6 +29,7 @@ import pytest
 
 from lamp.agent.errors import LampError, ModelError, ModelFileError, UsageError
 from lamp.agent.models.hub import HubRef, PulledModel, parse_hub_ref, pull_from_hub
+from lamp.cli.errors import exit_code_for
 
 REPO = "lamp-test/tiny-model"
 FILE = "quant/tiny-q4_k_m.gguf"
@@ -237,7 +238,7 @@ def test_parse_accepts(text: str, expected: HubRef) -> None:
 def test_parse_rejects_with_usage_error(text: str) -> None:
     with pytest.raises(UsageError) as info:
         parse_hub_ref(text)
-    assert info.value.exit_code == 2
+    assert exit_code_for(info.value) == 2
     _one_line(info.value)
 
 
@@ -389,7 +390,7 @@ def test_interrupted_pull_fails_cleanly_and_a_rerun_completes(hub: FakeHub,
     hub.fail_after_cut = True  # the in-run retry fails too: the pull gives up
     with pytest.raises(ModelError) as info:
         pull_from_hub(REF, tmp_path, endpoint=hub.url)
-    assert info.value.exit_code == 1
+    assert exit_code_for(info.value) == 1
     _one_line(info.value)
     assert _leftovers(tmp_path) == []
 
@@ -408,7 +409,7 @@ def test_unreachable_endpoint_is_a_one_line_lamp_error(tmp_path: Path) -> None:
         port = sock.getsockname()[1]
     with pytest.raises(ModelError) as info:
         pull_from_hub(REF, tmp_path / "models", endpoint=f"http://127.0.0.1:{port}")
-    assert type(info.value) is ModelError and info.value.exit_code == 1
+    assert type(info.value) is ModelError and exit_code_for(info.value) == 1
     message = _one_line(info.value)
     assert "cannot reach the Hugging Face Hub" in message and str(port) in message
     assert info.value.__cause__ is not None  # the httpx error, for --verbose

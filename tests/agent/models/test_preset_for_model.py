@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from lamp.agent.app.tools import step_format, tool_routing
 from lamp.agent.config.settings import Settings
 from lamp.agent.models.catalog import DEFAULT_PRESET, PRESETS, preset_for_model
-from lamp.cli.agent_run import step_format, tool_routing
 
 
 @pytest.mark.parametrize("spec, name", [

@@ -21,6 +21,7 @@ def test_only_demos_whose_tools_are_all_enabled() -> None:
 
 
 @pytest.mark.parametrize("demo", BUILTIN_DEMOS, ids=lambda d: d.calls[0][0].tool)
+@pytest.mark.bwrap
 def test_each_demo_shows_what_its_tool_really_returns(demo, tmp_path: Path) -> None:
     """A demo that lies about a tool's output would teach the model the wrong thing."""
     ctx = ToolContext(cwd=tmp_path, sandbox=Sandbox(timeout=10))

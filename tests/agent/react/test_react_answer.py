@@ -9,7 +9,7 @@ import pytest
 from lamp.agent.errors import UsageError
 from lamp.agent.events import FinalAnswer, Observation
 from lamp.agent.models import Sampling, ScriptedBackend
-from lamp.agent.react.answer import ToolsRequest, run_with_tools
+from lamp.agent.react.answer import ToolOptions, run_with_tools
 from lamp.agent.react.loop import DEFAULT_SYSTEM
 from lamp.agent.sampling import greedy_unless_set
 
@@ -17,28 +17,28 @@ CALL = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "6*7"}}\
 
 
 def test_request_names_and_checks() -> None:
-    assert ToolsRequest().tool_names() is None
-    assert ToolsRequest(tools=" default ").tool_names() is None
-    assert ToolsRequest(tools="python, calculator").tool_names() == ["python", "calculator"]
-    ToolsRequest(tools="calculator").check()
+    assert ToolOptions().tool_names() is None
+    assert ToolOptions(tools=" default ").tool_names() is None
+    assert ToolOptions(tools="python, calculator").tool_names() == ["python", "calculator"]
+    ToolOptions(tools="calculator").check()
     with pytest.raises(UsageError, match="teleport"):
-        ToolsRequest(tools="teleport").check()
+        ToolOptions(tools="teleport").check()
     with pytest.raises(UsageError, match="tool format"):
-        ToolsRequest(tool_format="xml").check()
+        ToolOptions(tool_format="xml").check()
 
 
 def test_default_tools_leave_out_memory_search_without_a_store() -> None:
-    run = run_with_tools(ScriptedBackend(), "q", ToolsRequest(), Sampling())
+    run = run_with_tools(ScriptedBackend(), "q", ToolOptions(), Sampling())
     names = [t.name for t in run.tools]
     assert "search_memory" not in names and "calculator" in names
-    run = run_with_tools(ScriptedBackend(), "q", ToolsRequest(), Sampling(),
+    run = run_with_tools(ScriptedBackend(), "q", ToolOptions(), Sampling(),
                          memory_store=object())
     assert "search_memory" in [t.name for t in run.tools]
 
 
 def test_a_run_is_greedy_with_demos_and_the_agents_prompt(tmp_path: Path) -> None:
     model = ScriptedBackend().enqueue("tool", "yes", CALL, "42")  # the router, then steps
-    run = run_with_tools(model, "6*7?", ToolsRequest(tools="calculator"),
+    run = run_with_tools(model, "6*7?", ToolOptions(tools="calculator"),
                          Sampling(temperature=0.7), cwd=tmp_path)
     events = list(run.events)
     assert next(e for e in events if isinstance(e, Observation)).output == "42"
@@ -52,7 +52,7 @@ def test_a_run_is_greedy_with_demos_and_the_agents_prompt(tmp_path: Path) -> Non
 
 def test_without_routing_the_first_request_is_the_agents_step(tmp_path: Path) -> None:
     model = ScriptedBackend().enqueue(CALL, "42")  # no router replies queued
-    run = run_with_tools(model, "6*7?", ToolsRequest(tools="calculator", route=False),
+    run = run_with_tools(model, "6*7?", ToolOptions(tools="calculator", route=False),
                          Sampling(), cwd=tmp_path)
     events = list(run.events)
     assert next(e for e in events if isinstance(e, FinalAnswer)).text == "42"
@@ -62,7 +62,7 @@ def test_without_routing_the_first_request_is_the_agents_step(tmp_path: Path) ->
 
 def test_the_users_temperature_and_system_prompt_win() -> None:
     model = ScriptedBackend().enqueue("tool", "yes", "42")
-    run = run_with_tools(model, "q", ToolsRequest(tools="calculator", system="Be brief."),
+    run = run_with_tools(model, "q", ToolOptions(tools="calculator", system="Be brief."),
                          Sampling(temperature=0.4), chosen={"temperature"})
     list(run.events)
     messages, sampling, _ = model.requests[2]
@@ -74,7 +74,7 @@ def test_the_users_temperature_and_system_prompt_win() -> None:
 
 def test_the_router_is_not_shown_lamps_own_system_prompt() -> None:
     model = ScriptedBackend().enqueue("tool", "yes", "42")
-    list(run_with_tools(model, "q", ToolsRequest(tools="calculator"), Sampling()).events)
+    list(run_with_tools(model, "q", ToolOptions(tools="calculator"), Sampling()).events)
     for router_messages, _, _ in model.requests[:2]:
         assert "instructions" not in router_messages[0].content
         assert DEFAULT_SYSTEM not in router_messages[0].content

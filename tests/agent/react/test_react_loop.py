@@ -14,6 +14,7 @@ from lamp.agent.models import Sampling, ScriptedBackend
 from lamp.agent.react.formats import Action, Demo, NativeFormat, ReactFormat, ToolSpec
 from lamp.agent.react.loop import AgentConfig, run_agent
 from lamp.agent.tools import Tool, ToolContext, select_tools
+from lamp.cli.errors import exit_code_for
 
 
 class Slow(Tool):
@@ -127,7 +128,7 @@ def test_step_limit_raises_with_partial_answer_and_steps() -> None:
                                           for i in range(3)])
     with pytest.raises(StepLimitReached) as info:
         run(backend, select_tools(["calculator"]), max_steps=3)
-    assert info.value.exit_code == 3
+    assert exit_code_for(info.value) == 3
     assert info.value.partial_answer.startswith("3")  # 2+1, the last good result
     assert len(info.value.steps) == 3
 

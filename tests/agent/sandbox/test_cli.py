@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from lamp.cli.sandbox import app
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.bwrap]
 CLI = [sys.executable, "-c", "from lamp.cli.sandbox import app; app()"]
 
 

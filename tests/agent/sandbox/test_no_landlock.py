@@ -28,6 +28,7 @@ from lamp.agent.config import paths
 from lamp.agent.errors import IsolationRefused, SandboxUnavailable, UsageError
 from lamp.agent.sandbox import OPT_IN, Isolation
 from lamp.agent.sandbox._bwrap import find_bwrap
+from lamp.cli.errors import exit_code_for
 
 pytestmark = pytest.mark.integration
 
@@ -295,6 +296,7 @@ def _bwrap_works() -> bool:
     return find_bwrap(os.getuid() == 0).usable
 
 
+@pytest.mark.bwrap
 def test_auto_runs_under_bubblewrap_alone(tmp_path: Path, canary_dir: Path) -> None:
     if not _bwrap_works():
         pytest.skip("bubblewrap is not usable here (or hidden by LAMP_SANDBOX_BWRAP)")
@@ -333,9 +335,10 @@ def test_policy_modes(policy: str, l1: str | None, l2: str | None, mode: str | N
 def test_a_refusal_is_a_usage_error_and_a_sandbox_error() -> None:
     assert issubclass(IsolationRefused, UsageError) and issubclass(IsolationRefused,
                                                                    SandboxUnavailable)
-    assert IsolationRefused.exit_code == 2
+    assert exit_code_for(IsolationRefused()) == 2
 
 
+@pytest.mark.bwrap
 def test_auto_starts_an_mcp_server_under_bubblewrap_alone(tmp_path: Path,
                                                           canary_dir: Path) -> None:
     if not find_bwrap(False).usable:

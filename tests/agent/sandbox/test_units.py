@@ -11,6 +11,7 @@ from lamp.agent.errors import IsolationRefused, LampError, SandboxUnavailable, U
 from lamp.agent.sandbox import Sandbox
 from lamp.agent.sandbox._runner import _static_l1
 from lamp.agent.sandbox._seccomp import PID_PLACEHOLDER, SUPPORTED_ARCHES, build_filter
+from lamp.cli.errors import exit_code_for
 
 
 def test_exports_are_exactly_the_public_names() -> None:
@@ -46,9 +47,10 @@ def test_bad_options_are_usage_errors() -> None:
 
 
 def test_sandbox_unavailable_is_a_lamp_error() -> None:
-    assert issubclass(SandboxUnavailable, LampError) and SandboxUnavailable.exit_code == 1
+    assert issubclass(SandboxUnavailable, LampError) and exit_code_for(SandboxUnavailable()) == 1
 
 
+@pytest.mark.bwrap
 def test_auto_policy_follows_the_machine() -> None:
     """auto never falls back to rlimits alone: L1, else L2, else a refusal (exit 2).
     A real kernel without Landlock is simulated in test_no_landlock.py."""
@@ -86,6 +88,7 @@ def test_best_policy_says_loudly_when_weaker() -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.bwrap
 def test_probe_is_consistent_with_a_real_run() -> None:
     report = sandbox.probe()
     assert report.layer("L0").active

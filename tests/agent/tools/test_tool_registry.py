@@ -8,6 +8,7 @@ import pytest
 
 from lamp.agent.errors import UsageError
 from lamp.agent.tools import BUILTIN_TOOLS, Tool, load_tools, select_tools
+from lamp.cli.errors import exit_code_for
 
 
 def test_builtins_are_all_there_and_only_shell_is_off_or_asks() -> None:
@@ -57,7 +58,7 @@ def test_select_defaults_and_named_tools(plugins: Path) -> None:
 def test_unknown_tool_is_a_usage_error_listing_the_known_ones() -> None:
     with pytest.raises(UsageError) as info:
         select_tools(["pyhton"])
-    assert info.value.exit_code == 2
+    assert exit_code_for(info.value) == 2
     assert str(info.value) == ("unknown tool 'pyhton' in --tools (known: calculator, list_dir, "
                                "python, read_file, search_memory, shell)")
     with pytest.raises(UsageError, match="in --allow"):

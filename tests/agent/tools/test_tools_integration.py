@@ -13,6 +13,7 @@ from lamp.agent.tools.builtins import PythonTool, SearchMemoryTool, ShellTool, s
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.bwrap
 def test_python_tool_multiplies_through_the_real_sandbox(tmp_path: Path) -> None:
     ctx = ToolContext(cwd=tmp_path)
     outcome = run_tool(PythonTool(), {"code": "print(123456789 * 987654321)"}, ctx)
@@ -21,11 +22,13 @@ def test_python_tool_multiplies_through_the_real_sandbox(tmp_path: Path) -> None
     assert ctx.sandbox is not None  # created once, kept for the next steps
 
 
+@pytest.mark.bwrap
 def test_python_tool_runs_code_with_a_spilled_json_brace(tmp_path: Path) -> None:
     outcome = run_tool(PythonTool(), {"code": "print(6 * 7)}"}, ToolContext(cwd=tmp_path))
     assert outcome.output.splitlines() == ["42", "note: dropped a stray '}' after the code's end"]
 
 
+@pytest.mark.bwrap
 def test_python_tool_reports_a_traceback(tmp_path: Path) -> None:
     outcome = run_tool(PythonTool(), {"code": "1 / 0"}, ToolContext(cwd=tmp_path))
     assert not outcome.is_error  # the tool worked; the program failed, and it says so

@@ -1,4 +1,4 @@
-"""Session memory for `ask` and `chat`: journal every exchange, open Chroma only when needed.
+"""Session memory for one run: journal every exchange, open Chroma only when needed.
 
 Opening Chroma costs about a second (imports, embedding model). Writing an
 exchange needs none of it: it goes to the store's journal (memory/journal.py),
@@ -21,38 +21,53 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Annotated, Any
-
-import typer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lamp.agent.conversation import Conversation
+from lamp.agent.errors import LampError
 from lamp.agent.memory_link import StoreMemory
 from lamp.agent.models import Backend
 
-from .errors import is_reported
-from .render import warn
+if TYPE_CHECKING:
+    from lamp.memory import MemoryStore
 
-__all__ = ["Continue", "MemoryChoice", "MemoryOpening", "MemoryUrl", "NoMemory", "SessionName",
-           "attach_memory", "model_name", "start_memory"]
-
-SessionName = Annotated[str | None, typer.Option(
-    "--session", "-s", help="Session to use (created if new).", rich_help_panel="Memory",
-    show_default=False)]
-Continue = Annotated[bool, typer.Option(
-    "--continue", "-c", help="Continue the most recent session.", rich_help_panel="Memory")]
-MemoryUrl = Annotated[str | None, typer.Option(
-    "--memory-url", help="Chroma server for memory (default: the local store).",
-    rich_help_panel="Memory", show_default=False)]
-NoMemory = Annotated[bool, typer.Option(
-    "--no-memory", help="Neither read nor write memory (deterministic scripting).",
-    rich_help_panel="Memory")]
+__all__ = ["MemoryChoice", "MemoryLocation", "MemoryOpening", "attach_memory",
+           "is_lamp_error", "model_name", "open_store", "start_memory"]
 
 
-@dataclass
+@dataclass(frozen=True)
+class MemoryLocation:
+    """Where the store is: a directory (embedded Chroma) or a Chroma server URL."""
+
+    path: Path | None = None
+    url: str | None = None
+
+    @classmethod
+    def resolve(cls, url: str | None, *, setting: str, data_dir: Path) -> MemoryLocation:
+        """``url`` (``--memory-url``), else the ``memory_url`` setting, else
+        ``<data dir>/memory``."""
+        url = url or setting or None
+        return cls(url=url) if url else cls(path=data_dir / "memory")
+
+    def __str__(self) -> str:
+        return self.url or str(self.path)
+
+
+def open_store(location: MemoryLocation) -> MemoryStore:
+    """Open the store at ``location`` (imports chromadb and the embedding model)."""
+    from lamp.memory import MemoryStore
+
+    return MemoryStore.open(location.path, url=location.url)
+
+
+@dataclass(frozen=True)
 class MemoryChoice:
-    session: str | None
-    continue_last: bool
-    disabled: bool
+    """What the user asked of memory for this run."""
+
+    session: str | None = None
+    continue_last: bool = False
+    disabled: bool = False
     url: str | None = None
     needs_store: bool = False  # tools may search memory: open Chroma whatever the hints say
     long_lived: bool = False  # chat: keep the store open and index each exchange as it goes
@@ -70,15 +85,12 @@ class MemoryOpening:
 
     journal: Any  # lamp.memory.journal.Journal, or None for a server store
     store: Future[Any] | None
-    location: Any  # cli.memory.MemoryLocation, to open the store later if recall needs it
+    location: MemoryLocation  # to open the store later if recall needs it
 
 
-def start_memory(choice: MemoryChoice) -> MemoryOpening | None:
+def start_memory(choice: MemoryChoice, location: MemoryLocation) -> MemoryOpening | None:
     if choice.disabled:
         return None
-    from .memory import memory_location
-
-    location = memory_location(choice.url)
     journal = None
     may_hold_facts = True
     if location.path is not None:
@@ -109,9 +121,16 @@ def model_name(backend: Backend) -> str:
     return str(described.get("path") or described.get("model") or "")
 
 
+def is_lamp_error(exc: BaseException) -> bool:
+    """One of lamp's own errors (the model's, the store's), as opposed to a bug."""
+    from lamp.memory.errors import MemoryStoreError
+
+    return isinstance(exc, (LampError, MemoryStoreError))
+
+
 def attach_memory(conversation: Conversation, opening: MemoryOpening | None,
                   choice: MemoryChoice, count_text: Callable[[str], int], model: str,
-                  load_history: bool) -> StoreMemory | None:
+                  load_history: bool, warn: Callable[[str], None]) -> StoreMemory | None:
     """Wire memory into the conversation; degrade to no memory with a warning unless the
     user named a session (then it is an error)."""
     if opening is None:
@@ -136,10 +155,10 @@ def attach_memory(conversation: Conversation, opening: MemoryOpening | None,
                            count_text=count_text, model=model,
                            next_turn=info.turns,  # a floor, never a write position
                            index_as_it_goes=choice.long_lived)
-        if load_history and (choice.explicit):
+        if load_history and choice.explicit:
             conversation.load(link.load_history())
     except Exception as exc:
-        if choice.explicit or not is_reported(exc):  # a bug is not "memory unavailable"
+        if choice.explicit or not is_lamp_error(exc):  # a bug is not "memory unavailable"
             raise
         warn(f"memory unavailable, answering without it: {exc}")
         return None
@@ -150,7 +169,5 @@ def attach_memory(conversation: Conversation, opening: MemoryOpening | None,
 def _opener(opening: MemoryOpening) -> Callable[[], Any]:
     """Opens the store on first need (a recall the hints could not rule out)."""
     def open_now() -> Any:
-        from lamp.memory import MemoryStore
-
-        return MemoryStore.open(opening.location.path, url=opening.location.url)
+        return open_store(opening.location)
     return open_now
