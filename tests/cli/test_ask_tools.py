@@ -77,6 +77,7 @@ def test_a_program_that_only_prints_its_answer_is_held_not_run(run_lamp) -> None
 
 
 @pytest.mark.integration
+@pytest.mark.bwrap
 def test_python_tool_multiplies_exactly(run_lamp, default_model: Path) -> None:
     proc = run_lamp("ask", "--no-memory", "--tools", "python", "--json",
                     "What is 123456789 * 987654321?")
@@ -90,6 +91,7 @@ def test_python_tool_multiplies_exactly(run_lamp, default_model: Path) -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.bwrap
 def test_python_tool_plain_output_is_only_the_answer(run_lamp, default_model: Path) -> None:
     proc = run_lamp("ask", "--no-memory", "--tools", "python", "What is 123456789 * 987654321?")
     assert proc.returncode == 0 and proc.stdout.strip() == b"121932631112635269"
