@@ -20,8 +20,7 @@ rule ``lamp cmd --yes`` follows without ``--force``.
 from __future__ import annotations
 
 import os
-import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
 from lamp.agent.tools.base import ApprovalRequest
@@ -60,11 +59,12 @@ def prompt_lines(request: ApprovalRequest, *, styled: bool) -> list[str]:
 class TerminalApprover:
     """``policy`` ``ask``: every call that needs approval asks on the terminal;
     ``all``: calls run unasked, except flagged ones, which ask. No terminal: refused,
-    with one line on stderr saying so."""
+    with one line on ``err`` (the caller's stderr) saying so. The prompt's styling follows
+    this process's ``TERM``/``NO_COLOR``: ``tty`` is this process's controlling terminal."""
 
     policy: str = "ask"
     tty: str = "/dev/tty"
-    err: TextIO | None = None
+    err: TextIO = field(kw_only=True)
 
     def __call__(self, request: ApprovalRequest) -> bool:
         if self.policy == "all" and not request.flagged:
@@ -93,7 +93,7 @@ class TerminalApprover:
         return answer in {"y", "yes"}
 
     def _refused(self, request: ApprovalRequest) -> None:
-        err = self.err if self.err is not None else sys.stderr
+        err = self.err
         preview = visible(request.preview)
         if len(preview) > 160:
             preview = preview[:160] + "..."
@@ -106,9 +106,8 @@ class TerminalApprover:
         err.flush()
 
 
-def make_approver(policy: str, output: Output | None = None) -> TerminalApprover:
+def make_approver(policy: str, output: Output) -> TerminalApprover:
     """``all``: approve what lamp does not flag (scripts that trust their tools), ask about
     the rest; ``ask``: ask about every call that needs approval, on the terminal. A
     refusal is said on ``output``'s stderr."""
-    return TerminalApprover("all" if policy == "all" else "ask",
-                            err=output.stderr if output is not None else None)
+    return TerminalApprover("all" if policy == "all" else "ask", err=output.stderr)

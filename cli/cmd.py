@@ -14,18 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .common import with_model_options
+from .common import read_line, with_model_options
 from .shell_env import Copier, Runner, copy_to_clipboard, run_in_shell
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from lamp.agent.app.output import Output
+    from lamp.agent.app.output import Caller
     from lamp.agent.app.runtime import Runtime
     from lamp.agent.shell.drafter import CommandDrafter
 
@@ -40,16 +41,22 @@ class CmdDependencies:
     console: Callable[[], Console]
     out: Callable[[str], None]
     warn: Callable[[str], None]
-    runner: Runner = run_in_shell
-    ask: Callable[[str], str] = input
-    copy: Copier = copy_to_clipboard
+    runner: Runner
+    ask: Callable[[str], str]
+    copy: Copier
 
     @classmethod
-    def on(cls, output: Output) -> CmdDependencies:
-        """The real world, seen through the caller's Output."""
+    def on(cls, caller: Caller) -> CmdDependencies:
+        """The real world, seen through the caller's Output and environment. A choice is
+        read from their stdin, its prompt on stderr (where ``input()`` puts it at a
+        terminal)."""
         from .render.terminal import console_for
 
-        return cls(console=lambda: console_for(output), out=output.write, warn=output.warn)
+        output = caller.output
+        return cls(console=lambda: console_for(output), out=output.write, warn=output.warn,
+                   runner=partial(run_in_shell, env=caller.env),
+                   ask=partial(read_line, output, prompt_on=output.stderr),
+                   copy=partial(copy_to_clipboard, env=caller.env))
 
 
 @with_model_options
@@ -106,7 +113,7 @@ def cmd(
     drafter = drafter_for(CmdRequest(given, detect_target(shell, os_name, environ=rt.caller.env)),
                           rt)
     code = act(drafter, text, CmdFlags(print_only=print_only, yes=yes, force=force,
-                                       terminal=interactive), CmdDependencies.on(output),
+                                       terminal=interactive), CmdDependencies.on(rt.caller),
                cwd=rt.caller.cwd)
     if code:
         raise typer.Exit(code)
@@ -122,16 +129,16 @@ class CmdFlags:
     terminal: bool = False
 
 
-def act(drafter: CommandDrafter, request: str, flags: CmdFlags, deps: CmdDependencies,
-        cwd: Path | None = None) -> int:
-    """Propose, then print, ask or run as the flags and the terminal say; the exit status."""
+def act(drafter: CommandDrafter, request: str, flags: CmdFlags, deps: CmdDependencies, *,
+        cwd: Path) -> int:
+    """Propose, then print, ask or run as the flags and the terminal say, in ``cwd`` (the
+    caller's working directory); the exit status."""
     from lamp.agent.errors import UsageError
     from lamp.agent.shell.risk import assess
     from lamp.agent.visible_text import visible
 
     from .cmd_session import CommandSession, risk_line
 
-    cwd = cwd or Path.cwd()
     if flags.terminal:
         console = deps.console()
         with console.status("thinking…", spinner="dots"):

@@ -9,7 +9,7 @@ and the pty test only has to check that a real terminal sees the same thing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,7 +42,8 @@ def risk_line(risks: tuple[Risk, ...]) -> str | None:
 
 @dataclass
 class CommandSession:
-    """One proposal's life on a terminal; ``run`` returns lamp's exit status."""
+    """One proposal's life on a terminal; ``run`` returns lamp's exit status. ``cwd``: the
+    caller's working directory, where the risk rules look and the command runs."""
 
     drafter: CommandDrafter
     console: Console
@@ -50,7 +51,7 @@ class CommandSession:
     runner: Runner
     copy: Copier
     warn: Callable[[str], None]
-    cwd: Path = field(default_factory=Path.cwd)
+    cwd: Path
 
     def show(self, proposal: Proposal) -> None:
         from rich.syntax import Syntax

@@ -5,7 +5,9 @@ them in each signature invites drift, so commands declare only their own
 parameters and receive a ``Runtime`` (cli/runtime.py) built from the shared
 ones: typed options, ``--verbose``, and a model handed in by whoever runs the
 command line (``lamp serve``, tests). The Runtime is closed when the command
-ends, which finishes deferred memory writes after the answer is out.
+ends, which finishes deferred memory writes after the answer is out. The group
+commands (memory, models, tools, ...) take no model options; they ask ``caller_of``
+for the Caller they run for.
 """
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ import functools
 import inspect
 import typing
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
+import click
 import typer
+
+from lamp.agent.app.output import Caller, Output
 
 from . import options
 from .runtime import Invocation, Runtime, loader_for, spinner_for
 
-__all__ = ["SHARED_OPTIONS", "with_model_options"]
+__all__ = ["SHARED_OPTIONS", "caller_of", "echo", "read_line", "with_model_options"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,6 +44,32 @@ def _invocation(ctx: typer.Context | None) -> Invocation:
     command runs without it, e.g. under Typer's test runner)."""
     found = ctx.find_object(Invocation) if ctx is not None else None
     return found if found is not None else Invocation()
+
+
+def caller_of(ctx: typer.Context | None) -> Caller:
+    """Who a command without model options runs for: the Caller ``execute()`` handed down,
+    else this process (a sub-app run on its own, e.g. by Typer's test runner)."""
+    return _invocation(ctx).caller
+
+
+def echo(output: Output, *lines: str) -> None:
+    """Lines of a command's output on the caller's stdout, as ``typer.echo`` wrote them:
+    ANSI escape sequences dropped when stdout is not a terminal (a pipe gets plain text)."""
+    text = "".join(f"{line}\n" for line in lines)
+    output.write(text if output.stdout_terminal else click.unstyle(text))
+
+
+def read_line(output: Output, prompt: str, *, prompt_on: IO[str] | None = None) -> str:
+    """``input()`` on the caller's streams: ``prompt`` on ``prompt_on`` (default: their
+    stdout), then one line from their stdin without its newline; EOFError when it is closed
+    (or there is none)."""
+    shown = prompt_on if prompt_on is not None else output.stdout
+    shown.write(prompt)
+    shown.flush()
+    line = output.stdin.readline() if output.stdin is not None else ""
+    if not line:
+        raise EOFError
+    return line[:-1] if line.endswith("\n") else line
 
 
 def with_model_options(fn: F) -> F:

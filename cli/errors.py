@@ -62,9 +62,9 @@ def error_line(message: str, err: IO[str] | None = None) -> None:
     err.flush()
 
 
-def usage_exit(message: str) -> typer.Exit:
-    """Say a usage error and return the Exit to raise (for commands outside ``execute``)."""
-    error_line(message)
+def usage_exit(message: str, err: IO[str]) -> typer.Exit:
+    """Say a usage error on ``err`` (the caller's stderr) and return the Exit to raise."""
+    error_line(message, err)
     return typer.Exit(EXIT_USAGE)
 
 

@@ -74,11 +74,13 @@ def _named_command(argv: list[str]) -> str | None:
     return first if first in COMMANDS or first in GROUPS else None
 
 
-def _version(value: bool) -> None:
+def _version(ctx: typer.Context, value: bool) -> None:
     if value:
         from importlib.metadata import version
 
-        typer.echo(f"lamp {version('lamp')}")
+        from .common import caller_of
+
+        caller_of(ctx).output.write(f"lamp {version('lamp')}\n")
         raise typer.Exit()
 
 

@@ -8,9 +8,8 @@ chromadb is imported only when a command actually opens the store.
 from __future__ import annotations
 
 import contextlib
-import sys
-from collections.abc import Iterator
-from dataclasses import asdict
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -19,9 +18,11 @@ from lamp.agent.app.memory import MemoryLocation, open_store
 from lamp.memory.errors import MemoryStoreError
 
 from . import errors
+from .common import caller_of, echo, read_line
 from .render import print_json
 
 if TYPE_CHECKING:
+    from lamp.agent.app.output import Caller, Output
     from lamp.memory import MemoryStore
 
 __all__ = ["MemoryLocation", "app", "memory_location", "open_store"]
@@ -32,37 +33,68 @@ app = typer.Typer(
 )
 
 
-def memory_location(url: str | None = None) -> MemoryLocation:
+def memory_location(url: str | None = None,
+                    env: Mapping[str, str] | None = None) -> MemoryLocation:
     """The store ``--memory-url`` names, else the ``memory_url`` setting (``LAMP_MEMORY_URL``
-    or the config file), else ``<data dir>/memory``."""
-    from lamp.agent.config import paths
+    or the config file), else ``<data dir>/memory``; ``env``: the caller's environment
+    (None: this process's)."""
+    from lamp.agent.config.paths import Paths
     from lamp.agent.config.settings import load_settings
 
-    return MemoryLocation.resolve(url, setting=load_settings().memory_url,
-                                  data_dir=paths.data_dir())
+    return MemoryLocation.resolve(url, setting=load_settings(env=env).memory_url,
+                                  data_dir=(Paths() if env is None else Paths(env)).data_dir())
+
+
+# Where the group keeps --memory-url for its commands. Click's ``ctx.obj`` is not free:
+# it carries execute()'s Invocation (the Caller), which ``caller_of`` looks up.
+_URL_KEY = "lamp.memory.url"
+
+
+@dataclass(frozen=True)
+class _Command:
+    """One memory command: who it runs for and the ``--memory-url`` its group was given."""
+
+    caller: Caller
+    url: str | None
+
+    @classmethod
+    def of(cls, ctx: typer.Context) -> _Command:
+        return cls(caller_of(ctx), ctx.meta.get(_URL_KEY))
+
+    @property
+    def output(self) -> Output:
+        return self.caller.output
+
+    def location(self) -> MemoryLocation:
+        return memory_location(self.url, self.caller.env)
+
+    def fail(self, exc: MemoryStoreError) -> typer.Exit:
+        """Say a memory error on the caller's stderr; the Exit to raise."""
+        errors.error_line(str(exc), self.output.stderr)
+        return typer.Exit(errors.exit_code_for(exc))
+
+    def usage(self, message: str) -> typer.Exit:
+        return errors.usage_exit(message, self.output.stderr)
+
+    def emit(self, as_json: bool, payload: dict[str, Any], lines: list[str]) -> None:
+        if as_json:
+            print_json(payload, self.output.stdout)
+        else:
+            echo(self.output, *lines)
 
 
 @contextlib.contextmanager
-def _store(ctx: typer.Context) -> Iterator[MemoryStore]:
+def _store(command: _Command) -> Iterator[MemoryStore]:
     """Open the store for one command; memory errors become one stderr line + exit code."""
     store = None
     try:
-        store = open_store(memory_location(ctx.obj))
+        store = open_store(command.location())
         yield store
     except MemoryStoreError as exc:
-        errors.error_line(str(exc))
-        raise typer.Exit(errors.exit_code_for(exc)) from None
+        raise command.fail(exc) from None
     finally:
         if store is not None:
             store.close()
-
-
-def _emit(as_json: bool, payload: dict[str, Any], lines: list[str]) -> None:
-    if as_json:
-        print_json(payload)
-    else:
-        for line in lines:
-            typer.echo(line)
 
 
 def _preview(text: str, width: int = 70) -> str:
@@ -81,7 +113,7 @@ def _group(
         typer.Option("--memory-url", envvar="LAMP_MEMORY_URL", help="Chroma server URL."),
     ] = None,
 ) -> None:
-    ctx.obj = memory_url
+    ctx.meta[_URL_KEY] = memory_url
 
 
 @app.command("list")
@@ -93,12 +125,13 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """List sessions and facts, or the turns of one session (with ids for ``forget``)."""
-    with _store(ctx) as store:
+    command = _Command.of(ctx)
+    with _store(command) as store:
         if session is not None:
             turns = store.history(session)
             if not turns and store.get_session(session) is None:
-                raise errors.usage_exit(f"unknown session {session!r}")
-            _emit(
+                raise command.usage(f"unknown session {session!r}")
+            command.emit(
                 as_json,
                 {"session": session, "turns": [asdict(t) | {"id": t.id} for t in turns]},
                 [f"{t.id}  {_preview(t.text)}" for t in turns],
@@ -107,7 +140,7 @@ def list_(
         sessions, facts = store.sessions(), store.facts()
     lines = [f"session {s.name}  turns={s.turns}" for s in sessions]
     lines += [f"{f.id}  {_preview(f.text)}" for f in facts]
-    _emit(
+    command.emit(
         as_json,
         {"sessions": [asdict(s) for s in sessions], "facts": [asdict(f) for f in facts]},
         lines or ["memory is empty"],
@@ -125,9 +158,10 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Semantic search over turns, facts and documents."""
-    with _store(ctx) as store:
+    command = _Command.of(ctx)
+    with _store(command) as store:
         hits = store.search(query, k=k, session=session)
-    _emit(
+    command.emit(
         as_json,
         {"query": query, "hits": [asdict(h) for h in hits]},
         [f"{h.distance:.3f}  {h.id}  {_preview(h.text)}" for h in hits] or ["no matches"],
@@ -141,12 +175,13 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Print a whole session, turn by turn."""
-    with _store(ctx) as store:
+    command = _Command.of(ctx)
+    with _store(command) as store:
         info = store.get_session(session)
         turns = store.history(session)
     if info is None and not turns:
-        raise errors.usage_exit(f"unknown session {session!r}")
-    _emit(
+        raise command.usage(f"unknown session {session!r}")
+    command.emit(
         as_json,
         {
             "session": asdict(info) if info else {"name": session},
@@ -164,9 +199,10 @@ def remember(
     as_json: JsonOpt = False,
 ) -> None:
     """Remember a fact across sessions."""
-    with _store(ctx) as store:
+    command = _Command.of(ctx)
+    with _store(command) as store:
         fact = store.remember(text, session=session)
-    _emit(as_json, asdict(fact), [fact.id])
+    command.emit(as_json, asdict(fact), [fact.id])
 
 
 @app.command()
@@ -186,11 +222,12 @@ def forget(
     as_json: JsonOpt = False,
 ) -> None:
     """Forget one item by id, a whole session, an ingested file or a document collection."""
+    command = _Command.of(ctx)
     chosen = [x for x in (item_id, session, file if file is not None else collection)
               if x is not None]
     if len(chosen) != 1:
-        raise errors.usage_exit("give one of ID, --session, --file or --collection")
-    with _store(ctx) as store:
+        raise command.usage("give one of ID, --session, --file or --collection")
+    with _store(command) as store:
         if file is not None or collection is not None:
             if file is not None:
                 n = store.documents.forget_file(file, collection)
@@ -198,12 +235,12 @@ def forget(
                 assert collection is not None
                 n = store.documents.forget_collection(collection)
             what = file if file is not None else f"collection {collection}"
-            _emit(as_json, {"forgotten": what, "chunks_removed": n},
+            command.emit(as_json, {"forgotten": what, "chunks_removed": n},
                   [f"forgot {what} ({n} chunks)"])
             return
         if session is not None:
             n = store.forget_session(session)
-            _emit(
+            command.emit(
                 as_json,
                 {"session": session, "turns_removed": n},
                 [f"forgot session {session} ({n} turns)"],
@@ -211,7 +248,7 @@ def forget(
             return
         assert item_id is not None
         store.forget(item_id)
-    _emit(as_json, {"forgotten": item_id}, [f"forgot {item_id}"])
+    command.emit(as_json, {"forgotten": item_id}, [f"forgot {item_id}"])
 
 
 @app.command()
@@ -221,17 +258,33 @@ def clear(
     as_json: JsonOpt = False,
 ) -> None:
     """Delete everything lamp remembers (asks first on a terminal)."""
+    command = _Command.of(ctx)
     if not yes:
-        if not sys.stdin.isatty():
-            raise errors.usage_exit("refusing to clear memory without --yes (not a terminal)")
-        typer.confirm(f"Delete all memory at {memory_location(ctx.obj)}?", abort=True)
-    with _store(ctx) as store:
+        if not command.output.stdin_terminal:
+            raise command.usage("refusing to clear memory without --yes (not a terminal)")
+        if not _confirm(command.output, f"Delete all memory at {command.location()}?"):
+            raise typer.Abort()
+    with _store(command) as store:
         removed = store.clear()
-    _emit(
+    command.emit(
         as_json,
         {"removed": removed},
         [f"removed {', '.join(f'{v} {k}' for k, v in removed.items())}"],
     )
+
+
+def _confirm(output: Output, question: str) -> bool:
+    """Yes or no at the caller's terminal, as ``typer.confirm`` asks (default no; the prompt
+    on stderr, as ``input()`` writes it at a terminal); EOF or Ctrl-C abort."""
+    while True:
+        try:
+            answer = read_line(output, f"{question} [y/N]: ", prompt_on=output.stderr)
+        except EOFError:
+            raise typer.Abort() from None
+        answer = answer.strip().lower()
+        if answer in ("y", "yes", "n", "no", ""):
+            return answer in ("y", "yes")
+        echo(output, "Error: invalid input")
 
 
 CollectionOpt = Annotated[str | None, typer.Option(
@@ -248,6 +301,7 @@ def ingest(
 ) -> None:
     """Chunk documents into a collection for `lamp ask --docs`; unchanged files are skipped,
     changed ones replaced."""
+    command = _Command.of(ctx)
     from lamp.memory.documents import DEFAULT_COLLECTION, check_collection_name
     from lamp.memory.extract import expand_paths
 
@@ -255,17 +309,16 @@ def ingest(
         name = check_collection_name(collection or DEFAULT_COLLECTION)
         paths = expand_paths(files)
     except MemoryStoreError as exc:
-        errors.error_line(str(exc))
-        raise typer.Exit(errors.exit_code_for(exc)) from None
+        raise command.fail(exc) from None
     results: list[dict[str, Any]] = []
-    with _store(ctx) as store, _progress() as advance:
+    with _store(command) as store, _progress(command.output) as advance:
         for path in paths:
             done = store.documents.ingest(
                 path, collection=name,
                 progress=lambda d, total, p=path: advance(p.name, d, total))
             results.append({"path": str(path), "collection": name, "chunks": done.chunks,
                             "status": done.status})
-    _emit(
+    command.emit(
         as_json,
         {"files": results, "chunks": sum(r["chunks"] for r in results)},
         [f"{r['path']}: {r['chunks']} chunks ({r['status']})" for r in results],
@@ -281,25 +334,27 @@ def docs(
     as_json: JsonOpt = False,
 ) -> None:
     """List document collections and their files."""
-    with _store(ctx) as store:
+    command = _Command.of(ctx)
+    with _store(command) as store:
         files = store.documents.files(collection)
     if collection is not None and not files:
-        raise errors.usage_exit(f"unknown document collection {collection!r}")
+        raise command.usage(f"unknown document collection {collection!r}")
     lines = [f"{f.collection}  {f.source}  {f.chunks} chunks" for f in files]
-    _emit(as_json, {"files": [asdict(f) for f in files]},
+    command.emit(as_json, {"files": [asdict(f) for f in files]},
           lines or ["no documents ingested"])
 
 
 @contextlib.contextmanager
-def _progress() -> Iterator[Any]:
-    """A Rich progress bar on a terminal (stderr); nothing at all on a pipe."""
-    if not sys.stderr.isatty():
+def _progress(output: Output) -> Iterator[Any]:
+    """A Rich progress bar on the caller's terminal (stderr); nothing at all on a pipe."""
+    if not output.stderr_terminal:
         yield lambda name, done, total: None
         return
-    from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
+    from .render.terminal import console_for
+
+    with Progress(console=console_for(output, stderr=True), transient=True) as bar:
         tasks: dict[str, Any] = {}
 
         def advance(name: str, done: int, total: int) -> None:

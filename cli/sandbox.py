@@ -7,7 +7,7 @@ an exit code.
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,9 +15,11 @@ import typer
 
 from ..agent.errors import InputError
 from . import options
+from .common import caller_of, echo
 from .render import print_json
 
 if TYPE_CHECKING:  # the sandbox loads only for `lamp sandbox` itself
+    from ..agent.app.output import Output
     from ..agent.sandbox import Isolation, Policy, SandboxReport, SandboxResult
 
 __all__ = ["app"]
@@ -31,6 +33,7 @@ app = typer.Typer(
 
 @app.command()
 def info(
+    ctx: typer.Context,
     sandbox: options.SandboxFlag = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
@@ -38,20 +41,22 @@ def info(
     the sandbox policy (--sandbox, else the `sandbox` setting) will refuse to run."""
     from ..agent.sandbox import probe
 
-    policy, source = _policy(sandbox)
+    caller = caller_of(ctx)
+    output = caller.output
+    policy, source = _policy(sandbox, caller.env)
     report = probe()
     held = _held(report, policy, source)
     if as_json:
-        print_json({**report.to_dict(), "policy": held}, indent=2, ensure_ascii=True)
+        print_json({**report.to_dict(), "policy": held}, output.stdout, indent=2,
+                   ensure_ascii=True)
         return
-    typer.echo(_render_report(report))
-    typer.echo(f"policy: {policy} ({source})")
-    for row in held["runs"]:  # type: ignore[attr-defined]
-        typer.echo(f"{row['what']}: {row['verdict']}")
+    echo(output, _render_report(report), f"policy: {policy} ({source})",
+         *(f"{row['what']}: {row['verdict']}" for row in held["runs"]))  # type: ignore[attr-defined]
 
 
 @app.command()
 def run(
+    ctx: typer.Context,
     file: Annotated[str, typer.Argument(help="Python file to run, or - for stdin.")],
     sandbox: options.SandboxFlag = None,
     timeout: Annotated[float, typer.Option(help="Wall-clock limit in seconds.")] = 10.0,
@@ -67,30 +72,32 @@ def run(
     layer on this machine (`lamp sandbox info` says why)."""
     from ..agent.sandbox import Sandbox, require_isolation
 
-    policy: Policy = _policy(sandbox)[0]  # type: ignore[assignment]  # Sandbox validates it
+    caller = caller_of(ctx)
+    output = caller.output
+    policy: Policy = _policy(sandbox, caller.env)[0]  # type: ignore[assignment]  # Sandbox validates it
     require_isolation(policy, "model-written code", as_sandbox_uid=True)  # before reading it
-    code = _read_code(file)
+    code = _read_code(file, output)
     result = Sandbox(policy=policy, timeout=timeout, memory_mb=memory).run(
         code, files=sandbox_files or ())
     if as_json:
-        print_json(_result_dict(result), ensure_ascii=True)
+        print_json(_result_dict(result), output.stdout, ensure_ascii=True)
     else:
-        sys.stdout.write(result.stdout)
-        sys.stdout.flush()
-        sys.stderr.write(result.stderr)
+        output.write(result.stdout)
+        output.stderr.write(result.stderr)
         for line in _notes(result):
-            sys.stderr.write(f"lamp: {line}\n")
-        sys.stderr.flush()
+            output.stderr.write(f"lamp: {line}\n")
+        output.stderr.flush()
     raise typer.Exit(result.exit_code)
 
 
-def _policy(flag: str | None) -> tuple[str, str]:
-    """The sandbox policy and where it came from: the flag, else the `sandbox` setting."""
+def _policy(flag: str | None, env: Mapping[str, str]) -> tuple[str, str]:
+    """The sandbox policy and where it came from: the flag, else the caller's `sandbox`
+    setting."""
     if flag is not None:
         return flag, "flag --sandbox"
     from lamp.agent.config.settings import load_settings
 
-    settings = load_settings()
+    settings = load_settings(env=env)
     return settings.sandbox, settings.sources.get("sandbox", "default")
 
 
@@ -131,10 +138,11 @@ def _verdict(iso: Isolation, report: SandboxReport) -> str:
     return "runs NOT ISOLATED, rlimits only (policy best, with a warning on every run)"
 
 
-def _read_code(file: str) -> str:
+def _read_code(file: str, output: Output) -> str:
+    """The program: the caller's stdin for ``-``, else the file named."""
     try:
         if file == "-":
-            return sys.stdin.read()
+            return output.stdin.read() if output.stdin is not None else ""
         return Path(file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {file}: {exc}") from exc

@@ -7,11 +7,17 @@ sequence in a description cannot rewrite the terminal.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from lamp.agent.visible_text import visible
+
+from .common import caller_of, echo
+
+if TYPE_CHECKING:
+    from lamp.agent.app.output import Output
 
 __all__ = ["app"]
 
@@ -22,17 +28,18 @@ JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON, with input sc
 
 
 @app.command("list")
-def list_tools(json_out: JsonOut = False) -> None:
+def list_tools(ctx: typer.Context, json_out: JsonOut = False) -> None:
     """Every tool lamp knows: built-ins, installed plugins, and the tools of each MCP server
     in the config file (each server is started, confined, to list them, then stopped)."""
     from lamp.agent.config.settings import load_settings
     from lamp.agent.mcp import McpTools
     from lamp.agent.tools import load_tools
 
-    from .mcp import starting_servers
-    from .render import print_json, warn
+    from .render import print_json
 
-    settings = load_settings()
+    caller = caller_of(ctx)
+    output = caller.output
+    settings = load_settings(env=caller.env)
     registry = load_tools()
     warnings = list(registry.warnings)
     rows = [_row(registry.origin(name), cls) for name, cls in registry.items()]
@@ -42,7 +49,7 @@ def list_tools(json_out: JsonOut = False) -> None:
         try:
             for server in source.servers:
                 try:
-                    with starting_servers(not json_out):
+                    with _starting_servers(output, not json_out):
                         classes = source.tools(server)
                     rows += [_row(f"mcp:{server}", cls) for cls in classes]
                     servers[server] = {"ok": True}
@@ -53,26 +60,29 @@ def list_tools(json_out: JsonOut = False) -> None:
         finally:
             source.close()
     for warning in warnings:
-        warn(warning)
+        output.warn(warning)
     if json_out:
-        print_json({"tools": rows, "mcp_servers": servers, "warnings": warnings}, indent=2)
+        print_json({"tools": rows, "mcp_servers": servers, "warnings": warnings},
+                   output.stdout, indent=2)
         return
     width = max(len(r["name"]) for r in rows)
+    lines = []
     for r in rows:
         asks = "asks before running" if r["needs_approval"] else \
             f"asks for {r['asks_when']}" if r["asks_when"] else ""
         notes = [n for n in ("off by default" if not r["enabled_by_default"] else "", asks,
                              f"{r['origin']}: {r['package']}" if r["package"] else "") if n]
-        typer.echo(visible(f"{r['name']:<{width}}  {r['description']}"
-                           + (f"  [{'; '.join(notes)}]" if notes else "")))
+        lines.append(visible(f"{r['name']:<{width}}  {r['description']}"
+                             + (f"  [{'; '.join(notes)}]" if notes else "")))
         if r["origin"] == "mcp":
-            typer.echo(visible(f"{'':<{width}}  input: {_short_schema(r['input_schema'])}"))
-    typer.echo("\nenable a tool that is off by default with --allow NAME; use an MCP server's "
-               "tools with --tools SERVER or SERVER.TOOL; add your own: docs/tools.md")
+            lines.append(visible(f"{'':<{width}}  input: {_short_schema(r['input_schema'])}"))
+    echo(output, *lines, "\nenable a tool that is off by default with --allow NAME; use an MCP "
+         "server's tools with --tools SERVER or SERVER.TOOL; add your own: docs/tools.md")
 
 
 @app.command("info")
 def info(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A tool, or an MCP server from the config file.")],
     json_out: JsonOut = False,
 ) -> None:
@@ -84,52 +94,60 @@ def info(
 
     from .render import print_json
 
-    settings = load_settings()
+    caller = caller_of(ctx)
+    output = caller.output
+    settings = load_settings(env=caller.env)
     registry = load_tools()
     if name in settings.mcp_servers and name not in registry:
-        _server_info(name, settings.mcp_servers, json_out)
+        _server_info(output, name, settings.mcp_servers, json_out)
         return
     server = name.partition(".")[0]
     if name not in registry and server in settings.mcp_servers:
-        row = _mcp_tool_row(name, settings.mcp_servers)
+        row = _mcp_tool_row(output, name, settings.mcp_servers)
     elif name not in registry:
         known = ", ".join([*registry, *settings.mcp_servers])
         raise UsageError(f"no tool or MCP server named {name!r} (known: {known})")
     else:
         row = _row(registry.origin(name), registry[name])
     if json_out:
-        print_json(row, indent=2)
+        print_json(row, output.stdout, indent=2)
         return
     import json
 
-    typer.echo(visible(f"{row['name']}: {row['description']}"))
     asks = "yes" if row["needs_approval"] else \
         f"for {row['asks_when']}" if row["asks_when"] else "no"
-    typer.echo(f"origin: {row['package'] or row['origin']}; asks before running: {asks}; "
-               f"timeout {row['timeout']:g} s")
-    typer.echo(visible("input schema: " + json.dumps(row["input_schema"], ensure_ascii=False)))
+    echo(output, visible(f"{row['name']}: {row['description']}"),
+         f"origin: {row['package'] or row['origin']}; asks before running: {asks}; "
+         f"timeout {row['timeout']:g} s",
+         visible("input schema: " + json.dumps(row["input_schema"], ensure_ascii=False)))
 
 
-def _mcp_tool_row(name: str, servers: dict[str, Any]) -> dict[str, Any]:
+def _starting_servers(output: Output, show: bool) -> AbstractContextManager[object]:
+    """A spinner on the caller's stderr while MCP servers start (a second or more each),
+    only on a terminal: in a pipe lamp stays silent."""
+    from .runtime import spinner_for
+
+    spin = spinner_for(output) if show else None
+    return spin("starting MCP servers…") if spin is not None else nullcontext()
+
+
+def _mcp_tool_row(output: Output, name: str, servers: dict[str, Any]) -> dict[str, Any]:
     """One MCP tool's row (its server is started to list it, then stopped)."""
     from lamp.agent.mcp import McpTools
 
-    from .mcp import starting_servers
-
     source = McpTools.from_config(servers)
     try:
-        with starting_servers(True):
+        with _starting_servers(output, True):
             cls = source.resolve(name)[0]
         return _row(f"mcp:{name.partition('.')[0]}", cls)
     finally:
         source.close()
 
 
-def _server_info(name: str, servers: dict[str, Any], json_out: bool) -> None:
+def _server_info(output: Output, name: str, servers: dict[str, Any], json_out: bool) -> None:
     from lamp.agent.mcp import McpError, McpTools, policy_for
 
-    from .mcp import starting_servers
-    from .render import print_json, warn
+    from .render import print_json
 
     cfg = servers[name]
     out: dict[str, Any] = {"server": name, "transport": cfg.transport}
@@ -145,7 +163,7 @@ def _server_info(name: str, servers: dict[str, Any], json_out: bool) -> None:
     source = McpTools.from_config(servers)
     error = None
     try:
-        with starting_servers(not json_out):
+        with _starting_servers(output, not json_out):
             tools = source.tools(name)
         conn = source.hub.connect(name)
         if conn.launch is not None:
@@ -162,12 +180,11 @@ def _server_info(name: str, servers: dict[str, Any], json_out: bool) -> None:
     finally:
         source.close()
     for warning in source.warnings:
-        warn(warning)
+        output.warn(warning)
     if json_out:
-        print_json(out, indent=2)
+        print_json(out, output.stdout, indent=2)
     else:
-        for line in lines:
-            typer.echo(visible(line))
+        echo(output, *(visible(line) for line in lines))
     if error is not None:
         raise McpError(error)
 

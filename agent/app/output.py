@@ -117,9 +117,13 @@ class Caller:
         return cls(Output.of_process(), dict(os.environ), Path.cwd())
 
     def path(self, given: str | os.PathLike[str]) -> Path:
-        """A path the caller typed, resolved against the caller's working directory."""
-        return Path(os.path.expanduser(os.fspath(given))) if os.fspath(given).startswith("~") \
-            else self.cwd / given
+        """A path the caller typed, resolved against the caller's working directory (and
+        ``~`` against the caller's HOME)."""
+        text = os.fspath(given)
+        home = self.env.get("HOME")
+        if text == "~" or text.startswith("~/"):
+            return Path(home) / text[2:] if home else Path(text).expanduser()
+        return self.cwd / text
 
     def shown(self, path: str | os.PathLike[str]) -> str:
         """A path as the caller would write it: relative to their cwd when inside it."""
@@ -127,7 +131,8 @@ class Caller:
             rel = os.path.relpath(os.fspath(path), self.cwd)
         except ValueError:  # another drive on Windows
             return os.fspath(path)
-        return rel if not rel.startswith("..") else os.fspath(path)
+        outside = rel == os.pardir or rel.startswith(os.pardir + os.sep)
+        return os.fspath(path) if outside else rel
 
 
 def _is_terminal(stream: IO[str] | None) -> bool:

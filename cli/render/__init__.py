@@ -4,8 +4,9 @@
     PlainRenderer  a pipe: plain text, no escape codes                  (plain.py)
     JsonRenderer   --json: one JSON object at the end                   (structured.py)
 
-Each consumes the agent's typed events (lamp.agent.events) and returns a
-``RenderResult``; renderers only render, the agent never prints. Shared rules
+Each shows a run's typed events (lamp.agent.events) on the caller's Output as
+they come and returns the run's ``RunResult`` (folded by the run itself,
+lamp.agent.app.result); renderers only render, the agent never prints. Shared rules
 (notices, warnings, ``print_json`` for every --json object) live in ``_base.py``;
 error lines and exit codes in cli/errors.py.
 """
@@ -14,13 +15,13 @@ from __future__ import annotations
 
 from lamp.agent.app.output import Output
 
-from ._base import Renderer, print_json, warn
+from ._base import Renderer, print_json
 from .plain import PlainRenderer
 from .structured import JsonRenderer, result_json
 from .terminal import RichRenderer
 
 __all__ = ["JsonRenderer", "PlainRenderer", "Renderer", "RichRenderer", "print_json",
-           "renderer_for", "result_json", "warn"]
+           "renderer_for", "result_json"]
 
 
 def renderer_for(output: Output, *, json_out: bool = False, quiet: bool = False,

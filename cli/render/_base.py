@@ -11,7 +11,6 @@ programs meet it; other notices (prefix cache, retries) only with ``--verbose``.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -21,21 +20,16 @@ from lamp.agent.app.result import Run, RunResult
 from lamp.agent.events import Event, Notice
 from lamp.agent.records import Record
 
-__all__ = ["Renderer", "jsonable", "print_json", "warn"]
+__all__ = ["Renderer", "jsonable", "print_json"]
 
 
-def print_json(payload: Any, out: IO[str] | None = None, *, indent: int | None = None,
+def print_json(payload: Any, out: IO[str], *, indent: int | None = None,
                ensure_ascii: bool = False) -> None:
-    """Every ``--json`` object lamp prints goes through here (typed records as dicts)."""
-    out = out if out is not None else sys.stdout
+    """Every ``--json`` object lamp prints goes through here (typed records as dicts), on
+    ``out``: the caller's stdout."""
     out.write(json.dumps(payload, ensure_ascii=ensure_ascii, indent=indent, default=jsonable)
               + "\n")
     out.flush()
-
-
-def warn(message: str) -> None:
-    sys.stderr.write(f"lamp: warning: {message}\n")
-    sys.stderr.flush()
 
 
 def jsonable(value: Any) -> Any:

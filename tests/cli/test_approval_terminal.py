@@ -7,6 +7,7 @@ itself, its approver and its shell tool are the real ones, in a child process.
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -167,7 +168,7 @@ def test_the_answer_is_read_from_the_terminal_not_stdin(
     leader, follower = os.openpty()
     try:
         os.write(leader, b"y\n")
-        approve = TerminalApprover("ask", tty=os.ttyname(follower))
+        approve = TerminalApprover("ask", tty=os.ttyname(follower), err=io.StringIO())
         request = ApprovalRequest(SimpleNamespace(name="shell"), {}, "why",  # type: ignore[arg-type]
                                   (), "ls \u202e")
         assert approve(request) is True
@@ -194,8 +195,6 @@ def _read_until(fd: int, end: str, timeout: float = 10.0) -> str:
 
 
 def test_no_terminal_refuses_with_one_stderr_line(tmp_path: Path) -> None:
-    import io
-
     err = io.StringIO()
     approve = TerminalApprover("all", tty=str(tmp_path / "no-such-tty"), err=err)
     flagged = ApprovalRequest(SimpleNamespace(name="shell"), {}, "why",  # type: ignore[arg-type]
