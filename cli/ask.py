@@ -113,7 +113,8 @@ def ask(
     if collection is not None and not docs:
         raise InputError("--collection goes with --docs")
     attachments = _attachments(rt, files)  # bad files: exit 2, before loading
-    output = output_schema(schema, schema_multi, jsonl=jsonl, json_out=json_out, tools=tools)
+    output = output_schema(schema, schema_multi, jsonl=jsonl, json_out=json_out, tools=tools,
+                           cwd=rt.caller.cwd)
     tmpl = _template(rt, template)
     many = EachFlags(each=each, field=field, parallel=parallel)
     if many.given:

@@ -4,27 +4,32 @@ Another assistant starts ``lamp mcp serve`` as one of its MCP servers and gets a
 real sandbox for the code its model writes. This module only wires lamp's
 pieces in (the sandbox at once; the model and the memory store on first use)
 and runs the SDK's stdio server; the tools live in ``lamp.agent.mcp.serve``.
-stdout belongs to the protocol: lamp's own notes go to stderr.
+Settings, sandbox, model and memory come from one ``Runtime``, and ``pal`` is
+answered by the application layer's PAL entry, as `lamp pal` is. stdout
+belongs to the protocol: lamp's own notes go to stderr.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Callable, Iterator
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from . import options
 
-__all__ = ["app", "starting_servers"]
+if TYPE_CHECKING:
+    from lamp.agent.app.runtime import Runtime
+    from lamp.agent.mcp import Services
+
+__all__ = ["app", "services_for"]
 
 app = typer.Typer(help="lamp and the Model Context Protocol.", no_args_is_help=True)
 
 
 @app.command("serve")
 def serve(
+    ctx: typer.Context,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Model for `pal`.")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds one `python` run may take.")] = 10.0,
     no_pal: Annotated[bool, typer.Option("--no-pal", help="Do not offer `pal`.")] = False,
@@ -38,88 +43,83 @@ def serve(
     loads on the first `pal` call, the memory store on the first search. Where the sandbox
     policy finds no isolating layer, it does not start (one line, exit 2); started with
     `--sandbox best` there, its tools say what is not enforced instead of promising it."""
-    from lamp.agent.config.settings import load_settings
-    from lamp.agent.mcp import Services, build_server
-    from lamp.agent.sandbox import Sandbox, require_isolation
+    from lamp.agent.app.runtime import Runtime
+    from lamp.agent.mcp import build_server
+    from lamp.agent.sandbox import require_isolation
 
-    settings = load_settings({"model": model} if model else None)
-    policy = sandbox_policy or settings.sandbox
-    held = require_isolation(policy, "`lamp mcp serve` (its tools run model-written code)",
-                             as_sandbox_uid=True)
-    unconfined = held.weaker()
-    if unconfined is not None:
-        _note(f"serving with --sandbox {policy}: {unconfined}")
-    sandbox = Sandbox(policy=policy, timeout=timeout)  # type: ignore[arg-type]
-    services = Services(run_python=_python_runner(sandbox),
-                        solve_factory=None if no_pal else (lambda: _solver(settings, sandbox)),
-                        search_factory=None if no_memory else (lambda: _searcher(settings)))
-    build_server(services, unconfined=unconfined).run("stdio")
+    from .runtime import Invocation
 
-
-@contextlib.contextmanager
-def starting_servers(show: bool) -> Iterator[None]:
-    """A spinner on stderr while MCP servers start (a second or more each), only on a
-    terminal: in a pipe lamp stays silent."""
-    if not (show and sys.stderr.isatty()):
-        yield
-        return
-    from rich.console import Console
-
-    with Console(stderr=True).status("starting MCP servers…", spinner="dots"):
-        yield
+    found = ctx.find_object(Invocation)
+    invocation = found if found is not None else Invocation()
+    # stdout belongs to the protocol: quiet, so nothing but the protocol is written there.
+    rt = Runtime({"model": model} if model else {}, invocation.caller,
+                 verbose=invocation.verbose, model_source=invocation.model_source,
+                 sandbox_flag=sandbox_policy, quiet=True)
+    try:
+        held = require_isolation(rt.sandbox_policy, "`lamp mcp serve` (its tools run "
+                                 "model-written code)", as_sandbox_uid=True)
+        unconfined = held.weaker()
+        if unconfined is not None:
+            rt.warn(f"serving with --sandbox {rt.sandbox_policy}: {unconfined}")
+        services = services_for(rt, timeout, pal=not no_pal, memory=not no_memory)
+        build_server(services, unconfined=unconfined).run("stdio")
+    finally:
+        rt.close()
 
 
-def _note(message: str) -> None:
-    sys.stderr.write(f"lamp: warning: {message}\n")
-    sys.stderr.flush()
+def services_for(rt: Runtime, timeout: float, *, pal: bool = True,
+                 memory: bool = True) -> Services:
+    """The served tools' services, all from ``rt``: the sandbox now, the model on the first
+    ``pal`` call, the memory store on the first search."""
+    from lamp.agent.mcp import Services
+
+    return Services(run_python=_python_runner(rt, timeout),
+                    solve_factory=(lambda: _solver(rt, timeout)) if pal else None,
+                    search_factory=(lambda: _searcher(rt)) if memory else None)
 
 
-def _python_runner(sandbox: object) -> Callable[[str], str]:
+def _python_runner(rt: Runtime, timeout: float) -> Callable[[str], str]:
     from lamp.agent.tools.builtins.python import describe_run, echo_last_expression
 
-    said: set[str] = set()
+    sandbox = rt.sandbox(timeout=timeout)
 
     def run(code: str) -> str:
-        result = sandbox.run(echo_last_expression(code))  # type: ignore[attr-defined]
+        result = sandbox.run(echo_last_expression(code))
         for warning in result.warnings:  # about this machine: for the person running lamp
-            if warning not in said:
-                said.add(warning)
-                _note(warning)
+            rt.warn(warning)
         return describe_run(result)
 
     return run
 
 
-def _solver(settings: object, sandbox: object) -> Callable[[str], str]:
-    from lamp.agent.errors import LampError
-    from lamp.agent.events import FinalAnswer
-    from lamp.agent.pal.solve import program_sampling, solve_in_sandbox
+def _solver(rt: Runtime, timeout: float) -> Callable[[str], str]:
+    """``pal`` through the application layer, as `lamp pal` answers it: the model opens now
+    (the first call), and one question is answered at a time (one model)."""
+    import threading
 
-    from .runtime import load_backend, sampling_from
+    from lamp.agent.app.requests import Given, PalRequest
+    from lamp.agent.app.run import answer
 
-    backend = load_backend(settings, quiet=True)  # type: ignore[arg-type]
-    sampling = program_sampling(sampling_from(settings))  # type: ignore[arg-type]
+    rt.model()
+    one_at_a_time = threading.Lock()
 
     def solve(question: str) -> str:
-        final = None
-        for event in solve_in_sandbox(backend, question, sandbox, sampling):
-            if isinstance(event, FinalAnswer):
-                final = event
-        record = final.steps[0] if final is not None and final.steps else None
-        if final is None or not final.text or record is None:
-            failure = getattr(record, "failure", None) or "no answer"
-            raise LampError(f"no runnable program ({failure})")
-        return f"{final.text}\n\nprogram:\n{record.code.rstrip()}"
+        with one_at_a_time:
+            result = answer(PalRequest(Given(prompt=question), timeout=timeout), rt).consume()
+        for notice in result.notices:  # about this machine: for the person running lamp
+            rt.warn(notice)
+        if result.error is not None:
+            raise result.error
+        code = str(result.details.get("code") or "").rstrip()
+        return f"{result.answer}\n\nprogram:\n{code}"
 
     return solve
 
 
-def _searcher(settings: object) -> Callable[[str, int], list[str]]:
+def _searcher(rt: Runtime) -> Callable[[str, int], list[str]]:
     from lamp.memory import MemoryStore
 
-    from .memory import memory_location
-
-    location = memory_location(getattr(settings, "memory_url", "") or None)
+    location = rt.memory_location()
     store = MemoryStore.open(location.path, url=location.url)
 
     def search(query: str, k: int) -> list[str]:

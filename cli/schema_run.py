@@ -7,6 +7,7 @@ and how a validated document looks on stdout.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from lamp.agent.app.output import Output
@@ -19,7 +20,8 @@ __all__ = ["output_schema", "print_document"]
 
 
 def output_schema(schema: str | None, schema_multi: str | None, *, jsonl: bool,
-                  json_out: bool, tools: str | None) -> OutputSchema | None:
+                  json_out: bool, tools: str | None,
+                  cwd: Path | None = None) -> OutputSchema | None:
     """The checked schema the flags ask for (None: a plain answer); UsageError before any
     model loads when the flags or the schema are wrong."""
     if schema is not None and schema_multi is not None:
@@ -33,7 +35,7 @@ def output_schema(schema: str | None, schema_multi: str | None, *, jsonl: bool,
         return None
     if tools is not None:
         raise UsageError("--schema cannot be combined with --tools")
-    return OutputSchema.parse(spec, multi=schema_multi is not None)
+    return OutputSchema.parse(spec, multi=schema_multi is not None, cwd=cwd)
 
 
 def print_document(data: Any, output: Output, *, jsonl: bool = False) -> None:

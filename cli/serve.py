@@ -5,15 +5,17 @@ memory store. `lamp serve` pays once and listens on a Unix socket that only
 this user can reach: a 0600 socket in a folder only this user can write (one
 lamp creates is 0700; an existing one is checked, never chmodded), and every
 connection's peer uid checked (SO_PEERCRED) before a byte is read. A
-forwarded call runs through the very same command code as in process: its
-stdin, stdout, stderr, environment and working directory are the caller's, so
-output and exit codes cannot drift. Each connection has a thread: the request
-is read against a deadline, so an idle or half-sent connection never holds up
-anyone else; the model answers one request at a time (a lock). A request whose
-model settings differ from the server's, or that needs the caller's terminal
-(tools), is handed back to the caller to run in process. The warm model reaches
-a forwarded command the way any model does: ``execute(argv, model_source=...)``
-hands it to that command's Runtime, which asks for it when the answer starts.
+forwarded call runs through the very same command code as in process, for a
+``Caller`` made of the client's stdin, stdout, stderr, environment and working
+directory (handed down, never swapped into this process), so output and exit
+codes cannot drift. Each connection has a thread: the request is read against a
+deadline, so an idle or half-sent connection never holds up anyone else; the
+model answers one request at a time (a lock). A request whose model settings
+differ from the server's, or that needs the caller's terminal (tools), is
+handed back to the caller to run in process. The warm model reaches a
+forwarded command the way any model does: ``execute(argv, caller=...,
+model_source=...)`` hands it to that command's Runtime, which asks for it when
+the answer starts.
 """
 
 from __future__ import annotations
@@ -32,12 +34,13 @@ from typing import Annotated, Any
 
 import typer
 
+from lamp.agent.app.output import Caller, Output
 from lamp.agent.errors import LampError, UsageError
 
 from .common import with_model_options
 from .runtime import Runtime
 from .serve_guard import Untrusted, forwardable, make_folder, peer_uid
-from .serve_io import FrameWriter, Outbox, as_caller, frame, read_request
+from .serve_io import FrameWriter, Outbox, caller_for, frame, read_request
 
 __all__ = ["serve"]
 
@@ -57,14 +60,16 @@ class _Fallback(BaseException):
 
 
 class Server:
-    def __init__(self, settings: Any, backend: Any, path: Path, idle_timeout: float) -> None:
+    def __init__(self, settings: Any, backend: Any, path: Path, idle_timeout: float,
+                 caller: Caller) -> None:
         self.settings, self.backend, self.path = settings, backend, path
+        self.caller = caller  # the server's own: what a client's environment is laid over
         self.idle_timeout = idle_timeout
         self.started = time.time()
         self.requests = 0
         self.stores: dict[Path, Any] = {}  # memory stores kept open to index as it goes
         self.unindexed: set[Path] = set()  # stores whose journals answered calls wrote
-        # One model and one process-wide stdin/stdout/env/cwd: one call runs at a time.
+        # One model: one call runs at a time.
         self.generation = threading.Lock()
         self.stopping = threading.Event()
         self._busy = 0  # connections being served (the idle timeout waits for them)
@@ -109,21 +114,22 @@ class Server:
                 outbox.put(frame({"fallback": True}))
                 return
             self.requests += 1
-            with as_caller(req, outbox) as writers:
+            caller, writers = caller_for(req, outbox, self.caller)
 
-                def warm_backend(settings: Any) -> Any:
-                    """The command's Runtime asks for its model: ours, if the settings match."""
-                    if not self._matches(settings):
-                        raise _Fallback
-                    FrameWriter.release(writers)
-                    return self.backend
+            def warm_backend(settings: Any) -> Any:
+                """The command's Runtime asks for its model: ours, if the settings match."""
+                if not self._matches(settings):
+                    raise _Fallback
+                FrameWriter.release(writers)
+                return self.backend
 
-                try:
-                    code = execute(argv, model_source=warm_backend, journals_written=written)
-                except _Fallback:
-                    outbox.put(frame({"fallback": True}))
-                    return
-                FrameWriter.release(writers)  # e.g. a usage error before any model use
+            try:
+                code = execute(argv, caller=caller, model_source=warm_backend,
+                               journals_written=written)
+            except _Fallback:
+                outbox.put(frame({"fallback": True}))
+                return
+            FrameWriter.release(writers)  # e.g. a usage error before any model use
             self.unindexed |= written
         outbox.put(frame({"exit": code}))
 
@@ -242,9 +248,8 @@ class Server:
 
 
 def _log(message: str) -> None:
-    # sys.__stderr__: while a call runs, sys.stderr is that caller's stream.
-    stream = sys.__stderr__ or sys.stderr
-    print(f"lamp serve: {message}", file=stream, flush=True)
+    """A line on the server's own stderr (its log); callers' streams are their Outputs."""
+    print(f"lamp serve: {message}", file=sys.stderr, flush=True)
 
 
 def _check_place(path: Path) -> None:
@@ -283,12 +288,9 @@ def _listen(path: Path) -> socket.socket:
     return listener
 
 
-def _ask_server(op: str) -> dict[str, Any] | None:
-    from lamp.agent.config import paths
-
+def _ask_server(op: str, path: Path) -> dict[str, Any] | None:
     from .serve_client import connect, request
 
-    path = paths.serve_socket()
     try:
         sock = connect(path)
     except Untrusted as exc:
@@ -319,26 +321,24 @@ def serve(
     rt: Runtime,
 ) -> None:
     """Keep the model loaded; `lamp ask` uses this server when it runs (falls back if not)."""
-    from lamp.agent.config import paths
-
     from .render import print_json
 
+    path = rt.paths.serve_socket()
     if stop or status:
-        reply = _ask_server("stop" if stop else "status")
+        reply = _ask_server("stop" if stop else "status", path)
         if reply is None:
-            typer.echo("no lamp server is running", err=True)
+            rt.output.stderr.write("no lamp server is running\n")
             raise typer.Exit(1)
         if stop:
-            typer.echo("stopped")
+            rt.output.write("stopped\n")
         else:
-            print_json(reply, indent=2, ensure_ascii=True)
+            print_json(reply, rt.output.stdout, indent=2, ensure_ascii=True)
         return
     if detach:
-        _detach(sys.argv[2:] if len(sys.argv) > 2 else [])
+        _detach(sys.argv[2:] if len(sys.argv) > 2 else [], path, rt.output)
         return
-    path = paths.serve_socket()
     _check_place(path)  # before the model loads: a wrong place fails at once
-    server = Server(rt.settings, rt.model(quiet=True), path, idle_timeout)
+    server = Server(rt.settings, rt.model(quiet=True), path, idle_timeout, rt.caller)
     signal.signal(signal.SIGTERM, _stop_on_signal)
     with contextlib.suppress(KeyboardInterrupt):
         try:
@@ -351,20 +351,17 @@ def _stop_on_signal(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # leave serve_forever through its cleanup (socket removed)
 
 
-def _detach(args: list[str]) -> None:
-    from lamp.agent.config import paths
-
+def _detach(args: list[str], path: Path, output: Output) -> None:
     from .serve_client import launch_server
 
-    path = paths.serve_socket()
     try:
         proc, log = launch_server(path, [a for a in args if a != "--detach"])
     except Untrusted as exc:
         raise UsageError(f"cannot serve on {path}: {exc}") from None
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if _ask_server("status") is not None:
-            typer.echo(f"lamp serve running (pid {proc.pid}); log: {log}")
+        if _ask_server("status", path) is not None:
+            output.write(f"lamp serve running (pid {proc.pid}); log: {log}\n")
             return
         if proc.poll() is not None:
             raise LampError(f"lamp serve exited with status {proc.returncode}; see {log}")

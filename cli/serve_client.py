@@ -21,13 +21,14 @@ import base64
 import contextlib
 import io
 import json
-import os
 import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from lamp.agent.app.output import Caller, Output
 
 from .serve_guard import Untrusted, check_peer, check_socket, forwardable, make_folder
 
@@ -69,15 +70,16 @@ def request(sock: socket.socket, payload: dict[str, Any]) -> Any:
     return sock.makefile("rb")
 
 
-def _stdin_bytes() -> bytes | None:
-    stream = sys.stdin
-    if stream is None or stream.isatty():
+def _stdin_bytes(output: Output) -> bytes | None:
+    stream = output.stdin
+    if stream is None or output.stdin_terminal:
         return None
     return stream.buffer.read() if hasattr(stream, "buffer") else stream.read().encode()
 
 
 def _restore_stdin(data: bytes | None) -> None:
-    """Give the in-process fallback the stdin this client already consumed."""
+    """Give the in-process fallback the stdin this client already consumed (this process's
+    own stdin: the fallback's ``Caller.of_process()`` reads it there)."""
     if data is not None:
         sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace")
 
@@ -96,14 +98,14 @@ def launch_server(path: Path, args: list[str]) -> tuple[subprocess.Popen[bytes],
     return proc, log
 
 
-def _auto_serve_idle() -> float:
+def _auto_serve_idle(caller: Caller) -> float:
     """The `auto_serve` setting (config file or LAMP_AUTO_SERVE): 0 when off or unreadable
     (then the in-process run reads the settings again and reports what is wrong)."""
     from lamp.agent.config.settings import load_settings
     from lamp.agent.errors import UsageError
 
     try:
-        return max(0.0, load_settings({}).auto_serve)
+        return max(0.0, load_settings({}, env=caller.env).auto_serve)
     except UsageError:
         return 0.0
 
@@ -128,24 +130,19 @@ def _start_server(path: Path, idle: float) -> socket.socket | None:
     return None
 
 
-def _warn(message: str) -> None:
-    sys.stderr.write(f"lamp: warning: {message}\n")
-    sys.stderr.flush()
-
-
-def _server_for(path: Path) -> tuple[socket.socket | None, bytes | None]:
+def _server_for(path: Path, caller: Caller) -> tuple[socket.socket | None, bytes | None]:
     """A verified connection to this user's server (None: run in process) and the piped
     stdin, read before connecting so that a connection is never left idle while a slow
     pipe fills (the server gives a request a few seconds)."""
     present = check_socket(path)
-    idle = 0.0 if present else _auto_serve_idle()
+    idle = 0.0 if present else _auto_serve_idle(caller)
     if not present and idle <= 0:
         return None, None
-    data = _stdin_bytes()
+    data = _stdin_bytes(caller.output)
     try:
         sock = connect(path) if present else None
         if sock is None:
-            idle = idle or _auto_serve_idle()
+            idle = idle or _auto_serve_idle(caller)
             sock = _start_server(path, idle) if idle > 0 else None
     except BaseException:
         _restore_stdin(data)
@@ -155,27 +152,29 @@ def _server_for(path: Path) -> tuple[socket.socket | None, bytes | None]:
 
 def try_forward(argv: list[str]) -> int | None:
     """The exit code of the forwarded command, or None to run it in process."""
-    if os.environ.get("LAMP_NO_SERVER") or not forwardable(argv):
+    caller = Caller.of_process()  # this client: what the server's Caller for it is made of
+    if caller.env.get("LAMP_NO_SERVER") or not forwardable(argv):
         return None  # e.g. tools: they ask on this terminal, so they run here
-    from lamp.agent.config import paths
+    from lamp.agent.config.paths import Paths
 
     from . import errors
 
-    path = paths.serve_socket()
+    output = caller.output
+    path = Paths(caller.env).serve_socket()
     try:
-        sock, data = _server_for(path)
+        sock, data = _server_for(path, caller)
     except Untrusted as exc:
-        _warn(f"not using the lamp server socket {path}: {exc}; answering in process")
+        output.warn(f"not using the lamp server socket {path}: {exc}; answering in process")
         return None
     if sock is None:
         _restore_stdin(data)
         return None
     payload = {
-        "op": "run", "argv": argv, "cwd": os.getcwd(),
+        "op": "run", "argv": argv, "cwd": str(caller.cwd),
         "stdin_b64": base64.b64encode(data).decode() if data is not None else None,
-        "stdout_tty": sys.stdout.isatty(), "stderr_tty": sys.stderr.isatty(),
+        "stdout_tty": output.stdout_terminal, "stderr_tty": output.stderr_terminal,
         "columns": shutil.get_terminal_size().columns,
-        "env": {k: v for k, v in os.environ.items()
+        "env": {k: v for k, v in caller.env.items()
                 if k.startswith("LAMP_") or k in ("TERM", "NO_COLOR", "COLUMNS")},
     }
     wrote = False
@@ -185,12 +184,11 @@ def try_forward(argv: list[str]) -> int | None:
         for line in frames:
             frame = json.loads(line)
             if "out" in frame:
-                sys.stdout.write(frame["out"])
-                sys.stdout.flush()
+                output.write(frame["out"])
                 wrote = True
             elif "err" in frame:
-                sys.stderr.write(frame["err"])
-                sys.stderr.flush()
+                output.stderr.write(frame["err"])
+                output.stderr.flush()
                 wrote = True
             elif "exit" in frame:
                 return int(frame["exit"])

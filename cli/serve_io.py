@@ -1,5 +1,9 @@
 """One forwarded call's wire, server side: read the request, stream frames back.
 
+The request becomes the ``Caller`` its command runs for (``caller_for``): frames
+for its stdout and stderr, its piped stdin, its environment and working
+directory, all handed down, never swapped into the server's process.
+
 A connection must never hold up anybody else: the request is read against a
 deadline (a peer that connects and sends nothing, or half a request, is
 dropped after ``REQUEST_TIMEOUT``), and the answer goes out through an
@@ -10,20 +14,20 @@ piped into a pager) never keeps the model from the next caller.
 from __future__ import annotations
 
 import base64
-import contextlib
 import io
 import json
-import os
 import queue
 import socket
-import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Mapping
+from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["MAX_REQUEST", "REQUEST_TIMEOUT", "FrameWriter", "Outbox", "as_caller", "frame",
-           "read_request"]
+from lamp.agent.app.output import Caller, Output
+
+__all__ = ["MAX_REQUEST", "REQUEST_TIMEOUT", "FrameWriter", "Outbox", "caller_env", "caller_for",
+           "frame", "read_request"]
 
 REQUEST_TIMEOUT = 10.0  # seconds from accept to a whole request line (clients send at once)
 MAX_REQUEST = 256 * 1024 * 1024  # bytes: a request carries the caller's piped stdin
@@ -137,30 +141,40 @@ class FrameWriter(io.TextIOBase):
         pending.clear()
 
 
-@contextlib.contextmanager
-def as_caller(req: dict[str, Any], outbox: Outbox) -> Iterator[list[FrameWriter]]:
-    """Run with the caller's stdin/stdout/stderr, environment and working directory.
+def caller_env(base: Mapping[str, str], sent: Mapping[str, Any] | None) -> dict[str, str]:
+    """The environment a forwarded call runs in: the server's own without its ``LAMP_*``
+    settings, then what the client sent (its ``LAMP_*``, TERM, NO_COLOR). COLUMNS is not
+    kept: the client's width travels as the Output's ``width``."""
+    env = {k: v for k, v in base.items() if not k.startswith("LAMP_")}
+    env.update({str(k): str(v) for k, v in dict(sent or {}).items()})
+    env.pop("COLUMNS", None)
+    return env
 
-    Process-wide state: the server holds its generation lock around this.
-    """
+
+def caller_for(req: dict[str, Any], outbox: Outbox, server: Caller
+               ) -> tuple[Caller, list[FrameWriter]]:
+    """The client as the Caller its command runs for: its streams (frames on ``outbox``,
+    held back until ``FrameWriter.release``), its environment over the ``server``'s and its
+    working directory (the server's when it sent none). Nothing process-wide changes: the
+    server's own streams, environment and cwd stay as they are while the call runs."""
     pending: list[bytes] = []
-    out = FrameWriter(outbox, "out", bool(req.get("stdout_tty")), pending)
-    err = FrameWriter(outbox, "err", bool(req.get("stderr_tty")), pending)
+    stdout_tty, stderr_tty = bool(req.get("stdout_tty")), bool(req.get("stderr_tty"))
+    out = FrameWriter(outbox, "out", stdout_tty, pending)
+    err = FrameWriter(outbox, "err", stderr_tty, pending)
     data = base64.b64decode(req["stdin_b64"]) if req.get("stdin_b64") is not None else None
     stdin: IO[str] = io.TextIOWrapper(io.BytesIO(data or b""), encoding="utf-8",
                                       errors="replace")
-    saved_env, saved_cwd = dict(os.environ), os.getcwd()
-    saved_streams = sys.stdin, sys.stdout, sys.stderr
-    os.environ.clear()
-    os.environ.update({k: v for k, v in saved_env.items() if not k.startswith("LAMP_")})
-    os.environ.update({str(k): str(v) for k, v in dict(req.get("env") or {}).items()})
-    os.environ["COLUMNS"] = str(req.get("columns", 80))
+    output = Output(stdout=out, stderr=err, stdin=stdin, stdout_terminal=stdout_tty,
+                    stderr_terminal=stderr_tty, stdin_terminal=False,
+                    width=_columns(req.get("columns")))
+    cwd = Path(str(req["cwd"])) if req.get("cwd") else server.cwd
+    return Caller(output, caller_env(server.env, req.get("env")), cwd), [out, err]
+
+
+def _columns(value: Any) -> int:
+    """The client's terminal width (80 when it sent none, or nonsense)."""
     try:
-        os.chdir(req.get("cwd") or saved_cwd)
-        sys.stdin, sys.stdout, sys.stderr = stdin, out, err  # type: ignore[assignment]
-        yield [out, err]
-    finally:
-        sys.stdin, sys.stdout, sys.stderr = saved_streams
-        os.environ.clear()
-        os.environ.update(saved_env)
-        os.chdir(saved_cwd)
+        columns = int(value)
+    except (TypeError, ValueError):
+        return 80
+    return columns if columns > 0 else 80

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from ..conversation import Conversation
@@ -35,9 +36,10 @@ class OutputSchema:
     multi: bool = False
 
     @classmethod
-    def parse(cls, spec: str, *, multi: bool = False) -> OutputSchema:
-        """Read and check ``spec`` now, so a bad schema fails before the model loads."""
-        schema = check_supported(read_schema(spec))
+    def parse(cls, spec: str, *, multi: bool = False, cwd: Path | None = None) -> OutputSchema:
+        """Read and check ``spec`` now, so a bad schema fails before the model loads; a
+        relative schema file starts at ``cwd`` (the caller's)."""
+        schema = check_supported(read_schema(spec, cwd))
         _validator_class(schema)
         return cls(schema, multi)
 

@@ -40,8 +40,9 @@ _NOTES = {"description", "title", "default", "examples", "$schema", "$id", "$com
 _TYPES = {"string", "integer", "number", "boolean", "null", "array", "object"}
 
 
-def read_schema(spec: str) -> dict[str, Any]:
-    """The JSON Schema ``spec`` names; a UsageError (exit 2) when it cannot be read."""
+def read_schema(spec: str, cwd: Path | None = None) -> dict[str, Any]:
+    """The JSON Schema ``spec`` names; a UsageError (exit 2) when it cannot be read. A
+    relative file name starts at ``cwd``, the caller's (None: this process's)."""
     text = spec.strip()
     if not text:
         raise UsageError("--schema is empty")
@@ -50,7 +51,8 @@ def read_schema(spec: str) -> dict[str, Any]:
     if text.lower().endswith(".json"):
         path = Path(text).expanduser()
         try:
-            return _loads(path.read_text(encoding="utf-8"), str(path))
+            found = cwd / path if cwd is not None else path
+            return _loads(found.read_text(encoding="utf-8"), str(path))
         except FileNotFoundError:
             raise UsageError(f"schema file not found: {path}") from None
         except (OSError, UnicodeDecodeError) as exc:

@@ -52,6 +52,7 @@ def test_a_plain_ask_starts_no_server(monkeypatch, capsys) -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.bwrap
 def test_ask_uses_a_server_tool_and_answers_from_its_result(monkeypatch, capsys) -> None:
     _configure(_notes())
     model = ScriptedBackend().enqueue("tool", "yes", _call("notes.shelf", {"item": "놋쇠 수달"}),
@@ -69,6 +70,7 @@ def test_ask_uses_a_server_tool_and_answers_from_its_result(monkeypatch, capsys)
 
 @pytest.mark.integration
 @pytest.mark.parametrize("approve", ["ask", "all"])
+@pytest.mark.bwrap
 def test_a_tool_that_changes_things_is_refused_on_a_pipe_unless_approved(
         monkeypatch, capsys, tmp_path: Path, approve: str) -> None:
     _configure(_notes() + f"write = [{json.dumps(str(tmp_path))}]\n")
@@ -88,6 +90,7 @@ def test_a_tool_that_changes_things_is_refused_on_a_pipe_unless_approved(
 
 
 @pytest.mark.integration
+@pytest.mark.bwrap
 def test_tools_list_and_info_show_the_server(run_lamp, tmp_path: Path) -> None:
     _configure(_notes() + f"read = [{json.dumps(str(tmp_path))}]\n")
     env = {"LAMP_HOME": os.environ["LAMP_HOME"]}
@@ -111,6 +114,7 @@ def test_tools_list_and_info_show_the_server(run_lamp, tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.bwrap
 def test_real_model_answers_from_the_servers_result(run_lamp, default_model: Path) -> None:
     _configure(_notes())
     proc = run_lamp("ask", "--no-memory", "--tools", "notes.shelf", "--max-tokens", "96",
@@ -131,6 +135,7 @@ def test_real_model_answers_from_the_servers_result(run_lamp, default_model: Pat
     ("200,000,000원을 연 5% 이자로 30년 동안 빌리면 매달 얼마를 갚아야 하나요?",
      200000000, "1073643.25"),
 ], ids=["en", "ko"])
+@pytest.mark.bwrap
 def test_real_model_calls_a_tool_with_the_numbers_it_was_given(
         run_lamp, default_model: Path, question: str, principal: int, payment: str) -> None:
     _configure(_notes())
@@ -150,6 +155,7 @@ def test_real_model_calls_a_tool_with_the_numbers_it_was_given(
     "How much will I pay each month for my mortgage?",
     "제 주택담보대출은 한 달에 얼마씩 갚아야 하나요?",
 ], ids=["en", "ko"])
+@pytest.mark.bwrap
 def test_real_model_never_runs_a_tool_on_numbers_nobody_gave(run_lamp, default_model: Path,
                                                              question: str) -> None:
     _configure(_notes())
@@ -164,6 +170,7 @@ def test_real_model_never_runs_a_tool_on_numbers_nobody_gave(run_lamp, default_m
 
 
 @pytest.mark.integration
+@pytest.mark.bwrap
 def test_real_model_never_computes_with_a_misread_korean_amount(run_lamp,
                                                                 default_model: Path) -> None:
     # "2억" is 200,000,000; the 1.5B has read it as 2,000,000. Such a call is held back
@@ -180,3 +187,45 @@ def test_real_model_never_computes_with_a_misread_korean_amount(run_lamp,
     assert all("principal=200000000" not in s["observation"]
                for s in payload["steps"] if s["kind"] == "held")
     assert payload["answer"].strip()
+
+
+# -- lamp mcp serve ------------------------------------------------------------------------
+
+@pytest.mark.bwrap
+def test_mcp_serve_answers_pal_through_the_runtime_and_writes_nothing_to_stdout() -> None:
+    import io
+
+    import anyio
+    from mcp import Client
+
+    from lamp.agent.app.output import Caller, Output
+    from lamp.agent.app.runtime import Preloaded, Runtime
+    from lamp.agent.mcp import build_server
+    from lamp.cli.mcp import services_for
+
+    program = ("```python\ndef solution():\n    apples = 3 * 4\n    eaten = 5\n"
+               "    return apples - eaten\n```")
+    model = ScriptedBackend().enqueue(program, "no code", "still no code", "none")
+    out, err = io.StringIO(), io.StringIO()
+    rt = Runtime(caller=Caller(Output(stdout=out, stderr=err), dict(os.environ), Path.cwd()),
+                 model_source=Preloaded(model), quiet=True)
+    services = services_for(rt, 10.0, memory=False)
+
+    async def session() -> dict[str, object]:
+        async with Client(build_server(services)) as client:
+            return {"pal": (await client.call_tool("pal", {"question": "3 bags of 4 apples, "
+                                                           "5 eaten: how many left?"})),
+                    "failed": await client.call_tool("pal", {"question": "impossible"})}
+
+    try:
+        seen = anyio.run(session)
+    finally:
+        rt.close()
+    answered, failed = seen["pal"], seen["failed"]
+    if answered.is_error:  # this machine's sandbox refuses: said as the tool's error
+        assert "sandbox" in answered.content[0].text.lower()
+        return
+    assert answered.content[0].text.startswith("7\n\nprogram:\ndef solution():")
+    assert failed.is_error and "no runnable program" in failed.content[0].text
+    assert out.getvalue() == ""  # stdout belongs to the protocol
+    assert "3 bags of 4 apples" in model.requests[0][0][-1].content

@@ -60,6 +60,7 @@ def test_forwarded_calls_match_in_process_ones(server: Path) -> None:
     assert other.returncode == 0 and other.stdout.strip()
 
 
+@pytest.mark.bwrap
 def test_pal_is_answered_by_the_server_as_in_process(server: Path) -> None:
     question = "A box holds 12 eggs. How many eggs are in 7 boxes?"
     warm = lamp("pal", question)

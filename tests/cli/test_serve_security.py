@@ -228,6 +228,7 @@ def test_forwarded_and_in_process_calls_agree(setup: Setup, server: subprocess.P
     assert setup.status()["requests"] == 1
 
 
+@pytest.mark.bwrap
 def test_pal_runs_its_sandbox_from_the_server_as_in_process(
         setup: Setup, server: subprocess.Popen) -> None:
     question = "A box holds 12 eggs. How many eggs are in 7 boxes?"
