@@ -1,5 +1,10 @@
 """Shared pieces of the BFCL benchmark: schema conversion and the AST-match scorer.
 
+BFCL writes some defaults as Python source ("false", "3", "None"); converted, a
+default becomes the JSON value of its type, and one with no such value is left
+out of the schema and said in the description instead (lamp refuses a tool whose
+default does not fit its type).
+
 The scoring follows the rules in the data folder's README (function name exact;
 required parameters present, no unknown ones; each value among the allowed
 ones, strings compared case-folded without spaces and ``,./-_*^``; an int is
@@ -36,7 +41,46 @@ def to_json_schema(schema: Any) -> Any:
     if out.get("type") == "object" and "properties" in out:
         required = [r for r in out.get("required", []) if r in out["properties"]]
         out["required"] = required
+    if "default" in out:
+        value = _typed(out["default"], out.get("type"))
+        if value is _NONE:
+            written = out.pop("default")
+            if written not in (None, "None", ""):
+                out["description"] = f"{out.get('description', '')} (default {written})".strip()
+        else:
+            out["default"] = value
     return out
+
+
+_NONE = object()  # no value of the type
+_WORDS = {"true": True, "false": False}
+
+
+def _typed(value: Any, kind: Any) -> Any:
+    """``value`` as a JSON value of type ``kind``, or _NONE."""
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        return _WORDS.get(str(value).strip().lower(), _NONE)
+    if kind in ("integer", "number"):
+        if isinstance(value, bool):
+            return _NONE
+        if isinstance(value, int) or (kind == "number" and isinstance(value, float)):
+            return value
+        try:
+            number = float(str(value))
+        except ValueError:
+            return _NONE
+        if kind == "number":
+            return number
+        return int(number) if number.is_integer() else _NONE
+    if kind == "string":
+        return value if isinstance(value, str) and value != "None" else _NONE
+    if kind == "array":
+        return value if isinstance(value, list) else _NONE
+    if kind == "object":
+        return value if isinstance(value, dict) else _NONE
+    return _NONE
 
 
 def _norm(value: Any) -> Any:

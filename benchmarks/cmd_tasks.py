@@ -2,11 +2,13 @@
 
     taskset -c 0 python benchmarks/cmd_tasks.py [--model NAME|PATH] [--limit N] [--only ID]
 
-Proposals are made exactly as `lamp cmd --print` makes them (the same
-CommandDrafter, prompt, examples and one-line grammar, greedy), for bash on
-Linux, with the model loaded once. Each command then runs for real in a fresh
-fixture (benchmarks/cmd_task_defs.py says how and what is refused), because
-several different command lines can be right and only running them tells.
+Proposals are made as `lamp cmd --print` makes them: by the drafter lamp's
+application layer sets up for a ``CmdRequest`` (``lamp.agent.app.cmd.drafter_for``:
+prompt, examples, one-line grammar, greedy and capped as with no sampling flags),
+for bash on Linux, on one Runtime (bench_backend.py) with the model loaded once.
+Each command then runs for real in a fresh fixture (benchmarks/cmd_task_defs.py
+says how and what is refused), because several different command lines can be
+right and only running them tells.
 Prints a line per task and a JSON summary: accuracy overall, per category and
 per language, and mean seconds per proposal. The issue's target is >= 0.60 with
 the default model.
@@ -22,13 +24,16 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from bench_backend import model_and_backend
+from bench_backend import bench_runtime
 from cmd_task_defs import TASKS, Task, build_fixture, run_task
 
+from lamp.agent.app.cmd import drafter_for
+from lamp.agent.app.requests import CmdRequest, Given
 from lamp.agent.errors import InvalidOutput
-from lamp.agent.models import Sampling
-from lamp.agent.shell.drafter import CommandDrafter, ShellTarget
+from lamp.agent.shell.drafter import ShellTarget
 from lamp.agent.shell.risk import assess
+
+TARGET = ShellTarget("bash", "Linux")
 
 
 def _rate(results: list[bool]) -> float:
@@ -64,10 +69,8 @@ def main() -> None:
     if args.limit:
         tasks = tasks[: args.limit]
 
-    model, backend = model_and_backend(args.model)
+    rt, model = bench_runtime(args.model)
     print(f"model {model.name}, {len(tasks)} tasks", flush=True)
-    # As `lamp cmd` with no sampling flags: settings' defaults, proposals greedy and capped.
-    drafter = CommandDrafter(backend, Sampling(), ShellTarget("bash", "Linux"))
     by: dict[str, dict[str, list[bool]]] = {"category": defaultdict(list),
                                              "lang": defaultdict(list)}
     results: list[bool] = []
@@ -75,6 +78,7 @@ def main() -> None:
     flagged = 0
     for task in tasks:
         started = time.perf_counter()
+        drafter = drafter_for(CmdRequest(Given(prompt=task.request), TARGET), rt)
         try:
             command = drafter.propose(task.request).command
         except InvalidOutput as e:
@@ -99,6 +103,7 @@ def main() -> None:
         "flagged_by_risk_rules": flagged,
     }
     print(json.dumps(summary, ensure_ascii=False, indent=2))
+    rt.close()
 
 
 if __name__ == "__main__":

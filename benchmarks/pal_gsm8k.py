@@ -8,6 +8,12 @@ The last is our own set: 30 short word problems in Korean, and the same 30 in
 English in word_problems_en.jsonl (same ids after the language prefix, same
 answers), to tell the model's Korean reading apart from its arithmetic setup.
 
+PAL is `lamp pal` as shipped: one Runtime (bench_backend.py, the model loaded
+once, its prefix cache on) answers a ``PalRequest`` per item through
+``lamp.agent.app.run.answer``, scored from the run's result (the answer and the
+record of its programs). The chain-of-thought baseline is not lamp's: it stays a
+direct completion on the same model, greedy, without a repeat penalty.
+
 Prints one line per item and a final JSON summary: accuracy of each method, PAL
 failure categories, seconds per item, and the sandbox's overhead per run
 (`print(1)` in the sandbox vs a plain `python -I -c`).
@@ -17,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import json
 import re
 import statistics
@@ -26,13 +31,11 @@ import sys
 import time
 from pathlib import Path
 
-from bench_backend import prefix_cached_backend
+from bench_backend import bench_runtime
 
-from lamp.agent.config import paths
-from lamp.agent.events import FinalAnswer
+from lamp.agent.app.requests import Given, PalRequest
+from lamp.agent.app.run import answer
 from lamp.agent.models import Backend, Message, Sampling
-from lamp.agent.models.model_store import ensure_default_model
-from lamp.agent.pal.solve import solve
 from lamp.agent.sandbox import Sandbox
 
 COT_SYSTEM = ("Solve the math word problem. Think step by step, then finish with a last line "
@@ -109,12 +112,10 @@ def main() -> None:
     items = items[: args.limit] if args.limit else items
     if args.ids:
         items = [item for item in items if item["id"] in args.ids.split(",")]
-    model = Path(args.model) if args.model else ensure_default_model(paths.models_dir())
-    # As `lamp pal` runs: the instructions and worked examples come from the prefix cache,
-    # so alternating with the chain-of-thought prompt does not re-read them every item.
-    backend = prefix_cached_backend(model)
-    sandbox = Sandbox(timeout=10)
-    sampling = Sampling(temperature=0, max_tokens=400, repeat_penalty=1.0, seed=args.seed)
+    # As `lamp pal --seed S` runs: the instructions and worked examples come from the prefix
+    # cache, so alternating with the chain-of-thought prompt does not re-read them every item.
+    rt, model = bench_runtime(args.model, flags={"seed": args.seed})
+    backend = rt.model()
     pal_ok = cot_ok = first_ok = programs = 0
     failures: dict[str, int] = {"no code": 0, "exception": 0, "timeout": 0, "no value": 0,
                                 "wrong": 0}
@@ -123,19 +124,19 @@ def main() -> None:
           else contextlib.nullcontext()) as cases:
         for n, item in enumerate(items, 1):
             t = time.perf_counter()
-            final = next(e for e in solve(backend, item["question"], sandbox.run, sampling,
-                                          samples=args.samples)
-                         if isinstance(e, FinalAnswer))
+            done = answer(PalRequest(Given(prompt=item["question"]), samples=args.samples),
+                          rt).consume()
             pal_secs.append(time.perf_counter() - t)
-            outcome = final.steps[0]
-            retries += outcome["retries"]
-            pal_right = is_right(outcome["value"], item["answer"])
+            outcome = done.details  # the PalRecord as JSON, plus the explanation (none)
+            retries += outcome.get("retries", 0)
+            pal_right = done.error is None and is_right(str(done.answer), item["answer"])
             pal_ok += pal_right
-            programs += outcome["programs"]
-            first = next((a["value"] for a in outcome["attempts"] if a["program"] == 1), None)
+            programs += outcome.get("programs", 0)
+            first = next((a.get("value") for a in outcome.get("attempts", [])
+                          if a.get("program") == 1), None)
             first_ok += is_right(first, item["answer"])
             if not pal_right:
-                failures[outcome["failure"] or "wrong"] += 1
+                failures[outcome.get("failure") or "wrong"] += 1
             cot_text, cot_right = "", False
             if not args.no_cot:
                 t = time.perf_counter()
@@ -146,20 +147,20 @@ def main() -> None:
             if cases is not None:
                 cases.write(json.dumps({
                     "id": item["id"], "gold": item["answer"], "pal_right": pal_right,
-                    "pal": dataclasses.asdict(outcome), "cot_right": cot_right,
+                    "pal": outcome, "pal_answer": done.answer, "cot_right": cot_right,
                     "cot_text": cot_text},
                     ensure_ascii=False, default=str) + "\n")
                 cases.flush()
-            print(f"{n:>4} {item['id']:<14} gold {item['answer']:<12g} pal {outcome['value']!s:<14}"
+            print(f"{n:>4} {item['id']:<14} gold {item['answer']:<12g} pal {done.answer!s:<14}"
                   f"{'ok ' if pal_right else 'BAD'} {pal_secs[-1]:5.1f}s"
-                  + (f" {outcome['programs']}p" if args.samples > 1 else "")
+                  + (f" {outcome.get('programs', 0)}p" if args.samples > 1 else "")
                   + ("" if args.no_cot else
                      f" | cot {to_number(cot_text)!s:<14}{'ok ' if cot_right else 'BAD'} "
                      f"{cot_secs[-1]:5.1f}s"), flush=True)
     total = len(items)
     not_wrong = sum(v for k, v in failures.items() if k != "wrong")
     summary = {
-        "data": str(args.data), "items": total,
+        "data": str(args.data), "model": model.name, "items": total,
         "pal_accuracy": pal_ok / total,
         "pal_samples": args.samples,
         "pal_first_program_accuracy": first_ok / total,
@@ -170,8 +171,9 @@ def main() -> None:
         "pal_retries": retries,
         "pal_s_per_item": statistics.mean(pal_secs),
         "cot_s_per_item": statistics.mean(cot_secs) if cot_secs else None,
-        "sandbox": sandbox_overhead(sandbox),
+        "sandbox": sandbox_overhead(rt.sandbox()),
     }
+    rt.close()
     print(json.dumps(summary))
 
 

@@ -2,10 +2,12 @@
 
 With tools on, a question that needs no tool should still be answered directly,
 and the answer must never be a tool's error message (issue 11). This runs the
-real CLI, as a user would, on a set of plain questions (facts, definitions,
-short writing, rewriting, translation; English and Korean) once without tools
-and once with `--tools default --approve ask` (stdin is not a terminal, so
-nothing that needs approval runs), and checks every answer mechanically.
+shipped entry (``lamp.agent.app.run.answer``, as the CLI does) on a set of plain
+questions (facts, definitions, short writing, rewriting, translation; English
+and Korean) once without tools (an ``AskRequest``) and once with the default
+tools (a ``ToolsRequest`` whose approver refuses, as `--approve ask` does off a
+terminal: nothing that needs approval runs), and checks every answer
+mechanically.
 
     python benchmarks/plain_questions.py --data benchmarks/data/plain_questions.jsonl
     python benchmarks/plain_questions.py --data benchmarks/data/plain_questions.jsonl \\
@@ -18,21 +20,22 @@ tool calls and seconds, and the questions plain answered right and tools wrong.
 Target: tools within 5 points of plain, and no answer echoing a tool error.
 --out keeps every result with its steps.
 
-Each call is a fresh `lamp ask --no-memory --json --temperature 0 --max-tokens 160`
-under a throwaway LAMP_HOME (so no user config changes the result; the models
-directory is shared). A call that times out (120 s) or exits non-zero is wrong.
+Every question is answered by one Runtime (bench_backend.py: the model loaded
+once, lamp's defaults under a throwaway LAMP_HOME, so no user config changes the
+result) with the options `--no-memory --temperature 0 --max-tokens 160`. A run
+that fails (a lamp error) or stops at its step limit is wrong. The loop itself
+answers again without tools when its answer repeats a tool error
+(agent/react/loop.py); ``echoes_tool_error`` and ``copies_observation`` here are
+scoring only: they check that the loop's rule held.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import unicodedata
 from collections.abc import Iterable
@@ -40,10 +43,22 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench_backend import bench_runtime
+
+from lamp.agent.app.memory import MemoryChoice
+from lamp.agent.app.requests import AskRequest, Given, ToolsRequest
+from lamp.agent.app.run import answer
+from lamp.agent.app.runtime import Runtime
+from lamp.agent.app.tools import tool_routing
+from lamp.agent.errors import LampError
+from lamp.agent.react.answer import ToolOptions
+from lamp.agent.tools import deny_all
+
 __all__ = ["check_answer", "echoes_tool_error"]
 
-CALL_TIMEOUT_S = 120.0
 MAX_TOKENS = 160
+FLAGS = {"temperature": 0, "max_tokens": MAX_TOKENS}  # as --temperature 0 --max-tokens 160
+NO_MEMORY = MemoryChoice(disabled=True)
 ECHO_MIN_CHARS = 20  # a shared run of this many characters counts as echoing an observation
 ERROR_PHRASES = ("error:", "traceback", "invalid input for", "refused:", "timed out",
                  "did not approve", "could not ask", "no such file", "errno",
@@ -167,9 +182,8 @@ class Result:
     lang: str
     kind: str
     mode: str
-    correct: bool  # exit 0, check passed, and not an echoed tool error
+    correct: bool  # no error, check passed, and not an echoed tool error
     answer: str
-    exit_code: int | None  # None: timed out
     seconds: float
     check_passed: bool = False
     steps: int = 0
@@ -179,7 +193,7 @@ class Result:
     echoed_tool_error: bool = False
     copied_observation: bool = False
     stopped: str | None = None
-    problem: str = ""  # timeout, exit code, unreadable output
+    problem: str = ""  # the run's error or why it stopped
     step_log: list[dict[str, Any]] = field(default_factory=list)  # tools mode, for --out
 
 
@@ -191,53 +205,30 @@ def _step_summary(step: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def lamp_command() -> list[str]:
-    script = Path(sys.executable).parent / "lamp"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "lamp.cli"]
-
-
-def _parse_json(stdout: str) -> dict[str, Any] | None:
-    for line in reversed(stdout.splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(value, dict):
-                return value
-    return None
-
-
-def run_one(item: dict[str, Any], mode: str, lamp: list[str], env: dict[str, str],
-            model: str | None, route: str = "auto") -> Result:
-    cmd = [*lamp, "ask", "--no-memory", "--json", "--temperature", "0",
-           "--max-tokens", str(MAX_TOKENS)]
-    if model:
-        cmd += ["--model", model]
+def run_one(item: dict[str, Any], mode: str, rt: Runtime, route: bool) -> Result:
+    """One question through lamp's entry, plainly or with the default tools."""
+    given = Given(prompt=item["question"])
     if mode == "tools":
-        cmd += ["--tools", "default", "--approve", "ask", "--route", route]
-    cmd += ["--", item["question"]]  # a question could start with '-'
+        request: AskRequest | ToolsRequest = ToolsRequest(
+            given, tools=ToolOptions(tools="default", route=route), approve=deny_all,
+            memory=NO_MEMORY)
+    else:
+        request = AskRequest(given, memory=NO_MEMORY)
     result = Result(id=item["id"], lang=item["lang"], kind=item["kind"], mode=mode,
-                    correct=False, answer="", exit_code=None, seconds=0.0)
+                    correct=False, answer="", seconds=0.0)
     start = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              env=env, timeout=CALL_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
+        done = answer(request, rt).consume()
+    except LampError as exc:
         result.seconds = round(time.perf_counter() - start, 3)
-        result.problem = f"timed out after {CALL_TIMEOUT_S:g} s"
+        result.problem = f"{type(exc).__name__}: {exc}"[:200]
         return result
     result.seconds = round(time.perf_counter() - start, 3)
-    result.exit_code = proc.returncode
-    payload = _parse_json(proc.stdout)
-    if payload is None:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        result.problem = f"exit {proc.returncode}, no JSON: {tail[:200]}"
-        return result
-    result.answer = str(payload.get("answer") or "")
-    result.stopped = payload.get("stopped")
-    steps: list[dict[str, Any]] = list(payload.get("steps") or [])
+    result.answer = str(done.answer or "")
+    result.stopped = done.stopped
+    if done.error is not None:
+        result.problem = f"{done.stopped or 'error'}: {done.error}"[:200]
+    steps: list[dict[str, Any]] = [s.to_dict() for s in done.steps] if mode == "tools" else []
     if mode == "tools":
         result.steps = len(steps)
         calls = [s for s in steps if s.get("kind") in ("action", "repeat")]
@@ -248,12 +239,9 @@ def run_one(item: dict[str, Any], mode: str, lamp: list[str], env: dict[str, str
         result.step_log = [_step_summary(s) for s in steps]
     else:
         result.steps = 1
-    if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or [""])[-1]
-        result.problem = f"exit {proc.returncode}: {tail[:200]}"
     result.check_passed = check_answer(result.answer, item["check"])
     # "ToolError: unknown name 'Paris'" contains Paris, but an error message is no answer.
-    result.correct = (proc.returncode == 0 and result.check_passed
+    result.correct = (done.error is None and result.check_passed
                       and not result.echoed_tool_error)
     if mode == "tools" and not result.check_passed:
         result.copied_observation = copies_observation(result.answer, steps)
@@ -320,36 +308,27 @@ def load_items(path: Path, limit: int | None) -> list[dict[str, Any]]:
     return items[:limit] if limit else items
 
 
-def _environment(lamp: list[str], model: str | None, home: str) -> dict[str, str]:
-    env = {**os.environ, "LAMP_HOME": home}
-    if not model:  # share the assembled default model instead of assembling it again
-        found = subprocess.run([*lamp, "models", "path"], capture_output=True, text=True,
-                               check=True, stdin=subprocess.DEVNULL).stdout.strip()
-        env["LAMP_MODELS_DIR"] = str(Path(found).parent)
-    return env
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--data", type=Path, required=True, help="questions, one JSON per line")
     ap.add_argument("--limit", type=int, default=None, help="first N questions only")
-    ap.add_argument("--model", default=None, help="passed to `lamp ask --model`")
+    ap.add_argument("--model", default="", help="as `lamp ask --model`")
     ap.add_argument("--modes", default="plain,tools", help="comma-separated: plain, tools")
     ap.add_argument("--out", type=Path, default=None, help="write every result here (JSONL)")
     ap.add_argument("--route", default="auto", choices=("auto", "on", "off"),
-                    help="passed to `lamp ask --route` in the tools mode")
+                    help="as `lamp ask --route` in the tools mode")
     args = ap.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if not modes or set(modes) - {"plain", "tools"}:
         ap.error("--modes takes plain and/or tools")
     items = load_items(args.data, args.limit)
-    lamp = lamp_command()
+    rt, model = bench_runtime(args.model, flags=FLAGS)
+    route = tool_routing(args.route, rt.settings)
     results: list[Result] = []
-    with tempfile.TemporaryDirectory(prefix="lamp-plainq-") as home:
-        env = _environment(lamp, args.model, home)
+    try:
         for item in items:
             for mode in modes:
-                r = run_one(item, mode, lamp, env, args.model, args.route)
+                r = run_one(item, mode, rt, route)
                 results.append(r)
                 flags = "".join((" ECHO" if r.echoed_tool_error else "",
                                  " COPY" if r.copied_observation else "",
@@ -358,10 +337,12 @@ def main() -> None:
                 print(f"{r.id:<12} {r.lang} {mode:<5} {'ok' if r.correct else 'WRONG':<5} "
                       f"steps={r.steps} calls={r.tool_calls} {r.seconds:6.1f}s "
                       f"{preview!r}{flags}", file=sys.stderr, flush=True)
+    finally:
+        rt.close()
     if args.out:
         args.out.write_text("".join(json.dumps(asdict(r), ensure_ascii=False) + "\n"
                                     for r in results), encoding="utf-8")
-    summary = {"data": str(args.data), "model": args.model or "default", "route": args.route,
+    summary = {"data": str(args.data), "model": model.name, "route": args.route,
                "items": len(items),
                **summarize(results, modes)}
     print(json.dumps(summary, ensure_ascii=False, indent=2))

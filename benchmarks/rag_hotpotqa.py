@@ -13,11 +13,15 @@ Chroma; one store per item). Then:
   scores without the bridge hop (``combined``) and lamp's hybrid search as ``--docs``
   runs it (``hybrid``: combined, then the bridge hop), k in --ks; "both@k" is the
   share of items with both gold paragraphs in the top k;
-* answers (the model; first --qa-items items): closed-book (no text), gold (the two
-  gold paragraphs given as the numbered sources, the model's ceiling with this
-  prompt) and docs (the top --k hybrid chunks as numbered sources, what
-  ``lamp ask --docs`` does), all through ``lamp.agent.grounded`` with the citation
-  grammar; EM/F1 after SQuAD normalisation with the ``[n]`` citations removed;
+* answers (the model; first --qa-items items): each asked as `lamp ask` asks it,
+  through ``lamp.agent.app.run.answer`` on one Runtime (bench_backend.py, the model
+  loaded once) whose LAMP_HOME holds a store the items are also ingested into:
+  closed-book (an ``AskRequest``, no text), gold (a ``DocsRequest`` on a collection
+  of the two gold paragraphs only, the model's ceiling with this prompt) and docs
+  (a ``DocsRequest`` on the item's ten paragraphs, --k sources: ``lamp ask --docs
+  --collection qN``), all with the options `--no-memory --system SYSTEM
+  --temperature 0 --max-tokens N`; EM/F1 after SQuAD normalisation with the ``[n]``
+  citations removed;
   citation precision = share of cited sources that are gold paragraphs; invalid =
   answers citing a source that was not given (must be 0).
 
@@ -37,13 +41,15 @@ from typing import Any
 
 from react_hotpotqa import f1, normalize
 
-from lamp.agent.conversation import Conversation
-from lamp.agent.errors import InvalidCitation
-from lamp.agent.events import FinalAnswer
-from lamp.agent.grounded.answer import Source, ask_grounded, cited_numbers, fit_sources
-from lamp.agent.models import Sampling
+from lamp.agent.app.memory import MemoryChoice
+from lamp.agent.app.requests import AskRequest, DocsRequest, Given
+from lamp.agent.app.result import RunResult
+from lamp.agent.app.run import answer
+from lamp.agent.app.runtime import Runtime
+from lamp.agent.errors import LampError
 from lamp.memory import MemoryStore
 
+NO_MEMORY = MemoryChoice(disabled=True)  # `--no-memory`: items must not recall each other
 SYSTEM = ("Answer with a short phrase only (a name, a date, a number, or yes/no), "
           "not a sentence.")
 
@@ -52,15 +58,21 @@ def _file_name(title: str, n: int) -> str:
     return f"{n:02d}-" + re.sub(r"[^A-Za-z0-9]+", "_", title)[:60] + ".txt"
 
 
-def ingest_item(store: MemoryStore, item: dict[str, Any], idx: int, root: Path) -> dict[str, str]:
-    """Write the item's paragraphs as files, ingest them; returns resolved path -> title."""
-    folder = root / f"q{idx}"
+def ingest_item(store: MemoryStore, item: dict[str, Any], idx: int, root: Path, *,
+                gold_only: bool = False) -> dict[str, str]:
+    """Write the item's paragraphs (or its gold ones only, collection gN) as files, ingest
+    them into collection qN; returns resolved path -> title."""
+    name = f"{'g' if gold_only else 'q'}{idx}"
+    folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
+    gold = gold_titles(item)
     titles: dict[str, str] = {}
     for n, (title, sentences) in enumerate(item["context"]):
+        if gold_only and title not in gold:
+            continue
         path = folder / _file_name(title, n)
         path.write_text(f"{title}: {''.join(sentences).strip()}\n", encoding="utf-8")
-        store.documents.ingest(path, collection=f"q{idx}")
+        store.documents.ingest(path, collection=name)
         titles[str(path.resolve())] = title
     return titles
 
@@ -78,14 +90,15 @@ def rrf(rankings: list[list[str]], k: int = 60) -> list[str]:
     return sorted(score, key=lambda i: -score[i])
 
 
-def answer(conv: Conversation, question: str, sources: list[Source]) -> tuple[str, str]:
-    """(answer, error) through the grounded path; an invalid citation is an error."""
+def ask(rt: Runtime, request: AskRequest) -> tuple[RunResult, str]:
+    """The run's result and its error ("" when none): a citation of a source that was not
+    given (InvalidCitation) fails the run, as it fails `lamp ask --docs`."""
+    run = answer(request, rt)
     try:
-        final = next(e for e in ask_grounded(conv, question, sources, base_system=SYSTEM)
-                     if isinstance(e, FinalAnswer))
-        return final.text.strip(), ""
-    except InvalidCitation as exc:
-        return "", str(exc)
+        run.consume()
+    except LampError as exc:
+        return run.result, str(exc)
+    return run.result, ""
 
 
 def _retrieval_summary(recall: dict[str, dict[int, list[float]]],
@@ -114,20 +127,14 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="lamp-rag-bench-"))
     # One store per item: a fresh collection, and an embedded store reopens its index
     # after each write, which would cost more and more in one store holding every item.
-    stores = []
     modes = ("vector", "bm25", "rrf", "combined", "hybrid")
     recall: dict[str, dict[int, list[float]]] = {m: {k: [] for k in ks} for m in modes}
     both: dict[str, dict[int, list[float]]] = {m: {k: [] for k in ks} for m in modes}
-    titles_of: list[dict[str, str]] = []
     started = time.perf_counter()
     search_s: list[float] = []
-    for idx, item in enumerate(items):
+    for idx, item in enumerate(items[: args.retrieval_items]):
         store = MemoryStore.open(tmp / f"store-{idx}")
-        stores.append(store)
         titles = ingest_item(store, item, idx, tmp / "files")
-        titles_of.append(titles)
-        if idx >= args.retrieval_items:
-            continue
         gold = gold_titles(item)
         ranked: dict[str, list[str]] = {}
         ids: dict[str, list[str]] = {}
@@ -142,6 +149,7 @@ def main() -> None:
                 search_s.append(time.perf_counter() - t0)
             ranked[mode] = [titles[h.source] for h in hits]
             ids[mode] = [h.id for h in hits]
+        store.close()
         title_of = dict(zip(ids["vector"] + ids["bm25"], ranked["vector"] + ranked["bm25"],
                             strict=True))
         ranked["rrf"] = [title_of[i] for i in rrf([ids["vector"], ids["bm25"]])]
@@ -167,34 +175,44 @@ def main() -> None:
             "retrieval_wall_s": round(retrieval_s, 1),
         }
     if args.qa_items:
-        from bench_backend import model_and_backend
+        summary |= _qa(args, items[: args.qa_items], tmp)
+    print(json.dumps(summary))
+    if args.out:
+        args.out.write_text(json.dumps(summary, indent=2) + "\n")
 
-        model, backend = model_and_backend(args.model)
-        sampling = Sampling(temperature=0, max_tokens=args.max_tokens, repeat_penalty=1.0)
-        scores: dict[str, dict[str, list[float]]] = {
-            c: {"em": [], "f1": [], "seconds": []} for c in ("closed", "gold", "docs")}
-        cited_total = cited_gold = invalid = uncited = 0
-        for idx, item in enumerate(items[: args.qa_items]):
+
+def _qa(args: argparse.Namespace, items: list[dict[str, Any]], tmp: Path) -> dict[str, Any]:
+    """The answers: the items ingested again into the store of the Runtime's LAMP_HOME,
+    then each condition asked through lamp's entry."""
+    from bench_backend import bench_runtime
+
+    rt, model = bench_runtime(args.model, home=tmp / "home", flags={
+        "system": SYSTEM, "temperature": 0, "max_tokens": args.max_tokens})
+    store = MemoryStore.open(rt.memory_location().path)
+    titles: dict[str, str] = {}  # resolved path -> title, every collection
+    try:
+        for idx, item in enumerate(items):
+            titles |= ingest_item(store, item, idx, tmp / "qa-files")
+            titles |= ingest_item(store, item, idx, tmp / "qa-files", gold_only=True)
+    finally:
+        store.close()  # lamp opens it for each --docs question, as a one-shot call does
+    scores: dict[str, dict[str, list[float]]] = {
+        c: {"em": [], "f1": [], "seconds": []} for c in ("closed", "gold", "docs")}
+    cited_total = cited_gold = invalid = uncited = 0
+    try:
+        for idx, item in enumerate(items):
             gold = gold_titles(item)
-            q = item["question"]
-            for cond in ("closed", "gold", "docs"):
-                conv = Conversation(backend=backend, sampling=sampling, system=SYSTEM)
+            given = Given(prompt=item["question"])
+            requests = {
+                "closed": AskRequest(given, memory=NO_MEMORY),
+                "gold": DocsRequest(given, collection=f"g{idx}", sources=len(gold),
+                                    memory=NO_MEMORY),
+                "docs": DocsRequest(given, collection=f"q{idx}", sources=args.k,
+                                    memory=NO_MEMORY)}
+            for cond, request in requests.items():
                 t0 = time.perf_counter()
-                sources: list[Source] = []
-                if cond == "gold":
-                    paras = [(t, "".join(s).strip()) for t, s in item["context"] if t in gold]
-                    sources = [Source(n=i + 1, label=t, text=f"{t}: {p}", path=t)
-                               for i, (t, p) in enumerate(paras)]
-                elif cond == "docs":
-                    hits = stores[idx].documents.search(q, collection=f"q{idx}", k=args.k)
-                    cands = [Source(n=i + 1, label=titles_of[idx][h.source], text=h.text,
-                                    path=titles_of[idx][h.source]) for i, h in enumerate(hits)]
-                    sources = fit_sources(cands, 2048, backend.count_text)
-                if cond == "closed":
-                    final = next(e for e in conv.send(q) if isinstance(e, FinalAnswer))
-                    text, error = final.text.strip(), ""
-                else:
-                    text, error = answer(conv, q, sources)
+                result, error = ask(rt, request)
+                text = "" if error else str(result.answer).strip()
                 plain = re.sub(r"\[\d+\]", "", text).strip()
                 s = scores[cond]
                 s["em"].append(float(normalize(plain) == normalize(item["answer"])))
@@ -202,29 +220,26 @@ def main() -> None:
                 s["seconds"].append(time.perf_counter() - t0)
                 if cond == "docs":
                     invalid += bool(error)
-                    cited = set(cited_numbers(text))
+                    cited = set(result.citations)
                     uncited += not cited
                     cited_total += len(cited)
-                    cited_gold += sum(1 for n in cited
-                                      if 1 <= n <= len(sources) and sources[n - 1].path in gold)
+                    sources = result.sources
+                    cited_gold += sum(1 for n in cited if 1 <= n <= len(sources)
+                                      and titles.get(sources[n - 1].path or "") in gold)
                 print(f"{cond:<6} {idx:3d} em {s['em'][-1]:.0f} f1 {s['f1'][-1]:.2f} "
                       f"{s['seconds'][-1]:5.1f}s gold {item['answer']!r:.30} got {text!r:.60}"
                       f"{' ERROR ' + error if error else ''}", flush=True)
-        summary["qa_items"] = min(args.qa_items, len(items))
-        summary["model"] = model.name
-        summary["qa"] = {c: {"exact_match": round(statistics.mean(v["em"]), 3),
-                             "f1": round(statistics.mean(v["f1"]), 3),
-                             "seconds_per_item": round(statistics.mean(v["seconds"]), 1)}
-                         for c, v in scores.items()}
-        summary["citations"] = {
-            "precision": round(cited_gold / cited_total, 3) if cited_total else None,
-            "cited": cited_total, "answers_without_citation": uncited,
-            "invalid_citation_answers": invalid}
-    for store in stores:
-        store.close()
-    print(json.dumps(summary))
-    if args.out:
-        args.out.write_text(json.dumps(summary, indent=2) + "\n")
+    finally:
+        rt.close()
+    return {
+        "qa_items": len(items), "model": model.name,
+        "qa": {c: {"exact_match": round(statistics.mean(v["em"]), 3),
+                   "f1": round(statistics.mean(v["f1"]), 3),
+                   "seconds_per_item": round(statistics.mean(v["seconds"]), 1)}
+               for c, v in scores.items()},
+        "citations": {"precision": round(cited_gold / cited_total, 3) if cited_total else None,
+                      "cited": cited_total, "answers_without_citation": uncited,
+                      "invalid_citation_answers": invalid}}
 
 
 if __name__ == "__main__":

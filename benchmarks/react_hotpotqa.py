@@ -4,10 +4,20 @@
 
 Each question gets two tools that serve only its own ten paragraphs: `search`
 (a title; returns that paragraph and makes it current) and `lookup` (a
-keyword; the next sentence of the current paragraph containing it). The agent
-is lamp's own loop (run_agent) in each format. Baseline on the same items: the
-model answering with no tools and no paragraphs. Prints a line per item and a
-final JSON summary: exact match, F1, mean steps, step-limit hits.
+keyword; the next sentence of the current paragraph containing it). Each
+question is asked as `lamp ask --tools search,lookup --system SYSTEM --no-memory`
+asks it: a ``ToolsRequest`` answered by ``lamp.agent.app.run.answer`` on one
+Runtime (bench_backend.py, the model loaded once), the two tools handed to it
+as a program's own (bench_tools.py), in each step format. The router sees the
+system prompt, as it sees a user's.
+
+The worked examples (our own, about invented pages) reach the model as text in
+that system prompt: the shipped loop shows worked turns only for lamp's built-in
+tools, so the old `--demos` (examples as earlier turns) and `--blind-router`
+(a router that does not see the system prompt) went; `--demos-as-text ''` runs
+without examples. Baseline on the same items: the model answering with no tools
+and no paragraphs (a direct completion, not lamp's loop). Prints a line per item
+and a final JSON summary: exact match, F1, mean steps, step-limit hits.
 """
 
 from __future__ import annotations
@@ -21,18 +31,17 @@ import statistics
 import string
 import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, NamedTuple
 
-from bench_backend import prefix_cached_backend
+from bench_backend import bench_runtime
+from bench_tools import CaseTools, Function
 
-from lamp.agent.config import paths
-from lamp.agent.errors import StepLimitReached
-from lamp.agent.events import FinalAnswer
+from lamp.agent.app.memory import MemoryChoice
+from lamp.agent.app.requests import Given, ToolsRequest
+from lamp.agent.app.run import answer
+from lamp.agent.app.tools import tool_routing
 from lamp.agent.models import Backend, Message, Sampling
-from lamp.agent.models.model_store import ensure_default_model
-from lamp.agent.react.formats import Action, Demo, get_format
-from lamp.agent.react.loop import AgentConfig, run_agent
-from lamp.agent.tools import Tool, ToolContext
+from lamp.agent.react.answer import ToolOptions
 
 SYSTEM = (
     "You answer questions from a few Wikipedia paragraphs that you can read only through "
@@ -41,8 +50,24 @@ SYSTEM = (
     "the paragraphs (a name, a date or a number; yes or no for a yes-or-no question), not a "
     "sentence.")
 
-# Worked examples about invented pages, written by us; each format replays them in its own
-# step syntax before the real question.
+class Action(NamedTuple):
+    """One call of a worked example."""
+
+    tool: str
+    args: dict[str, Any]
+    thought: str
+
+
+class Demo(NamedTuple):
+    """A worked example: the question, its calls with what they returned, the answer."""
+
+    question: str
+    calls: tuple[tuple[Action, str], ...]
+    answer: str
+    explanation: str
+
+
+# Worked examples about invented pages, written by us, given as text in the system prompt.
 DEMOS = (
     Demo("Which river runs through the town where the painter of Blue Dawn was born?", (
         (Action("search", {"title": "Blue Dawn"}, "I need the painter of Blue Dawn."),
@@ -150,6 +175,7 @@ class Pages:
         return self.hits.popleft() if self.hits else f"No (more) sentences with {keyword!r}."
 
 
+NO_MEMORY = MemoryChoice(disabled=True)  # `--no-memory`
 STOPWORDS = frozenset([
     "a", "an", "and", "are", "as", "at", "by", "for", "from", "in", "is", "it", "of",
     "on", "or", "the", "to", "was", "were", "what", "which", "who", "whom", "whose",
@@ -157,31 +183,23 @@ STOPWORDS = frozenset([
 ])
 
 
-def make_tools(pages: Pages) -> list[Tool]:
+_TITLE = {"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]}
+_KEYWORD = {"type": "object", "properties": {"keyword": {"type": "string"}},
+            "required": ["keyword"]}
+LOOKUP = ("The next sentence containing the keyword, from the paragraph last searched (or "
+          "from all paragraphs before any search).")
+
+
+def offer_pages(source: CaseTools, pages: Pages) -> list[str]:
+    """Give the loop this question's `search` and `lookup`; the names lamp knows them by."""
     titles = "; ".join(pages.pages)
 
-    class Search(Tool):
-        name = "search"
-        description = f"Read the paragraph with this title. Titles: {titles}."
-        input_schema: ClassVar[dict[str, Any]] = {
-            "type": "object", "properties": {"title": {"type": "string"}},
-            "required": ["title"], "additionalProperties": False}
+    def run(name: str, args: dict[str, Any]) -> str:
+        return pages.search(args["title"]) if name == "search" else pages.lookup(args["keyword"])
 
-        def run(self, args: dict[str, Any], ctx: ToolContext) -> str:
-            return pages.search(args["title"])
-
-    class Lookup(Tool):
-        name = "lookup"
-        description = ("The next sentence containing the keyword, from the paragraph last "
-                       "searched (or from all paragraphs before any search).")
-        input_schema: ClassVar[dict[str, Any]] = {
-            "type": "object", "properties": {"keyword": {"type": "string"}},
-            "required": ["keyword"], "additionalProperties": False}
-
-        def run(self, args: dict[str, Any], ctx: ToolContext) -> str:
-            return pages.lookup(args["keyword"])
-
-    return [Search(), Lookup()]
+    return source.use([Function("search", f"Read the paragraph with this title. Titles: "
+                                          f"{titles}.", _TITLE),
+                       Function("lookup", LOOKUP, _KEYWORD)], run)
 
 
 def closed_book(backend: Backend, question: str) -> str:
@@ -197,23 +215,22 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--formats", default="react,native")
     ap.add_argument("--max-steps", type=int, default=6)
-    ap.add_argument("--demos", default="react,native",
-                    help="formats that get the worked examples (comma list; '' for none)")
-    ap.add_argument("--demos-as-text", default="",
-                    help="formats that get the examples as text in the system prompt instead")
+    ap.add_argument("--demos-as-text", default="react,native",
+                    help="formats that get the examples as text in the system prompt "
+                    "(comma list; '' for none)")
+    ap.add_argument("--no-route", action="store_true",
+                    help="no router before the first step (lamp ask --route off)")
     ap.add_argument("--model", default="")
     ap.add_argument("--no-baseline", action="store_true", help="skip the closed-book answers")
-    ap.add_argument("--blind-router", action="store_true",
-                    help="do not show the router the system prompt (as lamp did before)")
     args = ap.parse_args()
 
     items = [json.loads(x) for x in args.data.read_text().splitlines() if x.strip()]
     items = items[: args.limit] if args.limit else items
-    model = Path(args.model) if args.model else ensure_default_model(paths.models_dir())
-    backend = prefix_cached_backend(model, n_ctx=8192)  # the router's prompts cached, as in lamp
-    sampling = Sampling(temperature=0, max_tokens=384, repeat_penalty=1.0)
+    source = CaseTools()
+    rt, model = bench_runtime(args.model, flags={"ctx": 8192}, tool_source=source)
+    route = tool_routing("off" if args.no_route else "auto", rt.settings)
+    print(f"model {model.name}, router {'on' if route else 'off'}", flush=True)
     scores: dict[str, dict[str, list[float]]] = {}
-    with_demos = set(args.demos.split(","))
     as_text = set(args.demos_as_text.split(","))
     for fmt_name in [*([] if args.no_baseline else ["baseline"]), *args.formats.split(",")]:
         s = scores[fmt_name] = {"em": [], "f1": [], "steps": [], "limit": [], "seconds": []}
@@ -221,31 +238,29 @@ def main() -> None:
             started = time.perf_counter()
             steps, hit_limit = 0, False
             if fmt_name == "baseline":
-                answer = closed_book(backend, item["question"])
+                reply = closed_book(rt.model(), item["question"])
             else:
-                pages = Pages(item["context"])
-                try:
-                    final = next(e for e in run_agent(
-                        backend, item["question"], make_tools(pages), ToolContext(cwd=Path.cwd()),
-                        get_format(fmt_name), sampling,
-                        AgentConfig(max_steps=args.max_steps,
-                                    system=SYSTEM + (DEMO_TEXT if fmt_name in as_text else ""),
-                                    route_instructions="" if args.blind_router else SYSTEM,
-                                    demos=DEMOS if fmt_name in with_demos else ()))
-                        if isinstance(e, FinalAnswer))
-                    answer, steps = final.text, len(final.steps)
-                except StepLimitReached as exc:
-                    answer, steps, hit_limit = "", len(exc.steps), True
-            s["em"].append(float(normalize(answer) == normalize(item["answer"])))
-            s["f1"].append(f1(answer, item["answer"]))
+                names = offer_pages(source, Pages(item["context"]))
+                system = SYSTEM + (DEMO_TEXT if fmt_name in as_text else "")
+                result = answer(ToolsRequest(
+                    Given(prompt=item["question"]),
+                    tools=ToolOptions(tools=",".join(names), tool_format=fmt_name, route=route,
+                                      max_steps=args.max_steps, system=system),
+                    approve=lambda request: True, memory=NO_MEMORY), rt).consume()
+                hit_limit = result.stopped == "step limit"
+                reply = "" if hit_limit else str(result.answer)
+                steps = len(result.details.get("steps", []))
+            s["em"].append(float(normalize(reply) == normalize(item["answer"])))
+            s["f1"].append(f1(reply, item["answer"]))
             s["steps"].append(steps)
             s["limit"].append(float(hit_limit))
             s["seconds"].append(time.perf_counter() - started)
             print(f"{fmt_name:<8} {item['id'][:12]:<12} em {s['em'][-1]:.0f} f1 {s['f1'][-1]:.2f} "
                   f"steps {steps} {'LIMIT ' if hit_limit else ''}{s['seconds'][-1]:5.1f}s "
-                  f"gold {item['answer']!r:.30} got {answer!r:.50}", flush=True)
+                  f"gold {item['answer']!r:.30} got {reply!r:.50}", flush=True)
+    rt.close()
     summary = {
-        "items": len(items),
+        "model": model.name, "items": len(items),
         **{name: {"exact_match": statistics.mean(v["em"]), "f1": statistics.mean(v["f1"]),
                   "mean_steps": statistics.mean(v["steps"]),
                   "step_limit_hits": int(sum(v["limit"])),

@@ -67,10 +67,11 @@ def check_tools(rt: Runtime, options: ToolOptions, *, show: bool = True) -> None
     started now (a server that cannot start fails the command in seconds)."""
     from lamp.agent.tools import select_tools
 
-    options.check(mcp_servers=rt.settings.mcp_servers)
+    source = rt.mcp_tools()  # configured MCP servers, or the tools a caller handed in
+    options.check(mcp_servers=[*rt.settings.mcp_servers,
+                               *(source.servers if source is not None else ())])
     if _runs_python(options):
         rt.require_sandbox("the python tool (model-written code)")
-    source = rt.mcp_tools()
     names = options.tool_names() or []
     if source is None or not any(source.owns(n) for n in names):
         return
