@@ -7,7 +7,7 @@ if any, becomes the exit code. Nothing here knows how a mode works.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -18,6 +18,9 @@ from .options import Continue, MemoryUrl, NoMemory, SessionName
 if TYPE_CHECKING:
     from lamp.agent.app.requests import AskRequest, Given, ToolsRequest
     from lamp.agent.app.runtime import Runtime
+    from lamp.agent.grounded.attachments import Attachment
+    from lamp.agent.structured.output import OutputSchema
+    from lamp.agent.templates import PromptTemplate
 
 __all__ = ["ask"]
 
@@ -141,7 +144,7 @@ def ask(
     show_answer(answer(request, rt), rt, json_out=json_out, quiet=quiet, jsonl=jsonl)
 
 
-def _attachments(rt: Runtime, files: list[str] | None) -> tuple:
+def _attachments(rt: Runtime, files: list[str] | None) -> tuple[Attachment, ...]:
     """The attached files, read now: a bad path exits 2 before the model loads."""
     if not files:
         return ()
@@ -150,7 +153,7 @@ def _attachments(rt: Runtime, files: list[str] | None) -> tuple:
     return tuple(read_attachments(files, shown=rt.caller.shown, cwd=rt.caller.cwd))
 
 
-def _template(rt: Runtime, name: str | None):  # -> PromptTemplate | None
+def _template(rt: Runtime, name: str | None) -> PromptTemplate | None:
     if not name:
         return None
     from lamp.agent.templates import find_template
@@ -159,7 +162,7 @@ def _template(rt: Runtime, name: str | None):  # -> PromptTemplate | None
 
 
 def _ask_request(rt: Runtime, prompt: str | None, *, docs: bool, collection: str | None,
-                 n_sources: int, schema, **common) -> AskRequest:
+                 n_sources: int, schema: OutputSchema | None, **common: Any) -> AskRequest:
     from lamp.agent.app.requests import AskRequest, DocsRequest, SchemaRequest
 
     from .inputs import read_given
@@ -174,7 +177,7 @@ def _ask_request(rt: Runtime, prompt: str | None, *, docs: bool, collection: str
 
 def _tools_request(rt: Runtime, given: Given, tools: str, *, allow: list[str] | None,
                    max_steps: int, tool_format: str, route: str, approve: str,
-                   **common: object) -> ToolsRequest:
+                   **common: Any) -> ToolsRequest:
     from lamp.agent.app.requests import ToolsRequest
     from lamp.agent.app.tools import step_format, tool_routing
     from lamp.agent.react.answer import ToolOptions

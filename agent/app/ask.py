@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from .runtime import Runtime
 
-__all__ = ["answer_ask", "attach_files", "docs_sources"]
+__all__ = ["answer_ask", "attach_files", "cite_sources", "docs_sources"]
 
 
 def answer_ask(request: AskRequest, rt: Runtime) -> Run:
@@ -59,7 +59,7 @@ def answer_ask(request: AskRequest, rt: Runtime) -> Run:
         result.grounded = True
         events, result.sources = _grounded(rt, request, prepared, link,
                                            question=given.prompt or prepared.user_text)
-        return Run(events, result, finish=_cite)
+        return Run(events, result, finish=cite_sources)
     if schema is not None:
         from lamp.agent.structured.output import send_for_schema
 
@@ -100,7 +100,7 @@ def attach_files(rt: Runtime, backend: Backend, attachments: Sequence[Attachment
     return f"{attached.text}\n\n{question}".strip()
 
 
-def _cite(result: RunResult) -> None:
+def cite_sources(result: RunResult) -> None:
     """A grounded answer may cite only the sources it was given (InvalidCitation)."""
     result.citations = check_citations(str(result.answer), len(result.sources)) \
         if result.sources else []

@@ -185,7 +185,7 @@ class Chat:
             return Run(conversation.send(message))
         from lamp.agent.grounded.answer import ask_grounded
 
-        from .ask import _cite, docs_sources
+        from .ask import cite_sources, docs_sources
 
         sources = docs_sources(self.rt, backend, question=turn.text, user_text=message,
                                system=conversation.system, max_tokens=max_tokens,
@@ -194,7 +194,7 @@ class Chat:
                                collection=turn.collection, k=5)
         result = RunResult(grounded=True, sources=sources)
         return Run(ask_grounded(conversation, message, sources,
-                                base_system=conversation.system), result, finish=_cite)
+                                base_system=conversation.system), result, finish=cite_sources)
 
     def _tool_turn(self, turn: ChatTurn) -> Run:
         """The tool loop on the message; the exchange joins the history when the run ends
