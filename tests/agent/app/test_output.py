@@ -101,24 +101,31 @@ def test_of_process_takes_a_closed_or_missing_stream_for_no_terminal(
     assert not made.stdout_terminal and not made.stdin_terminal
 
 
-def test_caller_paths_start_at_the_callers_cwd_not_the_process(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def two_places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """The client's working directory and the (different) one this process runs in."""
     theirs, ours = tmp_path / "client", tmp_path / "server"
     theirs.mkdir()
     ours.mkdir()
     monkeypatch.chdir(ours)
+    return theirs, ours
+
+
+def test_caller_paths_start_at_the_callers_cwd_not_the_process(
+        two_places: tuple[Path, Path]) -> None:
+    theirs, _ = two_places
     caller = Caller(output(), {}, theirs)
     assert caller.path("notes/a.txt") == theirs / "notes" / "a.txt"
     assert caller.path(theirs / "b.txt") == theirs / "b.txt"
     assert caller.path("~/c.txt") == Path(os.path.expanduser("~/c.txt"))
+    assert Caller(output(), {"HOME": "/home/them"}, theirs).path("~/c.txt") \
+        == Path("/home/them/c.txt")
+    assert caller.shown(theirs / "..notes.txt") == "..notes.txt"
 
 
 def test_caller_shows_paths_inside_its_cwd_relative_and_others_whole(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    theirs, ours = tmp_path / "client", tmp_path / "server"
-    theirs.mkdir()
-    ours.mkdir()
-    monkeypatch.chdir(ours)
+        tmp_path: Path, two_places: tuple[Path, Path]) -> None:
+    theirs, ours = two_places
     caller = Caller(output(), {}, theirs)
     assert caller.shown(theirs / "notes" / "a.txt") == os.path.join("notes", "a.txt")
     assert caller.shown(ours / "a.txt") == str(ours / "a.txt")
