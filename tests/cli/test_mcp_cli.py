@@ -114,7 +114,6 @@ def test_tools_list_and_info_show_the_server(run_lamp, tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
-@pytest.mark.bwrap
 def test_real_model_answers_from_the_servers_result(run_lamp, default_model: Path) -> None:
     _configure(_notes())
     proc = run_lamp("ask", "--no-memory", "--tools", "notes.shelf", "--max-tokens", "96",
@@ -135,7 +134,6 @@ def test_real_model_answers_from_the_servers_result(run_lamp, default_model: Pat
     ("200,000,000원을 연 5% 이자로 30년 동안 빌리면 매달 얼마를 갚아야 하나요?",
      200000000, "1073643.25"),
 ], ids=["en", "ko"])
-@pytest.mark.bwrap
 def test_real_model_calls_a_tool_with_the_numbers_it_was_given(
         run_lamp, default_model: Path, question: str, principal: int, payment: str) -> None:
     _configure(_notes())
@@ -155,7 +153,6 @@ def test_real_model_calls_a_tool_with_the_numbers_it_was_given(
     "How much will I pay each month for my mortgage?",
     "제 주택담보대출은 한 달에 얼마씩 갚아야 하나요?",
 ], ids=["en", "ko"])
-@pytest.mark.bwrap
 def test_real_model_never_runs_a_tool_on_numbers_nobody_gave(run_lamp, default_model: Path,
                                                              question: str) -> None:
     _configure(_notes())
@@ -170,7 +167,6 @@ def test_real_model_never_runs_a_tool_on_numbers_nobody_gave(run_lamp, default_m
 
 
 @pytest.mark.integration
-@pytest.mark.bwrap
 def test_real_model_never_computes_with_a_misread_korean_amount(run_lamp,
                                                                 default_model: Path) -> None:
     # "2억" is 200,000,000; the 1.5B has read it as 2,000,000. Such a call is held back
