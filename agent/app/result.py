@@ -11,7 +11,7 @@ serve and the benchmarks read the same fields.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +90,11 @@ class Run:
         self._events = events
         self.result = result if result is not None else RunResult()
         self._finish = finish
+
+    @classmethod
+    def of(cls, events: Run | Iterable[Event]) -> Run:
+        """``events`` as a Run: a Run as it is, bare events (a conversation's) in a new one."""
+        return events if isinstance(events, Run) else cls(iter(events))
 
     def __iter__(self) -> Iterator[Event]:
         result = self.result

@@ -55,7 +55,7 @@ class Renderer:
 
     def render(self, events: Run | Iterable[Event]) -> RunResult:
         """Show the run's events as they come; its result once they are all in."""
-        run = events if isinstance(events, Run) else Run(iter(events))
+        run = Run.of(events)
         for event in run:
             self.show(event)
         return run.result

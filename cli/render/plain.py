@@ -23,7 +23,7 @@ class PlainRenderer(Renderer):
     show_code: bool = False
 
     def render(self, events: Run | Iterable[Event]) -> RunResult:
-        run = events if isinstance(events, Run) else Run(iter(events))
+        run = Run.of(events)
         last = "\n"
         try:
             for event in run:

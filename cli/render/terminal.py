@@ -35,7 +35,7 @@ class RichRenderer(Renderer):
         return self.console
 
     def render(self, events: Run | Iterable[Event]) -> RunResult:
-        run = events if isinstance(events, Run) else Run(iter(events))
+        run = Run.of(events)
         if not self.stream:
             return self._steps(run)
         from rich.live import Live
