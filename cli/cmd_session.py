@@ -29,6 +29,7 @@ Ask = Callable[[str], str]
 """Shows a prompt and returns the line typed (EOFError: the terminal closed)."""
 
 CHOICES = "[e]xecute  [r]evise  [d]escribe  [c]opy  [a]bort? "
+KEYS = "erdca"  # the menu's keys; the last one aborts
 _LEXERS = {"fish": "fish", "pwsh": "powershell", "powershell": "powershell", "cmd": "batch",
            "nu": "nu"}
 
@@ -52,6 +53,7 @@ class CommandSession:
     copy: Copier
     warn: Callable[[str], None]
     cwd: Path
+    choose: Ask | None = None  # reads the menu's key (None: ``ask``, a line)
 
     def show(self, proposal: Proposal) -> None:
         from rich.syntax import Syntax
@@ -62,15 +64,17 @@ class CommandSession:
         # Escapes, bidi and zero-width characters shown as escapes: what is shown is what runs.
         self.console.print(Syntax(visible(proposal.command), lexer, theme="ansi_dark",
                                   background_color="default", word_wrap=True))
-        line = risk_line(assess(proposal.command, self.cwd, shell=self.drafter.target.shell))
+        line = risk_line(assess(proposal.command, self.cwd, shell=self.drafter.target.shell,
+                                request=self.drafter.request))
         if line:
             self.warn(line)
 
     def run(self, proposal: Proposal) -> int:
         self.show(proposal)
+        choose = self.choose or self.ask
         while True:
             try:
-                choice = self.ask(CHOICES).strip().lower()[:1]
+                choice = choose(CHOICES).strip().lower()[:1]
             except EOFError:
                 choice = "a"
             if choice == "e":
@@ -97,11 +101,20 @@ class CommandSession:
         return proposal
 
     def _describe(self, command: str) -> None:
-        for event in self.drafter.describe(command):
-            if isinstance(event, TextDelta):
-                self.console.print(event.text, end="", markup=False, highlight=False,
-                                   soft_wrap=True)
-        self.console.print()
+        """The explanation as Markdown, redrawn as it streams (it is shown on a terminal,
+        never piped: the menu only runs at one)."""
+        from rich.live import Live
+        from rich.markdown import Markdown
+        from rich.spinner import Spinner
+
+        text = ""
+        with Live(Spinner("dots", text="explaining…", style="dim"), console=self.console,
+                  refresh_per_second=8) as live:
+            for event in self.drafter.describe(command):
+                if isinstance(event, TextDelta):
+                    text += event.text
+                    live.update(Markdown(text))
+            live.update(Markdown(text) if text.strip() else "")
 
     def _copy(self, command: str) -> int:
         tool = self.copy(command)

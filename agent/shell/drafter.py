@@ -7,8 +7,9 @@ names the user's shell and OS (``ls -la`` is not ``Get-ChildItem``) and shows a
 few worked requests, English and Korean, because a 1.5B model follows examples
 far better than rules. Revisions continue the same conversation, so the model
 sees what it proposed and what the user said was wrong with it. Descriptions
-run in a conversation of their own: their free text must not teach the
-proposing conversation to answer in prose.
+run in a conversation of their own (their free text must not teach the
+proposing conversation to answer in prose), shown two worked explanations in
+the request's language: Markdown, one item per part, the effect last.
 
 No memory: a command belongs to the directory and moment it is asked in, and a
 recalled turn from another session would only mislead the proposal.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from ..conversation import Conversation
 from ..errors import InvalidOutput
@@ -40,10 +42,13 @@ class ShellTarget:
 
 @dataclass(frozen=True)
 class Proposal:
-    """A proposed command line; ``finish_reason`` says whether the model ended it itself."""
+    """A proposed command line; ``finish_reason`` says whether the model ended it itself;
+    ``reviewed``: the correction the second look sent back for an earlier draft ("": the
+    first draft passed it)."""
 
     command: str
     finish_reason: str = ""
+    reviewed: str = ""
 
 
 def command_grammar(max_chars: int = COMMAND_MAX_CHARS) -> str:
@@ -87,12 +92,70 @@ def _examples(target: ShellTarget) -> list[Message]:
     return messages
 
 
-def _describe_system(target: ShellTarget) -> str:
+# Worked explanations, one list item per part and the whole command's effect last. A 1.5B
+# model copies the shape of an example; given a template with placeholders instead
+# ("<part>: <what it does>") it copied the placeholders. One reads, one deletes
+# recursively, in each language, so both kinds of effect line have been seen.
+_DESCRIBE_EXAMPLES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "English": (
+        ("how many lines in notes.md mention TODO", "grep -c TODO notes.md",
+         "- `grep` — searches text for lines that match a pattern\n"
+         "- `-c` — prints how many lines match instead of the lines themselves\n"
+         "- `TODO` — the text to look for (upper and lower case differ)\n"
+         "- `notes.md` — the one file it reads\n\n"
+         "**Effect:** reads notes.md and prints one number. Nothing is changed."),
+        ("clean up the .tmp files", "find . -name '*.tmp' -delete",
+         "- `find` — walks through a folder tree and acts on what it finds\n"
+         "- `.` — starts in this folder and goes into every subfolder\n"
+         "- `-name '*.tmp'` — keeps only names ending in .tmp\n"
+         "- `-delete` — deletes each file it keeps\n\n"
+         "**Effect:** deletes every .tmp file here and in all subfolders, recursively. "
+         "Deleted files do not go to a trash can."),
+    ),
+    "Korean": (
+        ("notes.md에서 TODO가 있는 줄이 몇 개야", "grep -c TODO notes.md",
+         "- `grep` — 패턴과 맞는 줄을 찾는 프로그램입니다\n"
+         "- `-c` — 줄 대신 맞는 줄의 개수를 출력합니다\n"
+         "- `TODO` — 찾을 글자입니다 (대소문자를 구분합니다)\n"
+         "- `notes.md` — 읽을 파일 하나입니다\n\n"
+         "**결과:** notes.md를 읽고 숫자 하나를 출력합니다. 아무것도 바꾸지 않습니다."),
+        (".tmp 파일 정리해줘", "find . -name '*.tmp' -delete",
+         "- `find` — 폴더를 차례로 돌며 찾은 것에 작업을 합니다\n"
+         "- `.` — 현재 폴더에서 시작해 모든 하위 폴더까지 들어갑니다\n"
+         "- `-name '*.tmp'` — 이름이 .tmp로 끝나는 것만 고릅니다\n"
+         "- `-delete` — 고른 파일을 삭제합니다\n\n"
+         "**결과:** 현재 폴더와 모든 하위 폴더의 .tmp 파일을 재귀적으로 삭제합니다. "
+         "삭제된 파일은 휴지통으로 가지 않습니다."),
+    ),
+}
+
+
+def _describe_language(request: str, command: str) -> str:
+    """The language to explain in: the request's (Korean or English; English otherwise)."""
+    from ..language import detect_language
+
+    return "Korean" if detect_language(request or command) == "Korean" else "English"
+
+
+def _describe_system(target: ShellTarget, language: str) -> str:
     return (f"You explain {target.shell} commands on {target.os} to someone about to run "
-            "one. Go through the command part by part (each program, option and "
-            "argument): one short line each, as '<part>: <what it does>'. Then one line "
-            "on what the whole command changes, if anything. Plain text, no Markdown. "
-            "Answer in the language of the user's request.")
+            "one. Write a Markdown list with one item per part of the command (the "
+            "program, each option, each argument), then one line that starts with the "
+            "bold label and says what the whole command reads, writes or deletes, and "
+            f"whether it goes into subfolders. Write in {language}.")
+
+
+def _describe_examples(language: str) -> list[Message]:
+    messages: list[Message] = []
+    for request, command, explanation in _DESCRIBE_EXAMPLES[language]:
+        messages += [Message("user", _describe_prompt(request, command)),
+                     Message("assistant", explanation)]
+    return messages
+
+
+def _describe_prompt(request: str, command: str) -> str:
+    asked = f"Request: {request}\n" if request else ""
+    return f"{asked}Command: {command}"
 
 
 @dataclass
@@ -111,6 +174,7 @@ class CommandDrafter:
     cap_tokens: bool = True
     extra_system: str = ""  # the user's --system, added to the proposing instructions
     request: str = ""
+    cwd: Path | None = None  # where the command would run: a draft is reviewed for it
     _conversation: Conversation | None = field(default=None, init=False, repr=False)
 
     def _proposal_sampling(self) -> Sampling:
@@ -128,21 +192,42 @@ class CommandDrafter:
                                           system=f"{_system(self.target)}\n"
                                                  f"{self.extra_system}".strip(),
                                           examples=_examples(self.target))
-        return self._send(request)
+        return self._reviewed(self._send(request))
 
     def revise(self, correction: str) -> Proposal:
         """A new proposal that takes ``correction`` into account."""
         if self._conversation is None:
             return self.propose(correction)
+        # Not reviewed: the person has seen the command and said what they want.
         return self._send(f"Not quite: {correction.strip()}\nReply with the corrected "
                           "command only, on one line.")
 
+    def _reviewed(self, draft: Proposal) -> Proposal:
+        """``draft``, or the model's second try when the review (agent/shell/review.py)
+        finds the first draft at odds with the request; one try, kept even if imperfect
+        (the risk rules still judge whatever is shown)."""
+        if self.cwd is None:
+            return draft
+        from .review import review
+
+        correction = review(self.request, draft.command, self.cwd)
+        if correction is None:
+            return draft
+        try:
+            second = self._send(f"{correction}\nReply with the corrected command only, on "
+                                "one line.")
+        except InvalidOutput:
+            return draft
+        return replace(second, reviewed=correction)
+
     def describe(self, command: str) -> Iterator[Event]:
-        """The model's part-by-part explanation of ``command``, streamed as events."""
+        """The model's part-by-part explanation of ``command`` (Markdown, in the request's
+        language), streamed as events."""
+        language = _describe_language(self.request, command)
         conversation = Conversation(self.backend, self.sampling,
-                                    system=_describe_system(self.target))
-        asked = f"Request: {self.request}\n" if self.request else ""
-        yield from conversation.send(f"{asked}Command: {command}\nExplain this command.")
+                                    system=_describe_system(self.target, language),
+                                    examples=_describe_examples(language))
+        yield from conversation.send(_describe_prompt(self.request, command))
 
     def _send(self, text: str) -> Proposal:
         assert self._conversation is not None

@@ -38,6 +38,7 @@ from .commands import (
     split_options,
     unwrap,
 )
+from .effects import asks_only_to_read, file_change
 from .facts import endless, known_vars, written_files
 from .parser import (
     MAX_DEPTH,
@@ -57,7 +58,7 @@ from .programs import scan_code
 from .rules import REASONS, name_rules
 from .words import Field, expand
 
-__all__ = ["Risk", "assess"]
+__all__ = ["Risk", "assess", "file_changes"]
 
 # Shells whose syntax is not POSIX: their lines are not read, so they are flagged.
 _FOREIGN_SHELLS = {"pwsh": "PowerShell", "powershell": "PowerShell", "cmd": "cmd.exe",
@@ -98,6 +99,7 @@ class _Checker:
         self.downloads: set[str] = set()  # file names fetched by curl -o & co; "*": unknown
         self.generated: set[str] = set()  # file names this line writes (echo ... > x.sh)
         self._sub_names: dict[int, frozenset[str]] = {}
+        self.changes: list[str] = []  # how the line changes files, in words, once each
 
     # -- findings
 
@@ -105,6 +107,10 @@ class _Checker:
         reason = REASONS[rule]
         if all(r.reason != reason for r in self.found):
             self.found.append(Risk(rule, reason))
+
+    def changed(self, how: str) -> None:
+        if how not in self.changes:
+            self.changes.append(how)
 
     def _overwrite(self, target: str) -> None:
         risk = Risk("redirect-overwrite", f"overwrites the existing file {target}")
@@ -215,6 +221,7 @@ class _Checker:
             return
         else:
             self.generated.add(command_name(path))
+            self.changed(f"writes {target}")
             if not append and full.exists():
                 self._overwrite(target)
 
@@ -234,6 +241,9 @@ class _Checker:
                 return {"?"}
         args = fields[1:]
         names = {name}
+        how = file_change(name, args)
+        if how is not None:
+            self.changed(how)
         if is_privileged(name):
             self.flag("privileges")
         wrapped = unwrap(name, args)
@@ -508,9 +518,25 @@ def _network(names: set[str] | frozenset[str]) -> bool:
     return bool(names & (DOWNLOADERS | {"/dev/tcp"}))
 
 
-def assess(command: str, cwd: Path, *, shell: str = "sh") -> tuple[Risk, ...]:
+def file_changes(command: str, cwd: Path) -> tuple[str, ...]:
+    """How ``command`` would change files if run in ``cwd``, in words (empty: it only reads,
+    as far as the rules can tell; a line they cannot parse counts as reading)."""
+    checker = _Checker(cwd)
+    try:
+        script = parse(command)
+        checker.env = known_vars(script)
+        checker.script(script, _Ctx())
+    except (ParseError, RecursionError):
+        return ()
+    return tuple(checker.changes)
+
+
+def assess(command: str, cwd: Path, *, shell: str = "sh", request: str = ""
+           ) -> tuple[Risk, ...]:
     """The reasons to warn about ``command`` if ``shell`` ran it in ``cwd`` (empty: none
-    found). A line for a shell whose syntax lamp does not read is flagged as unread."""
+    found). A line for a shell whose syntax lamp does not read is flagged as unread.
+    ``request``: what the person asked for, in words; when it only asks to see something
+    and the command would change files, that is flagged too."""
     foreign = _FOREIGN_SHELLS.get(command_name(shell))
     if foreign:
         return (Risk("unparsed", f"is written for {foreign}, which lamp's risk rules cannot "
@@ -524,4 +550,7 @@ def assess(command: str, cwd: Path, *, shell: str = "sh") -> tuple[Risk, ...]:
         checker.flag("unparsed")
     except RecursionError:
         checker.flag("unparsed")
+    if checker.changes and asks_only_to_read(request):
+        checker.found.append(Risk("changes-on-read", "; ".join(checker.changes)
+                                  + " although the request only asks to see"))
     return tuple(checker.found)

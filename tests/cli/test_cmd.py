@@ -231,9 +231,10 @@ def test_yes_on_a_terminal_runs_an_unflagged_command_without_asking(tmp_path: Pa
 _LAMP = [sys.executable, "-m", "lamp.cli"]
 
 
-def _lamp_cmd(cwd: Path, proposal: str, *flags: str) -> subprocess.CompletedProcess[bytes]:
+def _lamp_cmd(cwd: Path, proposal: str, *flags: str, request: str = "clean up"
+              ) -> subprocess.CompletedProcess[bytes]:
     with StandinModel(proposal) as model:
-        return subprocess.run([*_LAMP, "cmd", "--shell", "bash", *flags, "clean up"],
+        return subprocess.run([*_LAMP, "cmd", "--shell", "bash", *flags, request],
                               cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True,
                               env={**os.environ, **model.env()}, timeout=120)
 
@@ -273,6 +274,29 @@ def test_yes_without_a_terminal_runs_an_unflagged_command_and_force_runs_a_flagg
     done = _lamp_cmd(tmp_path, "\\rm -r ./victim", "--yes", "--force")
     assert done.returncode == 0 and not (tmp_path / "victim").exists()
     assert "lamp: warning: this command deletes directories recursively" in done.stderr.decode()
+
+
+@pytest.mark.parametrize("request_text", [
+    "print config.ini with every 'foo' replaced by 'bar'",
+    "config.ini에서 foo를 bar로 바꿔서 출력해줘",
+])
+def test_yes_refuses_an_in_place_edit_for_a_request_that_only_prints(
+        tmp_path: Path, request_text: str) -> None:
+    (tmp_path / "config.ini").write_text("name = foo\n")
+    done = _lamp_cmd(tmp_path, "sed -i 's/foo/bar/g' config.ini", "--yes",
+                     request=request_text)
+    [line] = done.stderr.decode().splitlines()
+    assert done.returncode == 2 and "edits files in place (sed -i)" in line
+    assert "only asks to see" in line and "--force" in line
+    assert (tmp_path / "config.ini").read_text() == "name = foo\n"
+
+
+def test_yes_runs_an_in_place_edit_the_request_asks_for(tmp_path: Path) -> None:
+    (tmp_path / "config.ini").write_text("name = foo\n")
+    done = _lamp_cmd(tmp_path, "sed -i 's/foo/bar/g' config.ini", "--yes",
+                     request="replace foo with bar in config.ini")
+    assert done.returncode == 0, done.stderr.decode()
+    assert (tmp_path / "config.ini").read_text() == "name = bar\n"
 
 
 def test_the_proposal_is_shown_with_its_hidden_characters_as_escapes(tmp_path: Path) -> None:

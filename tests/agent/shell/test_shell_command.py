@@ -92,9 +92,23 @@ def test_describe_streams_prose_in_a_conversation_of_its_own() -> None:
     text = "".join(e.text for e in drafter.describe("ls -a") if isinstance(e, TextDelta))
     assert text.startswith("ls: lists files")
     messages, _, grammar = backend.requests[1]
-    assert grammar is None and len(messages) == 2 and "ls -a" in messages[-1].content
+    assert grammar is None and "ls -a" in messages[-1].content
+    # Worked explanations in the request's language, not placeholders to fill in.
+    shown = [m.content for m in messages[1:-1]]
+    assert len(shown) == 4 and "**Effect:**" in shown[1] and "<" not in " ".join(shown)
+    assert "Write in English" in messages[0].content
     drafter.revise("shorter")  # the explanation is not in the proposing conversation
     assert "lists files" not in " ".join(m.content for m in backend.requests[2][0])
+
+
+def test_a_korean_request_is_explained_in_korean() -> None:
+    backend = ScriptedBackend().enqueue("du -sh .", "- `du` — 크기")
+    drafter = CommandDrafter(backend, Sampling(), BASH)
+    drafter.propose("이 폴더 크기 알려줘")
+    list(drafter.describe("du -sh ."))
+    messages = backend.requests[1][0]
+    assert "Write in Korean" in messages[0].content
+    assert "**결과:**" in messages[2].content and "이 폴더 크기 알려줘" in messages[-1].content
 
 
 def test_no_command_is_invalid_output() -> None:
