@@ -50,10 +50,15 @@ class ToolCall:
 
 @dataclass(frozen=True)
 class Observation:
+    """A tool call's result, as the model reads it next. ``approval`` says who let the
+    call run or refused it (lamp.agent.tools.base: ``not-needed``, ``user-approved``, ...);
+    None when no tool ran (a repeated or held call, a malformed step)."""
+
     tool: str
     output: str
     is_error: bool = False
     seconds: float = 0.0
+    approval: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ loaded; it opens on the first recall that could find something.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -28,6 +29,8 @@ class MemoryHook(Protocol):
     def recall(self, query: str, exclude_turns: set[int], token_budget: int) -> str: ...
 
     def record(self, user: str, assistant: str) -> tuple[int, int]: ...
+
+    def forget(self, turns: Sequence[tuple[int, str]]) -> None: ...
 
 
 @dataclass
@@ -86,6 +89,28 @@ class StoreMemory:
         if self.index_as_it_goes and self.store is not None:
             self.pending.append(self.store.later(self.store.sync_journal))
         return turns[0].n, turns[1].n
+
+    def forget(self, turns: Sequence[tuple[int, str]]) -> None:
+        """Take ``(turn number, role)`` turns out of the session (chat's ``/undo``, the answer
+        a ``/retry`` replaced): on the store's own writer, after the indexing already queued,
+        the journal's tail is indexed (so nothing of them comes back from it later) and the
+        turns are deleted from Chroma. The journal keeps its durable copy, marked indexed,
+        until the session is forgotten. Without an open store nothing is done here; the
+        conversation still never recalls them."""
+        if self.store is None or not turns:
+            return
+        from lamp.memory.errors import MemoryInputError
+        from lamp.memory.records import turn_id
+
+        store, ids = self.store, [turn_id(self.session, n, role) for n, role in turns]
+
+        def forget_now() -> None:
+            store.sync_journal()
+            for item in ids:
+                with suppress(MemoryInputError):  # never indexed (a server store's guess)
+                    store.forget(item)
+
+        self.pending.append(store.later(forget_now))
 
     def close(self) -> None:
         """Wait for deferred writes (raising their errors) and release the store."""

@@ -23,7 +23,15 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
-from lamp.agent.tools.base import ApprovalRequest
+from lamp.agent.tools.base import (
+    APPROVE_ALL,
+    POLICY,
+    USER_APPROVED,
+    USER_REFUSED,
+    ApprovalRequest,
+    DecidingApprover,
+    Decision,
+)
 from lamp.agent.visible_text import visible, visible_lines
 
 if TYPE_CHECKING:
@@ -56,7 +64,7 @@ def prompt_lines(request: ApprovalRequest, *, styled: bool) -> list[str]:
 
 
 @dataclass(frozen=True)
-class TerminalApprover:
+class TerminalApprover(DecidingApprover):
     """``policy`` ``ask``: every call that needs approval asks on the terminal;
     ``all``: calls run unasked, except flagged ones, which ask. No terminal: refused,
     with one line on ``err`` (the caller's stderr) saying so. The prompt's styling follows
@@ -66,14 +74,16 @@ class TerminalApprover:
     tty: str = "/dev/tty"
     err: TextIO = field(kw_only=True)
 
-    def __call__(self, request: ApprovalRequest) -> bool:
+    def decide(self, request: ApprovalRequest) -> Decision:
+        """Yes or no, and who said it: ``--approve all``, the person, or (no terminal)
+        lamp's rule."""
         if self.policy == "all" and not request.flagged:
-            return True
+            return Decision(True, APPROVE_ALL)
         answer = self._ask(request)
         if answer is None:
             self._refused(request)
-            return False
-        return answer
+            return Decision(False, POLICY)
+        return Decision(answer, USER_APPROVED if answer else USER_REFUSED)
 
     def _ask(self, request: ApprovalRequest) -> bool | None:
         """True or False as the person answered; None when there is no terminal."""

@@ -5,13 +5,16 @@ in a backslash continues on the next line; a line of three double quotes opens
 a block that ends at the next such line (for pasting). Ctrl-C while an answer
 streams stops that answer only; Ctrl-C at the prompt clears the line; Ctrl-D
 leaves. What a command or a message does is the chat's (lamp.agent.app.chat);
-this module reads lines and shows runs.
+this module reads lines, shows runs, and puts what ``/copy`` chose on the clipboard:
+with a clipboard tool when one is installed, else by asking the terminal (OSC 52,
+which works over ssh in most terminal emulators).
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,10 +27,12 @@ from .render import PlainRenderer, Renderer, RichRenderer, renderer_for
 from .show import show_sources
 
 if TYPE_CHECKING:
-    from lamp.agent.app.chat import Chat
+    from lamp.agent.app.chat import Chat, Copier
+    from lamp.agent.app.output import Output
+    from lamp.agent.app.requests import ChatTurn
     from lamp.agent.app.runtime import Runtime
 
-__all__ = ["chat", "run_chat"]
+__all__ = ["chat", "osc52", "run_chat", "terminal_copier"]
 
 BLOCK = '"""'
 
@@ -45,6 +50,28 @@ def _read_message(read: Callable[[str], str]) -> str:
         parts[-1] = parts[-1][:-1]
         parts.append(read("... "))
     return "\n".join(parts)
+
+
+def osc52(text: str) -> str:
+    """The escape sequence that asks a terminal to put ``text`` on the clipboard."""
+    return f"\x1b]52;c;{base64.b64encode(text.encode()).decode('ascii')}\x07"
+
+
+def terminal_copier(output: Output, env: Mapping[str, str],
+                    copy: Callable[[str], str | None] | None = None) -> Copier:
+    """``/copy``'s clipboard: a clipboard tool on the caller's PATH (``copy``: how to run
+    one; the shell_env one by default), else the terminal lamp writes to, by OSC 52."""
+    def put(text: str) -> str | None:
+        from .shell_env import copy_to_clipboard
+
+        tool = (copy or (lambda t: copy_to_clipboard(t, env=env)))(text)
+        if tool:
+            return f"with {tool}"
+        if not output.stdout_terminal:
+            return None
+        output.write(osc52(text))
+        return "through the terminal (OSC 52), where the terminal allows it"
+    return put
 
 
 def _setup_readline(data_dir: Path) -> None:
@@ -108,13 +135,15 @@ def run_chat(rt: Runtime, choice: object) -> None:
         console = console_for(output)
 
         def say(text: str) -> None:
-            console.print(text, style="dim", markup=False, highlight=False)
+            # The terminal wraps a long reply (a path, a /stats line), never Rich.
+            console.print(text, style="dim", markup=False, highlight=False, soft_wrap=True)
     else:
         def say(text: str) -> None:
             output.write(text + "\n")
 
     session = Chat.start(rt, choice, say, approve=make_approver("ask", output),  # type: ignore[arg-type]
-                         interactive=interactive)
+                         interactive=interactive,
+                         copy=terminal_copier(output, rt.caller.env))
     try:
         if console is not None:
             console.print(f"lamp chat ({session.banner}) — /help for commands, Ctrl-D to "
@@ -152,34 +181,56 @@ def _loop(rt: Runtime, session: Chat, console: object) -> None:
         if not text.strip():
             continue
         if text.startswith("/"):
-            if not session.command(text.strip()):
+            done = _command(rt, session, text.strip())
+            if done is False:
                 return
-            continue
-        turn = session.next_turn(text)
-        run = None
-        try:
-            run = session.answer(turn)
-            if turn.tools is not None:  # steps as they happen, then the answer
-                shown = renderer_for(output, verbose=verbose, stream=False, said=rt.said)
-                result = shown.render(run)
-                if result.error is not None:
-                    if result.stopped is not None:
-                        shown.partial(str(result.answer))
-                    raise result.error
-                shown.finish(str(result.answer))
-            else:
-                result = renderer.render(run)
-                if result.grounded:
-                    show_sources(result.sources, result.citations, rt.caller, quiet=False)
-        except KeyboardInterrupt:
-            if run is not None:
-                run.close()
-            session.say("(answer stopped)")
-        except LampError as exc:
-            report(exc, verbose, output.stderr)
-        except Exception as exc:  # a store failure: say it, keep the chat
-            if not is_reported(exc):
-                raise
-            report(exc, verbose, output.stderr)
-        finally:
-            session.settle(turn, run)
+            if done is True:
+                continue
+            turn = done
+        else:
+            turn = session.next_turn(text)
+        _answer(rt, session, turn, renderer)
+
+
+def _command(rt: Runtime, session: Chat, line: str) -> bool | ChatTurn:
+    """Run a slash command; one that fails or is stopped (Ctrl-C while ``/model`` loads)
+    says so, and the chat goes on."""
+    try:
+        return session.command(line)
+    except KeyboardInterrupt:
+        session.say("(stopped)")
+    except LampError as exc:
+        report(exc, rt.verbose, rt.output.stderr)
+    return True
+
+
+def _answer(rt: Runtime, session: Chat, turn: ChatTurn, renderer: Renderer) -> None:
+    """Show one turn's answer; a failure is said and the chat goes on."""
+    output, verbose = rt.output, rt.verbose
+    run = None
+    try:
+        run = session.answer(turn)
+        if turn.tools is not None:  # steps as they happen, then the answer
+            shown = renderer_for(output, verbose=verbose, stream=False, said=rt.said)
+            result = shown.render(run)
+            if result.error is not None:
+                if result.stopped is not None:
+                    shown.partial(str(result.answer))
+                raise result.error
+            shown.finish(str(result.answer))
+        else:
+            result = renderer.render(run)
+            if result.grounded:
+                show_sources(result.sources, result.citations, rt.caller, quiet=False)
+    except KeyboardInterrupt:
+        if run is not None:
+            run.close()
+        session.say("(answer stopped)")
+    except LampError as exc:
+        report(exc, verbose, output.stderr)
+    except Exception as exc:  # a store failure: say it, keep the chat
+        if not is_reported(exc):
+            raise
+        report(exc, verbose, output.stderr)
+    finally:
+        session.settle(turn, run)

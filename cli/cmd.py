@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from lamp.agent.app.output import Caller
+    from lamp.agent.app.runlog import ShellLog
     from lamp.agent.app.runtime import Runtime
     from lamp.agent.shell.drafter import CommandDrafter
 
@@ -44,19 +45,24 @@ class CmdDependencies:
     runner: Runner
     ask: Callable[[str], str]
     copy: Copier
+    choose: Callable[[str], str] | None = None  # the menu's one key (None: ``ask``)
 
     @classmethod
     def on(cls, caller: Caller) -> CmdDependencies:
         """The real world, seen through the caller's Output and environment. A choice is
         read from their stdin, its prompt on stderr (where ``input()`` puts it at a
         terminal)."""
+        from .cmd_session import KEYS
+        from .keys import read_key
         from .render.terminal import console_for
 
         output = caller.output
+        ask = partial(read_line, output, prompt_on=output.stderr)
         return cls(console=lambda: console_for(output), out=output.write, warn=output.warn,
-                   runner=partial(run_in_shell, env=caller.env),
-                   ask=partial(read_line, output, prompt_on=output.stderr),
-                   copy=partial(copy_to_clipboard, env=caller.env))
+                   runner=partial(run_in_shell, env=caller.env), ask=ask,
+                   copy=partial(copy_to_clipboard, env=caller.env),
+                   choose=lambda prompt: read_key(output, prompt, keys=KEYS,
+                                                  read_line=lambda: ask(prompt)))
 
 
 @with_model_options
@@ -91,6 +97,7 @@ def cmd(
     """
     from lamp.agent.app.cmd import drafter_for
     from lamp.agent.app.requests import CmdRequest
+    from lamp.agent.app.runlog import shell_log
     from lamp.agent.errors import UsageError
 
     from .inputs import read_given
@@ -114,7 +121,7 @@ def cmd(
                           rt)
     code = act(drafter, text, CmdFlags(print_only=print_only, yes=yes, force=force,
                                        terminal=interactive), CmdDependencies.on(rt.caller),
-               cwd=rt.caller.cwd)
+               cwd=rt.caller.cwd, log=shell_log(rt, drafter, text))
     if code:
         raise typer.Exit(code)
 
@@ -130,9 +137,10 @@ class CmdFlags:
 
 
 def act(drafter: CommandDrafter, request: str, flags: CmdFlags, deps: CmdDependencies, *,
-        cwd: Path) -> int:
+        cwd: Path, log: ShellLog | None = None) -> int:
     """Propose, then print, ask or run as the flags and the terminal say, in ``cwd`` (the
-    caller's working directory); the exit status."""
+    caller's working directory); the exit status. ``log`` records the proposal and every
+    command run, with who let it run (the run log; None: off)."""
     from lamp.agent.errors import UsageError
     from lamp.agent.shell.risk import assess
     from lamp.agent.visible_text import visible
@@ -145,12 +153,15 @@ def act(drafter: CommandDrafter, request: str, flags: CmdFlags, deps: CmdDepende
             proposal = drafter.propose(request)
     else:
         proposal = drafter.propose(request)
-    risks = assess(proposal.command, cwd, shell=drafter.target.shell)
+    if log is not None:
+        log.proposed(proposal.command)
+    risks = assess(proposal.command, cwd, shell=drafter.target.shell, request=request)
     line = risk_line(risks)
     if flags.terminal and (not flags.yes or line):
         # A flagged command with --yes still asks at a terminal: safer than refusing.
-        session = CommandSession(drafter, console, ask=deps.ask, runner=deps.runner,
-                                 copy=deps.copy, warn=deps.warn, cwd=cwd)
+        session = CommandSession(drafter, console, ask=deps.ask,
+                                 runner=_logged(deps.runner, log, "user-approved"),
+                                 copy=deps.copy, warn=deps.warn, cwd=cwd, choose=deps.choose)
         return session.run(proposal)
     if flags.yes and line and not flags.force:
         # One line, nothing run: every flagged command, whatever rule flagged it.
@@ -159,7 +170,13 @@ def act(drafter: CommandDrafter, request: str, flags: CmdFlags, deps: CmdDepende
                          + f" (add --force to run it): {visible(proposal.command)}")
     if line:
         deps.warn(line)
-    if flags.yes:
-        return deps.runner(proposal.command, drafter.target, cwd)
+    if flags.yes:  # --yes approved it before it was proposed
+        return _logged(deps.runner, log, "approve-all")(proposal.command, drafter.target, cwd)
     deps.out(proposal.command + "\n")
     return 0
+
+
+def _logged(runner: Runner, log: ShellLog | None, approval: str) -> Runner:
+    """``runner``, each command it runs recorded in ``log`` with who approved it (one of
+    lamp.agent.tools.base's approvals, spelled out: that package is not imported here)."""
+    return runner if log is None else log.runner(runner, approval)

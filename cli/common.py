@@ -23,7 +23,7 @@ import typer
 
 from lamp.agent.app.output import Caller, Output
 
-from . import options
+from . import errors, options
 from .runtime import Invocation, Runtime, loader_for, spinner_for
 
 __all__ = ["SHARED_OPTIONS", "caller_of", "echo", "read_line", "with_model_options"]
@@ -35,7 +35,7 @@ SHARED_OPTIONS: dict[str, Any] = {
     "top_k": options.TopK, "top_p": options.TopP, "max_tokens": options.MaxTokens,
     "seed": options.Seed, "repeat_penalty": options.RepeatPenalty, "ctx": options.Ctx,
     "threads": options.Threads, "n_gpu_layers": options.GpuLayers,
-    "backend": options.BackendName, "base_url": options.BaseUrl,
+    "backend": options.BackendName, "base_url": options.BaseUrl, "log": options.RunLogFlag,
 }
 
 
@@ -96,11 +96,19 @@ def with_model_options(fn: F) -> F:
                      model_source=invocation.model_source,
                      loader=loader_for(invocation.caller, verbose=invocation.verbose),
                      waiting=spinner_for(output),
-                     journals_written=invocation.journals_written)
+                     journals_written=invocation.journals_written,
+                     command=fn.__name__, keep_log=True)
+        status, failure = errors.EXIT_OK, None
         try:
             return fn(*args, rt=rt, **kwargs)
+        except typer.Exit as exc:
+            status = exc.exit_code
+            raise
+        except BaseException as exc:  # the run log records how the command ended
+            status, failure = errors.exit_code_for(exc), exc
+            raise
         finally:
-            rt.close()
+            rt.close(exit_status=status, error=failure)
 
     params = own_positional + shared
     wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]

@@ -42,6 +42,7 @@ GROUPS: dict[str, str] = {  # name -> module in lamp.cli whose `app` is the grou
     "config": "config_cmd",
     "cache": "cache_cmd",
     "mcp": "mcp",
+    "logs": "logs_cmd",
 }
 _COMPLETION_VAR = "_LAMP_COMPLETE"  # set by the shell while it asks for completions
 

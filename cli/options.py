@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal
 import typer
 
 __all__ = ["Approval", "BackendName", "BaseUrl", "Ctx", "GpuLayers", "MaxTokens", "ModelOptions",
-           "ModelPath", "RepeatPenalty", "RouteChoice", "SandboxFlag", "SandboxPolicy", "Seed",
-           "System", "Temperature", "Threads", "ToolFormatChoice", "TopK", "TopP", "Verbose"]
+           "ModelPath", "RepeatPenalty", "RouteChoice", "RunLogFlag", "SandboxFlag",
+           "SandboxPolicy", "Seed", "System", "Temperature", "Threads", "ToolFormatChoice",
+           "TopK", "TopP", "Verbose"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class ModelOptions:
     n_gpu_layers: int | None = None
     backend: str | None = None
     base_url: str | None = None
+    log: bool | None = None
 
     def as_flags(self) -> dict[str, Any]:
         """The options as settings given by flag (a model path as text)."""
@@ -88,6 +90,9 @@ BaseUrl = Annotated[
                  rich_help_panel=_M, show_default=False),
 ]
 System = Annotated[str | None, typer.Option("--system", help="System prompt.", show_default=False)]
+RunLogFlag = Annotated[bool | None, typer.Option(
+    "--log/--no-log", help="Record this command's runs in the run log (`lamp logs`). "
+    "[default: log setting, on]", show_default=False)]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v",
                                        help="Show llama.cpp logs and tracebacks on errors.")]
 

@@ -25,6 +25,8 @@ import pytest
                                     "lamp.agent.visible_text", "lamp.cli.serve_guard",
                                     "lamp.agent.sandbox", "lamp.memory", "lamp.agent.app.each",
                                     "lamp.agent.language", "lamp.memory.journal",
+                                    "lamp.memory.runlog", "lamp.agent.app.runlog",
+                                    "lamp.cli.logs_cmd",
                                     "lamp.agent.config.settings", "lamp.cli.render",
                                     "lamp.cli.main",
                                     "lamp.cli.runtime", "lamp.cli.options", "lamp.cli.common",

@@ -232,5 +232,10 @@ def answer_many(request: EachRequest, rt: Runtime) -> EachRun:
                         temperature_from_user="temperature" in chosen,
                         truncate=request.truncate, output=request.schema)
     backend = rt.model()
-    return EachRun(inputs, answer_each(backend, rt.sampling(), prompt, inputs,
-                                       parallel=request.parallel))
+    sampling = rt.sampling()
+    results = answer_each(backend, sampling, prompt, inputs, parallel=request.parallel)
+    if rt.log is not None:  # each input a run of its own in the run log
+        from .runlog import record_each
+
+        results = record_each(rt, request, backend.describe(), sampling.as_dict(), results)
+    return EachRun(inputs, results)

@@ -113,6 +113,10 @@ class ChatTurn:
     collection: str | None = None
     tools: ToolOptions | None = None  # answer with the tool loop
     approve: Approver = deny_all
+    # "": a new message; "retry": answer the last message again, in place of its answer
+    # (/retry); "continue": go on with the last answer (/continue).
+    redo: str = ""
+    temperature: float | None = None  # for this turn only (/retry 0.2); None: the chat's
 
 
 Request = AskRequest | ToolsRequest | PalRequest

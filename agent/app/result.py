@@ -16,13 +16,27 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lamp.agent.errors import LampError, StepLimitReached
-from lamp.agent.events import Event, FinalAnswer, Notice, TextDelta, Usage
+from lamp.agent.events import Event, FinalAnswer, Notice, Observation, TextDelta, ToolCall, Usage
 
 if TYPE_CHECKING:
     from lamp.agent.grounded.answer import Source
     from lamp.agent.records import Record
 
-__all__ = ["Run", "RunResult"]
+__all__ = ["Run", "RunResult", "ToolUse"]
+
+
+@dataclass(frozen=True)
+class ToolUse:
+    """One tool call of a run and what came of it: its output, and who let it run
+    (``approval``: None when it did not run, e.g. a repeated call). The run log keeps
+    these; ``--json`` shows the steps instead."""
+
+    tool: str
+    input: dict[str, Any]
+    output: str | None = None  # None: no observation yet
+    is_error: bool = False
+    seconds: float = 0.0
+    approval: str | None = None
 
 
 @dataclass
@@ -45,6 +59,7 @@ class RunResult:
     sources: list[Source] = field(default_factory=list)  # grounded answers: given sources
     citations: list[int] = field(default_factory=list)  # ... and the ones the answer cites
     details: dict[str, Any] = field(default_factory=dict)  # the mode's own facts (tools, PAL)
+    tool_uses: list[ToolUse] = field(default_factory=list)  # every tool call, in order
     stopped: str | None = None  # why the run ended before its answer ("step limit")
     error: LampError | None = None  # the error of a run that stopped early
     load_s: float | None = None  # the model's load time, when this command loaded it
@@ -68,6 +83,12 @@ class RunResult:
             self.usage = event
         elif isinstance(event, FinalAnswer):
             self.final, self.answer = event, event.text
+        elif isinstance(event, ToolCall):
+            self.tool_uses.append(ToolUse(event.tool, dict(event.input)))
+        elif (isinstance(event, Observation) and self.tool_uses
+              and self.tool_uses[-1].output is None and self.tool_uses[-1].tool == event.tool):
+            self.tool_uses[-1] = ToolUse(event.tool, self.tool_uses[-1].input, event.output,
+                                         event.is_error, event.seconds, event.approval)
         elif (isinstance(event, Notice) and event.level == "warning"
               and event.message not in self.notices):
             self.notices.append(event.message)

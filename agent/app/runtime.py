@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from lamp.agent.sandbox import Sandbox
     from lamp.agent.tools import ToolSource
 
+    from .runlog import RunRecorder
+
 __all__ = ["Loader", "ModelSource", "Preloaded", "Runtime", "Waiting", "sampling_from"]
 
 ModelSource = Callable[[Settings], Backend]
@@ -74,6 +76,10 @@ class Runtime:
     tool_source: ToolSource | None = None
     quiet: bool = False  # show no progress (--quiet, --json)
     waiting: Waiting | None = None  # the CLI's spinner; None: waits are silent
+    # The command line's name (``ask``) and whether its runs go to the run log (`lamp logs`):
+    # the CLI's commands do unless the `log` setting is off; a program embedding lamp opts in.
+    command: str = ""
+    keep_log: bool = False
     memory: StoreMemory | None = field(default=None, init=False)
     # Warnings already said on stderr: each once per command, however many runs meet it.
     said: set[str] = field(default_factory=set, init=False)
@@ -96,6 +102,18 @@ class Runtime:
     def settings(self) -> Settings:
         """Defaults, config file, LAMP_* environment, then the flags (a UsageError if bad)."""
         return load_settings(self.flags, env=self.caller.env)
+
+    @cached_property
+    def log(self) -> RunRecorder | None:
+        """Where this command's runs are recorded (None: the log is off). Made on first use,
+        after the settings (``--no-log``, ``log = false``, ``LAMP_LOG=0``) are read; nothing
+        is opened until the command ends (``close``)."""
+        if not self.keep_log or not self.settings.log:
+            return None
+        from .runlog import RunRecorder
+
+        return RunRecorder(self.paths.data_dir(), self.command, str(self.caller.cwd),
+                           models_dir=self.paths.models_dir(), warn=self.warn)
 
     @property
     def chosen(self) -> frozenset[str]:
@@ -120,16 +138,28 @@ class Runtime:
     def model(self, *, quiet: bool = False) -> Backend:
         """The model, opened on first call; ``quiet`` hides the loading progress."""
         if self._model is None:
-            if self.model_source is not None:
-                self._model = self.model_source(self.settings)
-            elif self.loader is not None:
-                self._model = self.loader(self.settings, quiet or self.quiet)
-            else:
-                from lamp.agent.models.factory import open_backend
-
-                self._model = open_backend(self.settings.model_config(verbose=self.verbose,
-                                                                      folders=self.paths))
+            self._model = self._open(self.settings, quiet)
         return self._model
+
+    def switch_model(self, model: str) -> Backend:
+        """Answer with ``model`` from now on (chat's ``/model``): a preset, a pulled name or
+        a GGUF path, opened under this command's other settings. The model held before is
+        let go only once the new one is open, so a name that fails changes nothing."""
+        flags = {**self.flags, "model": model}
+        settings = load_settings(flags, env=self.caller.env)
+        backend = self._open(settings, False)
+        self.flags, self._model = flags, backend
+        self.__dict__["settings"] = settings  # the cached property's value
+        return backend
+
+    def _open(self, settings: Settings, quiet: bool) -> Backend:
+        if self.model_source is not None:
+            return self.model_source(settings)
+        if self.loader is not None:
+            return self.loader(settings, quiet or self.quiet)
+        from lamp.agent.models.factory import open_backend
+
+        return open_backend(settings.model_config(verbose=self.verbose, folders=self.paths))
 
     @property
     def sandbox_policy(self) -> str:
@@ -206,9 +236,14 @@ class Runtime:
                                     load_history=load_history, warn=self.output.warn)
         return self.memory
 
-    def close(self) -> None:
-        """Stop any MCP server, finish deferred memory writes (raising their errors) and
-        release the store."""
+    def close(self, *, exit_status: int | None = None,
+              error: BaseException | None = None) -> None:
+        """Write the command's runs to the run log (``exit_status``/``error``: how the
+        command ended), stop any MCP server, finish deferred memory writes (raising their
+        errors) and release the store."""
+        log = self.__dict__.get("log")  # made only if a run asked for it
+        if log is not None:
+            log.flush(exit_status=exit_status, error=error)
         mcp, self._mcp = self._mcp, None
         try:
             if mcp is not None:

@@ -60,6 +60,8 @@ class Settings:
     # How much isolation model-written code and stdio MCP servers need (lamp.agent.sandbox):
     # auto (L1 or L2, else refuse), strict (L1, else refuse), best (whatever exists, warned).
     sandbox: str = "auto"
+    # Record every run in the run log (`lamp logs`); false, LAMP_LOG=0 or --no-log: nothing.
+    log: bool = True
     sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     # [mcp.servers.NAME] tables of the config file (lamp.agent.mcp.ServerConfig by name):
     # only the file configures them, so they are not settings with an env var or a flag.

@@ -181,6 +181,7 @@ def run_agent(
             yield from _finish(run, started, FinalAnswer(answer, run.record))
             return
         refused: bool | None = None
+        approval: str | None = None  # who let the tool run (None: it did not run)
         held_twice, held_why = False, ""
         if parsed is None:  # only when generation was cut off (max_tokens)
             observation, is_error, tool_name, seconds = (
@@ -234,9 +235,9 @@ def run_agent(
                     yield Notice(message, level="warning")
                 notified = len(ctx.notices)
                 observation, is_error, seconds = outcome.output, outcome.is_error, outcome.seconds
-                refused = outcome.refused
+                refused, approval = outcome.refused, outcome.approval
                 last_action = parsed
-            yield Observation(tool_name, observation, is_error, seconds)
+            yield Observation(tool_name, observation, is_error, seconds, approval)
         run.record.append(replace(entry, refused=refused, observation=observation,
                                   is_error=is_error, tool_s=round(seconds, 4)))
         if held_twice:

@@ -10,7 +10,17 @@ See docs/tools.md for writing a plugin tool.
 
 from __future__ import annotations
 
-from .base import ApprovalRequest, Approver, Tool, ToolContext, ToolError, deny_all, validate_args
+from .base import (
+    ApprovalRequest,
+    Approver,
+    DecidingApprover,
+    Decision,
+    Tool,
+    ToolContext,
+    ToolError,
+    deny_all,
+    validate_args,
+)
 from .registry import (
     BUILTIN_TOOLS,
     ENTRY_POINT_GROUP,
@@ -27,6 +37,8 @@ __all__ = [
     "OUTPUT_LIMIT",
     "ApprovalRequest",
     "Approver",
+    "DecidingApprover",
+    "Decision",
     "Registry",
     "Tool",
     "ToolContext",

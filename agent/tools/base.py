@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +31,9 @@ from typing import Any, ClassVar
 
 from ._schema import check_schema, validate_args
 
-__all__ = ["ApprovalRequest", "Approver", "Tool", "ToolContext", "ToolError", "deny_all",
-           "validate_args"]
+__all__ = ["APPROVE_ALL", "NOT_NEEDED", "POLICY", "USER_APPROVED", "USER_REFUSED",
+           "ApprovalRequest", "Approver", "DecidingApprover", "Decision", "Tool", "ToolContext",
+           "ToolError", "decide", "deny_all", "validate_args"]
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 # An MCP server's tool is namespaced by the server: SERVER.TOOL, the tool part as the server
@@ -70,6 +72,42 @@ class ApprovalRequest:
 
 Approver = Callable[[ApprovalRequest], bool]
 """Says yes or no to one ``ApprovalRequest``."""
+
+# Who let a tool call run, or kept it from running: what the run log records per call.
+USER_APPROVED, USER_REFUSED = "user-approved", "user-refused"  # a person answered
+APPROVE_ALL = "approve-all"  # run unasked because the user said --approve all
+POLICY = "policy"  # decided by a rule, nobody asked (no terminal, nobody to ask)
+NOT_NEEDED = "not-needed"  # the call needed no approval
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An approver's answer and who gave it (``USER_APPROVED``, ``APPROVE_ALL``, ...)."""
+
+    approved: bool
+    by: str
+
+
+class DecidingApprover(ABC):
+    """An approver that also says who decided; called like any ``Approver``, it answers
+    yes or no. ``run_tool`` asks ``decide`` and records ``Decision.by``."""
+
+    @abstractmethod
+    def decide(self, request: ApprovalRequest) -> Decision: ...
+
+    def __call__(self, request: ApprovalRequest) -> bool:
+        return self.decide(request).approved
+
+
+def decide(approve: Callable[..., bool], request: ApprovalRequest) -> Decision:
+    """``approve``'s answer to ``request``, with who gave it. A plain approver is taken to
+    answer for the user (a program's own approver), except ``deny_all``: nobody asked."""
+    if isinstance(approve, DecidingApprover):
+        return approve.decide(request)
+    approved = bool(approve(request))
+    if approve is deny_all:
+        return Decision(approved, POLICY)
+    return Decision(approved, USER_APPROVED if approved else USER_REFUSED)
 
 
 def deny_all(*_: Any) -> bool:

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .base import ApprovalRequest, Tool, ToolContext, validate_args
+from .base import NOT_NEEDED, POLICY, ApprovalRequest, Tool, ToolContext, decide, validate_args
 
 __all__ = ["OUTPUT_LIMIT", "ToolOutcome", "cap_output", "run_tool"]
 
@@ -34,12 +34,15 @@ OUTPUT_LIMIT = 4000
 
 @dataclass(frozen=True)
 class ToolOutcome:
-    """One tool call as the loop records it; ``output`` is what the model reads next."""
+    """One tool call as the loop records it; ``output`` is what the model reads next.
+    ``approval`` says who let it run or refused it (``base.NOT_NEEDED``, ``base.POLICY``,
+    ...); a call whose input did not validate was never up for approval."""
 
     output: str
     is_error: bool
     seconds: float
     refused: bool = False
+    approval: str = NOT_NEEDED
 
 
 def run_tool(tool: Tool, args: dict[str, Any], ctx: ToolContext, *,
@@ -47,8 +50,11 @@ def run_tool(tool: Tool, args: dict[str, Any], ctx: ToolContext, *,
     """Validate, approve, run under ``timeout`` (default: the tool's own), cap the output."""
     start = time.monotonic()
 
+    approval = NOT_NEEDED
+
     def outcome(text: str, is_error: bool, refused: bool = False) -> ToolOutcome:
-        return ToolOutcome(cap_output(text), is_error, time.monotonic() - start, refused)
+        return ToolOutcome(cap_output(text), is_error, time.monotonic() - start, refused,
+                           approval)
 
     problems = validate_args(tool.input_schema, args)
     if problems:
@@ -62,11 +68,13 @@ def run_tool(tool: Tool, args: dict[str, Any], ctx: ToolContext, *,
                                   _safe_preview(tool, args))
     if request is not None:
         try:
-            approved = bool(ctx.approve(request))
+            decision = decide(ctx.approve, request)
         except Exception as exc:  # e.g. EOF on a closed terminal: nobody said yes
+            approval = POLICY
             return outcome(f"refused: could not ask the user to approve running {tool.name} "
                            f"({_describe(exc)})", True, refused=True)
-        if not approved:
+        approval = decision.by
+        if not decision.approved:
             why = f" ({'; '.join(request.risks)})" if request.risks else ""
             return outcome(f"refused: the user did not approve running {tool.name}{why}",
                            True, refused=True)

@@ -103,6 +103,25 @@ class FakeMemory:
         self.next += 2
         return self.next - 2, self.next - 1
 
+    def forget(self, turns: list[tuple[int, str]]) -> None:
+        self.forgotten = [*getattr(self, "forgotten", []), *turns]
+
+
+def test_an_amended_answer_replaces_the_first_in_history_and_memory() -> None:
+    memory = FakeMemory()
+    backend = ScriptedBackend().enqueue('{"age": "old"}', '{"age": 36}')
+    conv = Conversation(backend, Sampling(max_tokens=50), system="s", memory=memory)
+    list(conv.send("Ada is 36"))
+    list(conv.amend_last("age must be an integer"))
+    # The model saw its first answer and the complaint ...
+    seen = [m.content for m in backend.requests[1][0][1:]]
+    assert seen == ["Ada is 36", '{"age": "old"}', "age must be an integer"]
+    # ... and one exchange is kept: the question with the answer that counts.
+    assert [m.content for m in conv.history] == ["Ada is 36", '{"age": 36}']
+    assert memory.records[-1] == ("Ada is 36", '{"age": 36}')
+    assert memory.forgotten == [(100, "user"), (101, "assistant")]
+    assert conv.turn_numbers == [102, 103]
+
 
 def test_memory_block_goes_into_the_system_prompt_and_turns_are_recorded() -> None:
     memory = FakeMemory("Relevant memory from earlier:\n- fact: the dog is called Rex")

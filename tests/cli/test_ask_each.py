@@ -64,7 +64,8 @@ def test_jsonl_field_and_a_bad_line_reported_in_its_place(monkeypatch, capsys) -
 
 
 def test_schema_each_line_a_document_or_null_and_exit_1(monkeypatch, capsys) -> None:
-    backend = ScriptedBackend().enqueue('{"name": "Ada", "age": 36}', '{"name": 1, "age": 2}')
+    backend = ScriptedBackend().enqueue('{"name": "Ada", "age": 36}', '{"name": 1, "age": 2}',
+                                        '{"name": 1, "age": 2}')  # line 2 and its retry
     code, out, err = invoke(monkeypatch, capsys, "--each", "--schema", "name, age int",
                             "extract", stdin=b"Ada is 36\nBob\n", backend=backend)
     assert code == 1
@@ -86,7 +87,7 @@ def test_plain_failed_line_is_an_empty_line(monkeypatch, capsys) -> None:
 
 
 def test_the_first_failure_decides_the_exit_code(monkeypatch, capsys) -> None:
-    backend = ScriptedBackend().enqueue("not json")
+    backend = ScriptedBackend().enqueue("not json", "not json")  # an answer and its retry
     code, out, err = invoke(monkeypatch, capsys, "--each", "--field", "q", "--schema", "name",
                             stdin=b'{"q": "x"}\n{"r": 1}\n', backend=backend)
     assert code == 1 and out == "null\nnull\n"

@@ -36,7 +36,9 @@ def test_a_chosen_temperature_is_kept(monkeypatch, capsys) -> None:
 
 
 def test_off_schema_answer_exits_1_with_one_line_and_no_json(monkeypatch, capsys) -> None:
-    backend = ScriptedBackend().enqueue('{"name": "Ada", "age": "old"}')
+    # Off-schema twice: the answer and its one retry.
+    backend = ScriptedBackend().enqueue('{"name": "Ada", "age": "old"}',
+                                        '{"name": "Ada", "age": "old"}')
     code, out, err = invoke(monkeypatch, capsys, "ask", "--no-memory", "--schema", SHORT, "x",
                             backend=backend)
     assert (code, out) == (1, "")
@@ -59,13 +61,13 @@ def test_answer_cut_by_max_tokens_exits_1(monkeypatch, capsys) -> None:
 
 def test_unparsable_answer_exits_1(monkeypatch, capsys) -> None:
     code, out, err = invoke(monkeypatch, capsys, "ask", "--no-memory", "--schema", SHORT, "x",
-                            backend=ScriptedBackend().enqueue("Ada is 36"))
+                            backend=ScriptedBackend().enqueue("Ada is 36", "Ada is 36"))
     assert (code, out) == (1, "") and err.count("\n") == 1
     assert err.startswith("lamp: error: the answer is not valid JSON")
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (("--schema", '{"type": "string", "pattern": "^a"}'), "keyword 'pattern' at $"),
+    (("--schema", '{"type": "string", "nullable": true}'), "keyword 'nullable' at $"),
     (("--schema", "name, age years"), "unknown type 'years' for field 'age'"),
     (("--schema", "/no/such/schema.json"), "schema file not found"),
     (("--schema", "{not json"), "--schema is not valid JSON"),

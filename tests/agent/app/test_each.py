@@ -87,6 +87,7 @@ def test_the_fixed_prefix_is_warmed_once_with_the_template_examples() -> None:
 
 def test_schema_per_line_a_bad_answer_fails_only_its_line() -> None:
     model = ScriptedBackend().enqueue('{"name": "Ada", "age": 36}', '{"name": "Bo", "age": "x"}',
+                                      '{"name": "Bo", "age": "x"}',  # b's one retry
                                       '{"name": "Cy", "age": 7}')
     request = EachPrompt(output=OutputSchema.parse("name, age int"))
     done = results(answer_each(model, GREEDY, request, read_lines("a\nb\nc")))

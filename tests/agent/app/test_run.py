@@ -178,7 +178,7 @@ def test_a_schema_answer_is_the_parsed_document(setup: Setup) -> None:
 
 
 def test_an_invalid_document_fails_after_every_event(setup: Setup) -> None:
-    setup.backend.enqueue("no person here")
+    setup.backend.enqueue("no person here", "no person here")  # the answer and its retry
     run = answer(SchemaRequest(Given("nobody"), schema=OutputSchema.parse("name, age int"),
                                memory=OFF), setup.rt)
     shown: list[Event] = []

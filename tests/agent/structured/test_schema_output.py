@@ -1,5 +1,6 @@
-"""`--schema`: reading the short form and files, refusing what a grammar cannot enforce,
-the grammar llama.cpp compiles, and validation of the answer."""
+"""`--schema`: reading the short form and files, the grammar, and validation of the answer
+(which keywords are accepted: test_schema_keywords.py; each keyword's grammar:
+test_schema_grammar.py; the retry: test_schema_retry.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from gbnf_match import Grammar
 
 from lamp.agent.errors import InvalidOutput, UsageError
 from lamp.agent.models import Capabilities, Sampling
@@ -64,47 +66,22 @@ def test_inline_json_and_a_json_file(tmp_path: Path) -> None:
         read_schema(str(path))
 
 
-@pytest.mark.parametrize("schema, keyword", [
-    ({"type": "string", "pattern": "^a"}, "'pattern' at $"),
-    ({"type": "object", "properties": {"n": {"type": "string", "minLength": 1}}},
-     "'minLength' at $.n"),
-    ({"$ref": "#/$defs/x", "$defs": {"x": {"type": "string"}}}, "'$ref' at $"),
-    ({"oneOf": [{"type": "string"}, {"type": "integer"}]}, "'oneOf' at $"),
-    ({"type": "array", "items": {"type": "integer", "minimum": 0}}, "'minimum' at $[]"),
-    ({"type": "string", "format": "date"}, "'format' at $"),
-])
-def test_keywords_a_grammar_cannot_enforce_are_named(schema: dict, keyword: str) -> None:
-    with pytest.raises(UsageError, match=keyword.replace("$", r"\$").replace("[", r"\[")):
-        OutputSchema.parse(json.dumps(schema))
-
-
-@pytest.mark.parametrize("schema, fragment", [
-    ({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["b"]},
-     "required 'b' at \\$ is not in 'properties'"),
-    ({"type": "strin"}, "unknown type 'strin'"),
-    ({"type": "string", "enum": []}, "'enum' at \\$ must be a non-empty list"),
-    ({"type": "array", "maxItems": -1}, "not a valid JSON Schema"),
-])
-def test_malformed_schemas_are_usage_errors(schema: dict, fragment: str) -> None:
-    with pytest.raises(UsageError, match=fragment):
-        OutputSchema.parse(json.dumps(schema))
-
-
-def test_implied_object_type_is_made_explicit() -> None:
+def test_implied_object_type_is_followed() -> None:
     output = OutputSchema.parse('{"properties": {"a": {"type": "string"}}, "required": ["a"]}')
-    assert output.item["type"] == "object"
     assert '"\\"a\\""' in output.grammar()
+    assert output.validate('{"a": "x"}') == {"a": "x"}
 
 
-def test_grammars_compile_with_llama_cpp() -> None:
-    from llama_cpp import LlamaGrammar
-
+def test_grammars_are_well_formed_gbnf() -> None:
+    """Every rule used is defined, once (llama.cpp's own parse: test_grammar_engine.py)."""
     spec = ('{"type": "object", "properties": {"kind": {"const": "person"}, '
             '"name": {"type": ["string", "null"]}, "tags": {"type": "array", "items": '
             '{"enum": ["a", "b"]}, "maxItems": 3}}, "required": ["kind", "name"]}')
     for output in (OutputSchema.parse(spec), OutputSchema.parse("name, age int", multi=True),
                    OutputSchema.parse('{"type": "string"}')):
-        LlamaGrammar.from_string(output.grammar(), verbose=False)
+        Grammar(output.grammar())
+    assert Grammar(OutputSchema.parse(spec).grammar()).accepts(
+        '{"kind": "person", "name": null, "tags": ["a", "b"]}')
 
 
 def test_multi_is_an_unbounded_array_of_items() -> None:
@@ -114,6 +91,41 @@ def test_multi_is_an_unbounded_array_of_items() -> None:
     assert output.validate('[{"name": "A", "age": 1}, {"name": "B", "age": 2}]') == [
         {"name": "A", "age": 1}, {"name": "B", "age": 2}]
     assert output.validate("[]") == []
+
+
+def test_multi_with_defs_keeps_its_refs_working() -> None:
+    item = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$defs": {"Age": {"type": "integer", "minimum": 0}}, "type": "object",
+            "properties": {"age": {"$ref": "#/$defs/Age"}}, "required": ["age"]}
+    output = OutputSchema.parse(json.dumps(item), multi=True)
+    assert output.document["items"]["properties"]["age"]["$ref"] == "#/items/$defs/Age"
+    assert output.document["$schema"] == item["$schema"]
+    assert "$schema" not in output.document["items"] and "$schema" in output.item
+    assert output.validate('[{"age": 3}]') == [{"age": 3}]
+    with pytest.raises(InvalidOutput, match=r"at \$\[1\]\.age: -1 is less than the minimum"):
+        output.validate('[{"age": 3}, {"age": -1}]')
+    assert Grammar(output.grammar()).accepts('[{"age": 3}]')
+
+
+def test_formats_are_checked_on_every_machine() -> None:
+    """jsonschema checks date-time only with an optional package; lamp checks it always."""
+    output = OutputSchema.parse(json.dumps({"type": "object", "properties": {
+        "day": {"type": "string", "format": "date"},
+        "at": {"type": "string", "format": "date-time"},
+        "id": {"type": "string", "format": "uuid"},
+        "mail": {"type": "string", "format": "email"},
+        "wait": {"type": "string", "format": "duration"},
+        "site": {"type": "string", "format": "uri"},
+        "color": {"type": "string", "format": "no-such-format"}}}))
+    good = {"day": "2024-02-29", "at": "2024-01-01T12:00:00+09:00",
+            "id": "123e4567-e89b-12d3-a456-426614174000", "mail": "ada@example.org",
+            "wait": "PT1H30M", "site": "https://example.org/a?b=c", "color": "anything"}
+    assert output.validate(json.dumps(good)) == good
+    for key, value in [("day", "2023-02-29"), ("at", "2024-01-01T12:00:00"),
+                       ("at", "2024-01-01"), ("id", "123e4567"), ("mail", "ada"),
+                       ("wait", "1 hour"), ("site", "not a uri")]:
+        with pytest.raises(InvalidOutput, match=rf"at \$\.{key}: .* is not a '"):
+            output.validate(json.dumps({**good, key: value}))
 
 
 def test_validation_failures_are_one_line_invalid_output() -> None:
