@@ -81,6 +81,20 @@ _COMPRESSORS = frozenset({"gzip", "gunzip", "bzip2", "bunzip2", "xz", "unxz", "z
                           "unzstd", "lzma", "unlzma", "compress", "uncompress"})
 
 
+def _git_lists(sub: str, rest: list[str], options: list[str]) -> bool:
+    """Whether a git subcommand that can change things only lists here (``git branch``,
+    ``git tag -l``, ``git stash list``, ``git worktree list``)."""
+    if sub in ("branch", "tag"):
+        changing = {"-d", "-D", "-m", "-M", "-c", "-C", "-f", "--delete", "--move", "--copy",
+                    "--force", "-a" if sub == "tag" else "", "-s", "-u", "--set-upstream-to",
+                    "--unset-upstream", "--edit-description"}
+        listing = {"-l", "--list", "--show-current", "--contains", "--merged", "--no-merged"}
+        return (not rest or bool(listing & set(options))) and not (changing & set(options))
+    if sub in ("stash", "worktree", "submodule"):
+        return bool(rest) and rest[0] in ("list", "show", "status", "summary")
+    return False
+
+
 def file_change(name: str, args: list[Field]) -> str | None:
     """How command ``name`` with ``args`` changes files (a few words for the warning), or
     None when it only reads (as far as its name and options tell)."""
@@ -97,8 +111,11 @@ def file_change(name: str, args: list[Field]) -> str | None:
             return None
         return f"changes files ({name})"
     if name == "git":
-        sub = next((t for t in texts if not t.startswith("-")), "")
-        return f"changes the repository (git {sub})" if sub in _GIT_CHANGES else None
+        words = [t for t in texts if not t.startswith("-")]
+        sub, rest = (words[0], words[1:]) if words else ("", [])
+        if sub not in _GIT_CHANGES or _git_lists(sub, rest, options):
+            return None
+        return f"changes the repository (git {sub})"
     if name == "tar":
         mode = (texts[0].lstrip("-") if texts else "") + short
         return "writes or unpacks an archive (tar)" if set(mode) & set("cxruA") or any(

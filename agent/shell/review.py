@@ -50,6 +50,19 @@ def _short_flags(words: list[str]) -> str:
     return "".join(w[1:] for w in words[1:] if w.startswith("-") and not w.startswith("--"))
 
 
+# How to keep each recursing program at the top level, said in the correction.
+_TOP_LEVEL_HOW = {
+    "find": "add -maxdepth 1 right after the starting folder",
+    "ls": "drop -R",
+    "grep": "drop -r and name the files (such as *.txt) instead of a folder",
+    "rg": "add --max-depth 1",
+    "du": "add -d 1, or -s for one total",
+    "tree": "add -L 1",
+    "rm": "drop -r", "cp": "drop -r", "chmod": "drop -R", "chown": "drop -R",
+    "chgrp": "drop -R",
+}
+
+
 def _recurses(words: list[str]) -> bool:
     name, flags = words[0], _short_flags(words)
     if name == "find":
@@ -66,9 +79,16 @@ def _recurses(words: list[str]) -> bool:
     return False
 
 
-def _header_then_cut(stages: list[list[str]]) -> tuple[str, str] | None:
+def _lists_a_folder(words: list[str]) -> bool:
+    """Whether ``ls`` lists a folder's contents (and so, with -l, prints a 'total' line):
+    no operand, or one that names a folder; files and globs of files get no total."""
+    operands = [w for w in words[1:] if not w.startswith("-")]
+    return not operands or all(w in (".", "..") or w.endswith("/") for w in operands)
+
+
+def _header_then_cut(stages: list[list[str]]) -> tuple[str, tuple[str, str]] | None:
     """The program whose header line is counted, sorted or cut with its entries (``ls -l``
-    then ``head``), and what that header is; None when there is none."""
+    then ``head``), what that header is and how to avoid it; None when there is none."""
     for i, words in enumerate(stages[:-1]):
         name, flags = words[0], _short_flags(words)
         later = [w[0] for w in stages[i + 1:]]
@@ -76,10 +96,12 @@ def _header_then_cut(stages: list[list[str]]) -> tuple[str, str] | None:
                 x.startswith("+") or x.startswith("-n+") for x in w)) for w in stages[i + 1:]):
             return None  # the header is filtered out
         shown = " ".join(words[:2]) if len(words) > 1 else name
-        if name == "ls" and "l" in flags and {"head", "sort", "wc", "tail"} & set(later):
-            return shown, "a 'total' line"
+        if name == "ls" and "l" in flags and _lists_a_folder(words) and {
+                "head", "sort", "wc", "tail"} & set(later):
+            return shown, ("a 'total' line", "drop -l (ls -S sorts by size, ls -t by time) "
+                                             "or skip that first line")
         if name in ("ps", "df") and {"sort", "wc"} & set(later):
-            return shown, "a line of column names"
+            return shown, ("a line of column names", "skip that first line")
     return None
 
 
@@ -90,15 +112,19 @@ def review(request: str, command: str, cwd: Path) -> str | None:
         changes = file_changes(command, cwd)
         if changes:
             return (f"That command {changes[0]}, but the request only asks to see the "
-                    "result. Give a command that prints it and leaves every file as it is.")
+                    "result. Keep what the command computes, but print the result instead "
+                    "of changing any file.")
     stages = _stages(command)
-    if _THIS_FOLDER_ONLY.search(request) and any(_recurses(w) for w in stages):
-        return ("That command also goes into subfolders, but the request is about this "
-                "folder only. Give a command that stays at the top level.")
+    if _THIS_FOLDER_ONLY.search(request):
+        deep = next((w[0] for w in stages if _recurses(w)), None)
+        if deep is not None:
+            how = _TOP_LEVEL_HOW.get(deep if deep not in ("egrep", "fgrep") else "grep", "")
+            return (f"`{deep}` there also goes into subfolders, but the request is about this "
+                    f"folder only. Keep the rest of the command and {how}.")
     header = _header_then_cut(stages)
     if header is not None:
-        program, line = header
+        program, (line, how) = header
         return (f"`{program}` prints {line} before the entries, and the rest of the command "
-                "counts or sorts it with them. Give a command whose output has only the "
-                "entries.")
+                f"counts or sorts it as if it were one. Keep the rest of the command and "
+                f"{how}.")
     return None

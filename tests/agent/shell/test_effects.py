@@ -85,3 +85,16 @@ def test_nothing_extra_when_the_command_reads_or_the_request_changes(
 
 def test_without_a_request_nothing_is_judged_on_intent(tmp_path: Path) -> None:
     assert assess("sed -i 's/a/b/' f.txt", tmp_path) == ()
+
+
+@pytest.mark.parametrize(("command", "changes"), [
+    ("git branch", False), ("git branch -a", False), ("git branch --list 'f*'", False),
+    ("git tag", False), ("git stash list", False), ("git status", False),
+    ("git log -2 --format=%s", False),
+    ("git branch feature", True), ("git branch -d old", True), ("git tag v1.0", True),
+    ("git stash", True), ("git commit -am msg", True),
+])
+def test_git_that_only_lists_is_not_a_change(tmp_path: Path, command: str,
+                                             changes: bool) -> None:
+    risks = assess(command, tmp_path, request="list the local branches")
+    assert any(r.rule == "changes-on-read" for r in risks) == changes

@@ -42,6 +42,7 @@ def test_findings(tmp_path: Path, request_text: str, command: str, found: str) -
      "find . -maxdepth 1 -name '*.md' | wc -l"),
     ("count the .md files in this folder and below", "find . -name '*.md' | wc -l"),
     ("how many entries are in this folder", "ls -A | wc -l"),
+    ("how many .txt files are here", "ls -l *.txt | wc -l"),  # files: no 'total' line
     ("show the 2 most recently changed files", "ls -t | head -n 2"),
     ("show the biggest files with their sizes", "ls -lS | tail -n +2 | head -n 3"),
     ("show the top memory users", "ps aux --sort=-%mem | head -n 5"),
@@ -49,6 +50,12 @@ def test_findings(tmp_path: Path, request_text: str, command: str, found: str) -
 ])
 def test_no_finding(tmp_path: Path, request_text: str, command: str) -> None:
     assert review(request_text, command, tmp_path) is None
+
+
+def test_a_finding_says_how_to_keep_the_rest(tmp_path: Path) -> None:
+    said = review("count the files here, not in subfolders", "find . -type f | wc -l",
+                  tmp_path)
+    assert said is not None and "-maxdepth 1" in said and "Keep the rest" in said
 
 
 def test_the_drafter_sends_a_finding_back_once(tmp_path: Path) -> None:
