@@ -13,6 +13,10 @@ found in the material (``agent/language.py``), because a small model given Engli
 instructions answers in English otherwise. A request that names a language
 ("in English", "한국어로") wins: the note names that one. ``{language}`` may also be
 used in ``user`` directly.
+
+A template whose answer copies much of its input (``copies``: a summary's phrases, a
+translation's names and numbers, reformatted values, corrected text) is one where
+prompt lookup may draft the answer from the prompt (``prompt_lookup = auto``).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class PromptTemplate:
     origin: str = "built-in"
     defaults: dict[str, str] = field(default_factory=dict)
     language_note: str = ""  # added after the user text, naming the answer's language
+    copies: bool = False  # the answer repeats runs of the input (prompt lookup drafts them)
 
     def render(self, argument: str, material: str | None) -> tuple[list[Message], str]:
         """Return (few-shot example messages, user message text)."""
@@ -89,6 +94,7 @@ BUILTIN_TEMPLATES: dict[str, PromptTemplate] = {
             '"""\n{input}\n"""',
             temperature=0.2,
             language_note="Write the summary in {language}.",
+            copies=True,
         ),
         _t(
             "sentiment",
@@ -126,6 +132,7 @@ BUILTIN_TEMPLATES: dict[str, PromptTemplate] = {
             "Translate the following text to {request}.\n\n{input}",
             temperature=0.1,
             defaults={"request": "English"},
+            copies=True,
         ),
         _t(
             "reformat",
@@ -136,6 +143,7 @@ BUILTIN_TEMPLATES: dict[str, PromptTemplate] = {
             temperature=0.0,
             language_note="Keep its text in {language}; do not translate it.",
             defaults={"request": "Markdown"},
+            copies=True,
         ),
         _t(
             "grammar",
@@ -149,6 +157,7 @@ BUILTIN_TEMPLATES: dict[str, PromptTemplate] = {
             ),
             temperature=0.0,
             language_note="Correct it in {language}, without translating it.",
+            copies=True,
         ),
         _t(
             "reply",
@@ -163,7 +172,7 @@ BUILTIN_TEMPLATES: dict[str, PromptTemplate] = {
 }
 
 _FIELDS = {"description", "system", "user", "examples", "temperature", "defaults",
-           "language_note"}
+           "language_note", "copies"}
 
 
 def _parse_user_template(path: Path) -> PromptTemplate:
@@ -191,6 +200,7 @@ def _parse_user_template(path: Path) -> PromptTemplate:
         origin=str(path),
         defaults={str(k): str(v) for k, v in dict(data.get("defaults", {})).items()},
         language_note=str(data.get("language_note", "")),
+        copies=data.get("copies") is True,
     )
 
 

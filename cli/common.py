@@ -36,6 +36,7 @@ SHARED_OPTIONS: dict[str, Any] = {
     "seed": options.Seed, "repeat_penalty": options.RepeatPenalty, "ctx": options.Ctx,
     "threads": options.Threads, "n_gpu_layers": options.GpuLayers,
     "backend": options.BackendName, "base_url": options.BaseUrl, "log": options.RunLogFlag,
+    "prompt_lookup": options.PromptLookupFlag,
 }
 
 

@@ -11,7 +11,8 @@ from typing import Annotated, Any, Literal
 import typer
 
 __all__ = ["Approval", "BackendName", "BaseUrl", "Ctx", "GpuLayers", "MaxTokens", "ModelOptions",
-           "ModelPath", "RepeatPenalty", "RouteChoice", "RunLogFlag", "SandboxFlag",
+           "ModelPath", "PromptLookupFlag", "RepeatPenalty", "RouteChoice", "RunLogFlag",
+           "SandboxFlag",
            "SandboxPolicy", "Seed", "System", "Temperature", "Threads", "ToolFormatChoice",
            "TopK", "TopP", "Verbose"]
 
@@ -35,12 +36,16 @@ class ModelOptions:
     backend: str | None = None
     base_url: str | None = None
     log: bool | None = None
+    prompt_lookup: bool | None = None
 
     def as_flags(self) -> dict[str, Any]:
-        """The options as settings given by flag (a model path as text)."""
+        """The options as settings given by flag (a model path as text, prompt lookup as
+        the setting's "on" or "off")."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         if values["model"] is not None:
             values["model"] = str(values["model"])
+        if values["prompt_lookup"] is not None:
+            values["prompt_lookup"] = "on" if values["prompt_lookup"] else "off"
         return values
 
 _S = "Sampling"
@@ -93,6 +98,11 @@ System = Annotated[str | None, typer.Option("--system", help="System prompt.", s
 RunLogFlag = Annotated[bool | None, typer.Option(
     "--log/--no-log", help="Record this command's runs in the run log (`lamp logs`). "
     "[default: log setting, on]", show_default=False)]
+PromptLookupFlag = Annotated[bool | None, typer.Option(
+    "--prompt-lookup/--no-prompt-lookup", help="Draft the answer from its own prompt and "
+    "check the drafts in batches: faster where the answer copies its input, but a greedy "
+    "answer may change in late tokens. [default: prompt_lookup setting, off]",
+    rich_help_panel=_S, show_default=False)]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v",
                                        help="Show llama.cpp logs and tracebacks on errors.")]
 

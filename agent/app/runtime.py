@@ -267,4 +267,5 @@ def sampling_from(settings: Settings, temperature: float | None = None) -> Sampl
         max_tokens=settings.max_tokens,
         seed=settings.seed if settings.seed >= 0 else None,
         repeat_penalty=settings.repeat_penalty,
+        lookup=settings.prompt_lookup == "on",  # "auto": the mode decides (ask.py)
     )

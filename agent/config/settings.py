@@ -27,11 +27,15 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["BACKENDS", "SANDBOX_POLICIES", "Settings", "load_settings", "set_config_value"]
+__all__ = ["BACKENDS", "PROMPT_LOOKUP", "SANDBOX_POLICIES", "Settings", "load_settings",
+           "set_config_value"]
 
 MAX_PAL_SAMPLES = 20
 BACKENDS = BACKEND_KINDS  # in-process llama.cpp | an OpenAI-compatible server
 SANDBOX_POLICIES = ("auto", "strict", "best")  # lamp.agent.sandbox.POLICIES, without importing it
+# off: never; auto: the answers that copy from their input (ask -f, --docs, --schema,
+# copying templates, piped material); on: every answer (lamp.agent.models.lookup).
+PROMPT_LOOKUP = ("auto", "on", "off")
 DEFAULT_SYSTEM = ASSISTANT_SYSTEM
 
 
@@ -50,7 +54,11 @@ class Settings:
     n_gpu_layers: int = 0
     memory_url: str = ""
     prefix_cache: bool = True  # keep KV state of fixed prompt prefixes on disk
-    cache_max_mb: int = 256
+    # The prefix cache's cap: attached material (ask -f, --docs) may take 3/4 of it.
+    cache_max_mb: int = 1024
+    # Off by default: drafts are checked in batches, whose floating-point sums differ from
+    # one token at a time, so a greedy answer can change (docs/speed.md).
+    prompt_lookup: str = "off"
     backend: str = "llama"
     base_url: str = ""  # the OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1
     request_timeout: float = 120.0  # seconds of server silence before giving up
@@ -242,6 +250,8 @@ def _validate(s: Settings) -> None:
         (s.request_timeout > 0, "request_timeout must be > 0"),
         (1 <= s.pal_samples <= MAX_PAL_SAMPLES,
          f"pal_samples must be between 1 and {MAX_PAL_SAMPLES}"),
+        (s.prompt_lookup in PROMPT_LOOKUP,
+         f"prompt_lookup must be one of {', '.join(PROMPT_LOOKUP)}, got {s.prompt_lookup!r}"),
         (s.sandbox in SANDBOX_POLICIES,
          f"sandbox must be one of {', '.join(SANDBOX_POLICIES)}, got {s.sandbox!r}"),
     ]

@@ -13,6 +13,7 @@
                       made plain text (``break_tokens``); re-exported by the layer above
     gguf.py, model_store.py, prefix_cache.py, stops.py
                       model files, the default model, saved KV prefixes, stop strings
+    lookup.py         prompt-lookup drafts: the reply's next tokens guessed from its prompt
 
 Nothing here knows about conversations, tools, memory or the CLI, nor imports
 anything else of ``lamp.agent`` (tests/agent/models/test_layering.py checks); the

@@ -1,10 +1,12 @@
 """Every reach into llama-cpp-python's private attributes, in one place, pinned to one version.
 
 ``Llama`` has no public way to get the vocabulary handle (to tell special and
-end-of-generation tokens), to remove a sequence from the KV cache, or to tell it
-which tokens its context holds after we restore a saved state. The backend needs
-all three, so this module uses ``Llama._model``, ``Llama._ctx``,
-``Llama._input_ids`` and ``Llama._requires_eval``, and nothing else does.
+end-of-generation tokens), to remove a sequence from the KV cache, to tell it
+which tokens its context holds after we restore a saved state, or to ask for the
+logits of every token of one short batch (prompt lookup's verification). The
+backend needs all four, so this module uses ``Llama._model``, ``Llama._ctx``,
+``Llama._batch``, ``Llama._input_ids`` and ``Llama._requires_eval``, and nothing
+else does.
 
 They are private, so they may change in any release. pyproject pins
 llama-cpp-python to ``PINNED``; on another version ``LlamaInternals`` checks that
@@ -19,10 +21,10 @@ from typing import Any
 
 from .errors import ModelError
 
-__all__ = ["PINNED", "LlamaInternals"]
+__all__ = ["PINNED", "LlamaInternals", "eval_every_logit"]
 
 PINNED = "0.3.36"  # keep equal to the pin in pyproject.toml (a test checks)
-_PRIVATE = ("_model", "_ctx", "_input_ids", "_requires_eval")
+_PRIVATE = ("_model", "_ctx", "_batch", "_input_ids", "_requires_eval")
 
 
 class LlamaInternals:
@@ -81,3 +83,16 @@ class LlamaInternals:
         llm.n_tokens = len(tokens)
         llm._requires_eval = True  # logits are not restored; generate() replays a token
         return True
+
+
+def eval_every_logit(llm: Any, tokens: list[int]) -> None:
+    """``Llama.eval`` of one short batch with logits kept at every position, not only the
+    last: ``Llama.generate`` samples each position of a draft's batch in turn (prompt
+    lookup). The logits stay in llama.cpp's context; nothing is copied to ``scores``."""
+    llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
+    n_past = llm.n_tokens
+    llm._batch.set_batch(batch=tokens, n_past=n_past, logits_all=True)
+    llm._ctx.decode(llm._batch)
+    llm.input_ids[n_past:n_past + len(tokens)] = tokens
+    llm.n_tokens += len(tokens)
+    llm._requires_eval = False

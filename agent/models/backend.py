@@ -28,7 +28,14 @@ class Message:
 
 @dataclass(frozen=True)
 class Sampling:
-    """Sampling settings; ``temperature == 0`` means greedy decoding."""
+    """Sampling settings; ``temperature == 0`` means greedy decoding.
+
+    ``lookup`` asks for prompt-lookup decoding (``lookup.py``) where the backend has it
+    (``capabilities.prompt_lookup``): the reply is expected to copy from its prompt, so
+    guesses taken from the prompt are checked in batches. It changes how the reply is
+    computed, not what is sampled, so ``as_dict`` (what a result reports as its
+    sampling) leaves it out.
+    """
 
     temperature: float = 0.7
     top_k: int = 40
@@ -37,10 +44,12 @@ class Sampling:
     seed: int | None = None
     repeat_penalty: float = 1.1
     stop: tuple[str, ...] = field(default_factory=tuple)
+    lookup: bool = False
 
     def as_dict(self) -> dict[str, object]:
         d = asdict(self)
         d["stop"] = list(self.stop)
+        del d["lookup"]
         return d
 
 
@@ -65,6 +74,11 @@ class Capabilities:
     can name a single special token such as ``<tool_call>`` for a grammar.
     ``warm_prefix``: ``warm_prefix`` can make the KV state of a fixed prompt prefix
     current (and keep it on disk), so callers announce and time that step.
+    ``warm_input``: ``warm_prefix`` also warms material: with ``user_prefix`` the prefix goes
+    on into the user message that starts with it (an attached file the next question
+    about it will share; "" when the material closed the system prompt, ``--docs``), and
+    its state is kept under the cache's budget for inputs.
+    ``prompt_lookup``: ``stream_chat`` honours ``Sampling.lookup`` (otherwise it is ignored).
     ``json_schema``: ``stream_chat`` honours a ``json_schema`` (a server constrains its
     reply to it, OpenAI's ``response_format``); otherwise passing one is a UsageError.
     ``concurrent``: several threads may call ``stream_chat`` and ``count_tokens`` at once
@@ -76,6 +90,8 @@ class Capabilities:
     template_tools: bool = False
     special_tokens: bool = False
     warm_prefix: bool = False
+    warm_input: bool = False
+    prompt_lookup: bool = False
     json_schema: bool = False
     concurrent: bool = False
 
@@ -115,9 +131,12 @@ class Backend(Protocol):
         (always None without ``capabilities.special_tokens``)."""
         ...
 
-    def warm_prefix(self, messages: Sequence[Message], tools: list[dict] | None = None) -> str:
+    def warm_prefix(self, messages: Sequence[Message], tools: list[dict] | None = None, *,
+                    user_prefix: str | None = None) -> str:
         """Make a fixed prefix's KV state current: 'live', 'hit', 'miss' or 'off'
-        (always 'off' without ``capabilities.warm_prefix``)."""
+        (always 'off' without ``capabilities.warm_prefix``). ``user_prefix`` (a string,
+        maybe empty): the prefix is material and goes on into a user message that starts
+        with it ('off' without ``capabilities.warm_input``)."""
         ...
 
     def describe(self) -> dict[str, object]:

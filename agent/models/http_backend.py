@@ -312,7 +312,8 @@ class OpenAIBackend:
     def special_token_rule(self, text: str) -> str | None:
         return None  # the server's vocabulary is out of reach
 
-    def warm_prefix(self, messages: Sequence[Message], tools: list[dict] | None = None) -> str:
+    def warm_prefix(self, messages: Sequence[Message], tools: list[dict] | None = None, *,
+                    user_prefix: str | None = None) -> str:
         return "off"  # the server keeps its own cache
 
     def describe(self) -> dict[str, object]:

@@ -4,7 +4,8 @@ We format prompts with the chat template stored in the GGUF (the same Jinja
 formatter llama-cpp-python uses), tokenize them ourselves and drive
 ``Llama.generate``. Owning that loop gives exact prompt and completion token
 counts for context budgeting, a real time-to-first-token, stop strings that
-never leak into a stream, and reuse of the KV cache across chat turns.
+never leak into a stream, reuse of the KV cache across chat turns, and
+prompt-lookup drafts (``lookup.py``) checked by ``generate`` itself.
 What llama-cpp-python offers only through private attributes (the vocabulary,
 KV state of one sequence) goes through ``_llama_shim``, pinned to its version.
 """
@@ -20,16 +21,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._llama_shim import LlamaInternals
+from ._llama_shim import LlamaInternals, eval_every_logit
 from .backend import Capabilities, Chunk, Message, Sampling
 from .control_tokens import break_tokens
 from .cores import usable_cores
 from .errors import ModelError, ModelFileError, UsageError
 from .gguf import check_magic, read_gguf
+from .lookup import PromptLookup
 from .prefix_cache import PrefixCache, cache_key
 from .stops import StopScanner
 
-__all__ = ["LlamaCppBackend", "LlamaOptions", "gpu_offload_supported"]
+__all__ = ["INPUT_MIN_TOKENS", "LlamaCppBackend", "LlamaOptions", "gpu_offload_supported"]
+
+INPUT_MIN_TOKENS = 512
+"""Shortest prefix worth keeping for attached material: below it, reading the prompt
+again costs about what loading a saved state does."""
 
 
 @dataclass(frozen=True)
@@ -65,8 +71,16 @@ def _explain_load_failure(path: Path) -> str:
 
 
 def _llama_class(llama_cpp: Any) -> type:
-    """``Llama``, or on a build compiled with AMX a subclass that loads the weights without
-    llama.cpp's extra buffer types (AMX tiles, repacking).
+    """``Llama`` with the one change prompt lookup needs, and on a build compiled with AMX
+    one that also loads the weights without llama.cpp's extra buffer types (AMX tiles,
+    repacking).
+
+    ``Llama.generate`` verifies a draft model's guesses by sampling every position of
+    the batch that holds them, so that batch needs logits at every position. ``Llama``
+    asks for them only with ``logits_all``, which is fixed at load, keeps the logits of
+    the whole prompt (a 2.5 GB array at 4k context for Qwen's vocabulary) and computes
+    them for every prompt token. Ours asks for them only in batches of at most
+    ``verify_up_to`` tokens, which the backend sets while a draft model is in use.
 
     Builds from source use ``-march=native``; on a CPU that advertises AMX, ggml then
     multiplies through AMX tiles, and in virtual machines that expose AMX without
@@ -76,10 +90,20 @@ def _llama_class(llama_cpp: Any) -> type:
     ``model_params`` struct in ``__init__`` and loads the model from it, so a property
     on the subclass clears the flag when the struct is stored.
     """
-    if b"AMX_INT8 = 1" not in llama_cpp.llama_print_system_info():
-        return llama_cpp.Llama
 
-    class _LlamaWithoutAmx(llama_cpp.Llama):  # type: ignore[misc, name-defined]
+    class _Llama(llama_cpp.Llama):  # type: ignore[misc, name-defined]
+        verify_up_to = 0
+
+        def eval(self, tokens: Any) -> None:
+            if 0 < len(tokens) <= self.verify_up_to:
+                eval_every_logit(self, list(tokens))
+            else:
+                super().eval(tokens)
+
+    if b"AMX_INT8 = 1" not in llama_cpp.llama_print_system_info():
+        return _Llama
+
+    class _LlamaWithoutAmx(_Llama):
         @property
         def model_params(self) -> Any:
             return self.__dict__["model_params"]
@@ -95,9 +119,10 @@ def _llama_class(llama_cpp: Any) -> type:
 class LlamaCppBackend:
     name = "llama.cpp"
     # Tool definitions go through the GGUF chat template; the vocabulary names special
-    # tokens; fixed prefixes are warmed even with the disk cache off (then: "off").
+    # tokens; fixed prefixes and attached material are warmed even with the disk cache off
+    # (then: "off"); replies can be drafted from their prompt.
     capabilities = Capabilities(grammar=True, template_tools=True, special_tokens=True,
-                                warm_prefix=True)
+                                warm_prefix=True, warm_input=True, prompt_lookup=True)
 
     def __init__(self, options: LlamaOptions) -> None:
         check_magic(options.model_path)
@@ -252,6 +277,10 @@ class LlamaCppBackend:
         scanner = StopScanner(tuple(sampling.stop))
         vocab = self._internals.vocab()
         finish, produced = "length", 0
+        drafter = PromptLookup() if sampling.lookup else None
+        # Set for this reply only: ``generate`` reads the draft model on every step.
+        llm.draft_model = drafter
+        llm.verify_up_to = drafter.max_draft + 1 if drafter is not None else 0
         try:
             tokens = llm.generate(
                 prompt,
@@ -276,6 +305,8 @@ class LlamaCppBackend:
                     break
         except (RuntimeError, ValueError) as exc:
             raise ModelError(f"generation failed: {exc}") from exc
+        finally:
+            llm.draft_model, llm.verify_up_to = None, 0
         tail = scanner.feed(decoder.decode(b"", final=True)) + scanner.flush()
         yield Chunk(
             text=tail,
@@ -285,31 +316,38 @@ class LlamaCppBackend:
         )
 
     # -- persistent prefix cache -------------------------------------------
-    def prefix_tokens(self, messages: Sequence[Message], tools: list[dict] | None = None
-                      ) -> list[int]:
-        """Tokens of ``messages`` that stay the same whatever user message follows.
+    def prefix_tokens(self, messages: Sequence[Message], tools: list[dict] | None = None,
+                      user_prefix: str | None = None) -> list[int]:
+        """Tokens of ``messages`` that stay the same whatever user message follows, or
+        whatever follows ``user_prefix`` in the user message that does.
 
-        Rendering the prefix with two different user messages and keeping the common
-        tokens works for any chat template, with no template-specific cutting.
+        Rendering the prefix with two different continuations and keeping the common
+        tokens works for any chat template, with no template-specific cutting; it also
+        stops before any token the continuation could change (BPE may merge a file's last
+        ``>`` with the blank line after it), so they begin the real prompt's tokens.
         """
-        first = self.tokenize(self.render([*messages, Message("user", "1")], tools))
-        second = self.tokenize(self.render([*messages, Message("user", "x")], tools))
-        n = 0
-        for a, b in zip(first, second, strict=False):
-            if a != b:
-                break
-            n += 1
-        return first[:n]
+        lead = user_prefix or ""
+        first = self.tokenize(self.render([*messages, Message("user", lead + "1")], tools))
+        second = self.tokenize(self.render([*messages, Message("user", lead + "x")], tools))
+        return first[:_common_length(first, second)]
 
     def warm_prefix(self, messages: Sequence[Message], tools: list[dict] | None = None,
-                    min_tokens: int = 64) -> str:
+                    min_tokens: int = 64, *, user_prefix: str | None = None) -> str:
         """Make the KV state of a fixed prefix current: 'live' (already in memory),
-        'hit' (loaded from disk), 'miss' (computed and saved) or 'off'."""
+        'hit' (loaded from disk), 'miss' (computed, and saved if it fits) or 'off'.
+
+        With ``user_prefix`` (material: attached files at the start of the user message,
+        or "" after sources in the system prompt) the prefix must be ``INPUT_MIN_TOKENS``
+        long, and its state is kept as an input (``prefix_cache.py``: its own share of the
+        cap). A prefix that leaves no room in the context is not warmed."""
         cache, identify = self.options.prefix_cache, self.options.model_sha256
         if cache is None or identify is None:
             return "off"
-        tokens = self.prefix_tokens(messages, tools)
-        if len(tokens) < min_tokens:
+        kind = "fixed" if user_prefix is None else "input"
+        if kind == "input":
+            min_tokens = max(min_tokens, INPUT_MIN_TOKENS)
+        tokens = self.prefix_tokens(messages, tools, user_prefix)
+        if not min_tokens <= len(tokens) < self.context_size:
             return "off"
         if self._internals.holds(tokens):
             return "live"
@@ -319,14 +357,17 @@ class LlamaCppBackend:
         key = cache_key(sha, tokens, self.context_size, self._lib.__version__)
         header = {"model_sha256": sha, "n_ctx": self.context_size,
                   "llama_cpp": self._lib.__version__, "n_tokens": len(tokens)}
-        state = cache.load(key, header)
+        state = cache.load(key, header, kind)
         if state is not None and self._internals.restore(state, tokens):
             return "hit"
         self._llm.reset()
-        self._llm.eval(tokens)
+        try:
+            self._llm.eval(tokens)
+        except (RuntimeError, ValueError) as exc:
+            raise ModelError(f"reading the prompt failed: {exc}") from exc
         saved = self._internals.snapshot()
         if saved is not None:
-            cache.save(key, header, saved)
+            cache.save(key, header, saved, kind)
         return "miss"
 
     def describe(self) -> dict[str, object]:
@@ -340,6 +381,16 @@ class LlamaCppBackend:
 
     def supports_gpu_offload(self) -> bool:
         return bool(self._lib.llama_supports_gpu_offload())
+
+
+def _common_length(first: Sequence[int], second: Sequence[int]) -> int:
+    """How many leading tokens two token lists share."""
+    n = 0
+    for a, b in zip(first, second, strict=False):
+        if a != b:
+            break
+        n += 1
+    return n
 
 
 def gpu_offload_supported() -> bool:

@@ -12,6 +12,15 @@ Writes go to a temp name and are renamed into place, so two processes writing
 the same key cannot leave a torn file. Disk use is bounded: least recently
 used files go first once the total passes the cap.
 
+Two kinds of prefix share the directory. A *fixed* prefix (tools, PAL's examples,
+``--each``'s instructions) is read by every call of its mode. An *input* prefix
+ends where attached material ends (``ask -f FILE``, ``--docs`` sources), so the
+next question about the same file loads it; such states are large (about 28 KB a
+token for the 1.5B model, so ~75 MB for a 9 KB file) and often used only a few
+times. So inputs (``input-*.kv``) may fill at most ``INPUT_SHARE`` of the cap and are
+evicted among themselves first: a run of one-off files never pushes out the fixed
+prefixes, which keep at least the rest. A state bigger than its share is not saved.
+
 The KV state holds the prefix's text in a recoverable form, so the directory is
 made 0700 (with any missing parent) and each file is created 0600 at open time.
 """
@@ -26,9 +35,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CacheEntry", "PrefixCache", "cache_key"]
+__all__ = ["DEFAULT_MAX_BYTES", "INPUT_SHARE", "CacheEntry", "PrefixCache", "cache_key"]
 
 MAGIC = b"LAMPKV1\n"
+DEFAULT_MAX_BYTES = 1024 * 1024 * 1024  # 1 GiB: ~13 inputs of 2.7k tokens (1.5B) + fixed
+INPUT_SHARE = 0.75  # of the cap, at most, for input prefixes
+_INPUT = "input-"
 
 
 def cache_key(model_sha256: str, tokens: list[int], n_ctx: int, llama_version: str) -> str:
@@ -44,18 +56,28 @@ class CacheEntry:
     size: int
     last_used: float
 
+    @property
+    def is_input(self) -> bool:
+        return self.path.name.startswith(_INPUT)
+
 
 @dataclass
 class PrefixCache:
     directory: Path
-    max_bytes: int = 256 * 1024 * 1024
+    max_bytes: int = DEFAULT_MAX_BYTES
 
-    def _path(self, key: str) -> Path:
-        return self.directory / f"{key}.kv"
+    @property
+    def input_max_bytes(self) -> int:
+        """The most input prefixes may take together."""
+        return int(self.max_bytes * INPUT_SHARE)
 
-    def load(self, key: str, header: dict[str, object]) -> bytes | None:
-        """The saved state for ``key``, or None (a bad file is removed, never returned)."""
-        path = self._path(key)
+    def _path(self, key: str, kind: str) -> Path:
+        return self.directory / f"{_INPUT if kind == 'input' else ''}{key}.kv"
+
+    def load(self, key: str, header: dict[str, object], kind: str = "fixed") -> bytes | None:
+        """The saved state for ``key``, or None (a bad file is removed, never returned).
+        ``kind``: "fixed" or "input" (see the module's docstring)."""
+        path = self._path(key, kind)
         try:
             raw = path.read_bytes()
         except OSError:
@@ -91,11 +113,15 @@ class PrefixCache:
             return None
         return payload
 
-    def save(self, key: str, header: dict[str, object], state: bytes) -> Path:
+    def save(self, key: str, header: dict[str, object], state: bytes,
+             kind: str = "fixed") -> Path | None:
+        """Keep ``state`` under ``key``; None when it is bigger than its kind may take."""
+        if len(state) > (self.input_max_bytes if kind == "input" else self.max_bytes):
+            return None
         _private_dirs(self.directory)
         meta = {**header, "key": key, "size": len(state),
                 "sha256": hashlib.sha256(state).hexdigest(), "created": time.time()}
-        target = self._path(key)
+        target = self._path(key, kind)
         tmp = target.with_name(f".{target.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
         try:
             with open(tmp, "wb", opener=_private_file) as fh:
@@ -119,17 +145,13 @@ class PrefixCache:
         return sorted(out, key=lambda e: e.last_used)
 
     def evict(self) -> int:
-        """Drop least recently used files until the total fits the cap; return how many."""
+        """Drop least recently used input files until they fit their share, then least
+        recently used files of either kind until the total fits the cap; return how many."""
         entries = self.entries()
-        total, removed = sum(e.size for e in entries), 0
-        for entry in entries:
-            if total <= self.max_bytes:
-                break
-            with contextlib.suppress(OSError):
-                entry.path.unlink()
-                total -= entry.size
-                removed += 1
-        return removed
+        removed = _drop_oldest([e for e in entries if e.is_input], self.input_max_bytes)
+        kept = [e for e in entries if e not in removed]
+        removed += _drop_oldest(kept, self.max_bytes)
+        return len(removed)
 
     def clear(self) -> int:
         entries = self.entries()
@@ -137,6 +159,19 @@ class PrefixCache:
             with contextlib.suppress(OSError):
                 entry.path.unlink()
         return len(entries)
+
+
+def _drop_oldest(entries: list[CacheEntry], cap: int) -> list[CacheEntry]:
+    """Remove the oldest of ``entries`` (oldest first) until the rest fit ``cap``."""
+    total, removed = sum(e.size for e in entries), []
+    for entry in entries:
+        if total <= cap:
+            break
+        with contextlib.suppress(OSError):
+            entry.path.unlink()
+            total -= entry.size
+            removed.append(entry)
+    return removed
 
 
 def _private_dirs(directory: Path) -> None:

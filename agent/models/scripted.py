@@ -30,6 +30,7 @@ class ScriptedBackend:
     requests: list[tuple[list[Message], Sampling, str | None]] = field(default_factory=list)
     special_tokens: dict[str, str] = field(default_factory=dict)  # tag -> GBNF rule
     json_schemas: list[dict | None] = field(default_factory=list)  # per request
+    warmed: list[tuple[list[Message], str | None]] = field(default_factory=list)  # warm_prefix
     load_seconds: float = 0.0
 
     def enqueue(self, *replies: str) -> ScriptedBackend:
@@ -77,8 +78,12 @@ class ScriptedBackend:
     def special_token_rule(self, text: str) -> str | None:
         return self.special_tokens.get(text) if self.capabilities.special_tokens else None
 
-    def warm_prefix(self, messages: Sequence[Message], tools: list[dict] | None = None) -> str:
-        return "live" if self.capabilities.warm_prefix else "off"
+    def warm_prefix(self, messages: Sequence[Message], tools: list[dict] | None = None, *,
+                    user_prefix: str | None = None) -> str:
+        self.warmed.append((list(messages), user_prefix))
+        caps = self.capabilities
+        wanted = caps.warm_prefix if user_prefix is None else caps.warm_input
+        return "live" if wanted else "off"
 
     def describe(self) -> dict[str, object]:
         return {"backend": self.name}
