@@ -157,11 +157,7 @@ class Conversation:
         """``grammar`` / ``json_schema`` constrain the reply (``ask --schema``); a backend is
         given only the ones that are set, so backends without them need not take them."""
         sampling = sampling or self.sampling
-        constraint: dict[str, Any] = {}
-        if grammar is not None:
-            constraint["grammar"] = grammar
-        if json_schema is not None:
-            constraint["json_schema"] = json_schema
+        constraint = _constraint(grammar, json_schema)
         fit = yield from self._fit_turn(user_text, sampling)
         user_msg = fit.messages[-1]
         yield from self._stream(fit.messages, sampling, constraint,
@@ -206,11 +202,7 @@ class Conversation:
         if len(self.history) < 2 or self.history[-1].role != "assistant":
             raise UsageError("there is no answer to amend")
         sampling = sampling or self.sampling
-        constraint: dict[str, Any] = {}
-        if grammar is not None:
-            constraint["grammar"] = grammar
-        if json_schema is not None:
-            constraint["json_schema"] = json_schema
+        constraint = _constraint(grammar, json_schema)
 
         def replace(answer: str) -> None:
             taken = self.take_last()
@@ -328,3 +320,14 @@ class Conversation:
             numbers = self.memory.record(user_msg.content, answer)
         self.history += [user_msg, Message("assistant", answer)]
         self.turn_numbers += list(numbers)
+
+
+def _constraint(grammar: str | None, json_schema: dict | None) -> dict[str, Any]:
+    """The reply's constraints as backend keywords: only those set, so a backend without
+    grammars need not take them."""
+    constraint: dict[str, Any] = {}
+    if grammar is not None:
+        constraint["grammar"] = grammar
+    if json_schema is not None:
+        constraint["json_schema"] = json_schema
+    return constraint

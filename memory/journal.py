@@ -33,6 +33,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from ._sqlite import open_wal
 from .errors import MemoryStoreError
 from .private_fs import create_private, make_private_dirs, tighten
 from .records import Turn
@@ -58,33 +59,14 @@ CREATE TABLE IF NOT EXISTS hints (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 
-_OPEN_TIMEOUT = 30.0
 # Held while a Journal creates its file and connects: a file created (and its descriptor
 # closed) by one thread must not be opened by another thread's SQLite in between.
 _CREATING = threading.Lock()
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    """Open the journal in WAL mode with its tables. Switching a new file to WAL takes a
-    lock that SQLite's busy timeout does not wait for: several processes opening a fresh
-    journal at once (three `lamp ask` on a new install) would get "database is locked",
-    so that step is retried, bounded."""
-    conn = sqlite3.connect(path, timeout=_OPEN_TIMEOUT, isolation_level=None,
-                           check_same_thread=False)
-    deadline = time.monotonic() + _OPEN_TIMEOUT
-    delay = 0.005
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.executescript(_SCHEMA)
-            return conn
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                conn.close()
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.1)
+    """The journal in WAL mode with its tables; every commit reaches the disk."""
+    return open_wal(path, _SCHEMA, synchronous="FULL")
 
 
 class Journal:

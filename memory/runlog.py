@@ -27,13 +27,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ._sqlite import open_wal
 from .errors import MemoryStoreError
 from .private_fs import create_private, make_private_dirs, tighten
 
@@ -92,7 +92,6 @@ _RUN_COLUMNS = ("started_at", "invocation", "command", "mode", "session", "reque
                 "first_token_s", "tokens_per_s", "total_s", "exit_status", "error", "cwd")
 _EVENT_COLUMNS = ("kind", "name", "arguments", "result", "approval", "value", "exit_status",
                   "seconds")
-_OPEN_TIMEOUT = 30.0
 # Held while a RunLog creates its file and connects (see create_private: a descriptor of
 # the file closed by one thread beside another thread's SQLite connection drops its locks).
 _CREATING = threading.Lock()
@@ -337,25 +336,14 @@ class RunLog:
 
 
 def _connect(path: Path) -> tuple[sqlite3.Connection, bool]:
-    """Open the log in WAL mode with its tables; whether full-text search is on. Switching
-    a new file to WAL takes a lock the busy timeout does not wait for (several processes
-    on a fresh install), so that step is retried, bounded, as the journal does."""
-    conn = sqlite3.connect(path, timeout=_OPEN_TIMEOUT, isolation_level=None,
-                           check_same_thread=False)
-    deadline = time.monotonic() + _OPEN_TIMEOUT
-    delay = 0.005
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable but the last commit
-            conn.executescript(_SCHEMA)
-            return conn, _has_fts(conn)
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                conn.close()
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.1)
+    """The log in WAL mode with its tables (a crash may lose the last commit, never
+    corrupt the file); whether full-text search is on."""
+    conn = open_wal(path, _SCHEMA, synchronous="NORMAL")
+    try:
+        return conn, _has_fts(conn)
+    except BaseException:
+        conn.close()
+        raise
 
 
 def _has_fts(conn: sqlite3.Connection) -> bool:
