@@ -1,4 +1,5 @@
-"""`lamp cache`: the persistent prompt-prefix cache (KV states of fixed prompt prefixes)."""
+"""`lamp cache`: the persistent prompt-prefix cache (KV states of fixed prompt prefixes and
+of attached material)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ if TYPE_CHECKING:
 
 __all__ = ["app"]
 
-app = typer.Typer(help="The prompt-prefix cache: saved KV states of fixed prompt prefixes.",
+app = typer.Typer(help="The prompt-prefix cache: saved KV states of fixed prompt prefixes "
+                  "and attached material.",
                   no_args_is_help=True)
 
 

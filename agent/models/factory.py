@@ -58,7 +58,7 @@ class ModelConfig:
     verbose: bool = False  # llama.cpp's own log on stderr
     prefix_cache: bool = True  # keep KV state of fixed prompt prefixes on disk
     prefix_cache_dir: Path | None = None  # None: cache_dir / "prefix"
-    prefix_cache_max_bytes: int = 256 * _MIB
+    prefix_cache_max_bytes: int = 1024 * _MIB  # the settings default (cache_max_mb)
     request_timeout: float = 120.0  # seconds of server silence before giving up
 
 
