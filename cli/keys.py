@@ -3,10 +3,11 @@
 `lamp cmd`'s ``[e]xecute [r]evise [d]escribe [c]opy [a]bort?`` used to read a line,
 so ``d`` did nothing until Enter and ``d`` then ``a`` left ``da`` on the line.
 Here the terminal is put in cbreak mode (no line editing, no echo; Ctrl-C still
-interrupts) for the one read and restored on every way out: a key, Ctrl-C, an
-error. Keys typed before the menu was shown are discarded first, so a key meant
-for an earlier question never chooses ``execute`` for a command the person has
-not seen yet.
+interrupts: it is read as a key and raised as KeyboardInterrupt, so it works even
+in a process started with SIGINT ignored) for the one read and restored on every
+way out: a key, Ctrl-C, an error. Keys typed before the menu was shown are
+discarded first, so a key meant for an earlier question never chooses
+``execute`` for a command the person has not seen yet.
 
 A Korean keyboard layout sends Hangul jamo for the same physical keys (``d`` is
 ``ㅇ`` in 두벌식), so those count as the Latin key under them. Enter, blanks and
@@ -33,7 +34,7 @@ HANGUL_KEYS: dict[str, str] = {
     "ㅓ": "j", "ㅏ": "k", "ㅣ": "l", "ㅋ": "z", "ㅌ": "x", "ㅊ": "c", "ㅍ": "v", "ㅠ": "b",
     "ㅜ": "n", "ㅡ": "m",
 }
-_CTRL_D = "\x04"
+_CTRL_C, _CTRL_D = "\x03", "\x04"
 
 
 def key_of(char: str, keys: str) -> str | None:
@@ -63,6 +64,8 @@ def read_key(output: Output, prompt: str, *, keys: str,
             char = _read_char(fd)
             if char == "":
                 raise EOFError
+            if char == _CTRL_C:  # read as a key: works even where SIGINT is ignored
+                raise KeyboardInterrupt
             key = key_of(char, keys)
             if key is not None:
                 output.stderr.write(key + "\n")
@@ -94,6 +97,11 @@ def _cbreak(fd: int) -> Iterator[None]:
     saved = termios.tcgetattr(fd)
     try:
         tty.setcbreak(fd, termios.TCSANOW)
+        # Ctrl-C arrives as a key, not a signal: a process started with SIGINT ignored
+        # (some job runners do that) would otherwise wait here for ever.
+        attrs = termios.tcgetattr(fd)
+        attrs[3] &= ~termios.ISIG
+        termios.tcsetattr(fd, termios.TCSANOW, attrs)
         termios.tcflush(fd, termios.TCIFLUSH)  # typed-ahead keys choose nothing
         yield
     finally:

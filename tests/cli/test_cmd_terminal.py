@@ -95,13 +95,17 @@ def test_keys_of_a_korean_layout_choose_the_same(tmp_path: Path) -> None:
     assert child.exitstatus == 130
 
 
-@pytest.mark.parametrize("key", ["\x03", "a"], ids=["ctrl-c", "a"])
-def test_the_terminal_is_restored_however_the_menu_ends(tmp_path: Path, key: str) -> None:
+@pytest.mark.parametrize(("key", "prefix"), [("\x03", ""), ("a", ""), ("\x03", "trap '' INT; ")],
+                         ids=["ctrl-c", "a", "ctrl-c-with-sigint-ignored"])
+def test_the_terminal_is_restored_however_the_menu_ends(tmp_path: Path, key: str,
+                                                        prefix: str) -> None:
     """lamp runs inside a shell that prints the terminal's modes after it exits: line
-    editing and echo are back on, whether the menu ended on a key or on Ctrl-C."""
+    editing and echo are back on, whether the menu ended on a key or on Ctrl-C (read as a
+    key, so it aborts even in a process that inherited SIGINT ignored)."""
     script = shlex.join([sys.executable, "-c", _SCRIPT, json.dumps(["touch marker"]),
                          "make a marker"])
-    child = pexpect.spawn("bash", ["--norc", "-c", f"{script}; echo STATUS=$?; stty -a"],
+    child = pexpect.spawn("bash", ["--norc", "-c",
+                                   f"{prefix}{script}; echo STATUS=$?; stty -a"],
                           cwd=str(tmp_path), env={**os.environ, "TERM": "xterm-256color"},
                           timeout=30, dimensions=(24, 200), encoding="utf-8")
     child.expect_exact("[a]bort? ")
