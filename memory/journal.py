@@ -33,9 +33,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ._sqlite import open_wal
+from ._sqlite import open_private_wal
 from .errors import MemoryStoreError
-from .private_fs import create_private, make_private_dirs, tighten
+from .private_fs import make_private_dirs, tighten
 from .records import Turn
 
 __all__ = ["CHROMA_DB_NAME", "JOURNAL_NAME", "Journal"]
@@ -59,14 +59,9 @@ CREATE TABLE IF NOT EXISTS hints (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 
-# Held while a Journal creates its file and connects: a file created (and its descriptor
-# closed) by one thread must not be opened by another thread's SQLite in between.
-_CREATING = threading.Lock()
-
-
 def _connect(path: Path) -> sqlite3.Connection:
     """The journal in WAL mode with its tables; every commit reaches the disk."""
-    return open_wal(path, _SCHEMA, synchronous="FULL")
+    return open_private_wal(path, _SCHEMA, synchronous="FULL")
 
 
 class Journal:
@@ -84,13 +79,7 @@ class Journal:
                 try:
                     make_private_dirs(self.path.parent)
                     tighten(self.path.parent)  # the store's directory, 0755 from older lamps
-                    with _CREATING:  # see create_private: no open/close beside a connection
-                        # Created 0600 before SQLite opens it by name; SQLite gives its -wal
-                        # and -shm files the database's mode. Older lamps made them 0644.
-                        create_private(self.path)
-                        for suffix in ("-wal", "-shm", "-journal"):
-                            tighten(self.path.with_name(self.path.name + suffix))
-                        conn = _connect(self.path)
+                    conn = _connect(self.path)
                 except (OSError, sqlite3.Error) as exc:
                     raise MemoryStoreError(f"memory journal {self.path}: {exc}") from exc
                 self._conn = conn

@@ -33,9 +33,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ._sqlite import open_wal
+from ._sqlite import open_private_wal
 from .errors import MemoryStoreError
-from .private_fs import create_private, make_private_dirs, tighten
 
 __all__ = ["ANSWER_CAP", "APPROVALS", "EVENT_KINDS", "LOG_NAME", "REQUEST_CAP", "RESULT_CAP",
            "LogEvent", "LogFilter", "LogRun", "RunLog", "cap"]
@@ -92,9 +91,6 @@ _RUN_COLUMNS = ("started_at", "invocation", "command", "mode", "session", "reque
                 "first_token_s", "tokens_per_s", "total_s", "exit_status", "error", "cwd")
 _EVENT_COLUMNS = ("kind", "name", "arguments", "result", "approval", "value", "exit_status",
                   "seconds")
-# Held while a RunLog creates its file and connects (see create_private: a descriptor of
-# the file closed by one thread beside another thread's SQLite connection drops its locks).
-_CREATING = threading.Lock()
 
 
 def cap(text: str | None, limit: int) -> str | None:
@@ -198,12 +194,7 @@ class RunLog:
         with self._lock:
             if self._conn is None:
                 try:
-                    make_private_dirs(self.path.parent)
-                    with _CREATING:
-                        create_private(self.path)
-                        for suffix in ("-wal", "-shm", "-journal"):
-                            tighten(self.path.with_name(self.path.name + suffix))
-                        self._conn, self._fts = _connect(self.path)
+                    self._conn, self._fts = _connect(self.path)
                 except (OSError, sqlite3.Error) as exc:
                     raise MemoryStoreError(f"run log {self.path}: {exc}") from exc
             try:
@@ -338,7 +329,7 @@ class RunLog:
 def _connect(path: Path) -> tuple[sqlite3.Connection, bool]:
     """The log in WAL mode with its tables (a crash may lose the last commit, never
     corrupt the file); whether full-text search is on."""
-    conn = open_wal(path, _SCHEMA, synchronous="NORMAL")
+    conn = open_private_wal(path, _SCHEMA, synchronous="NORMAL")
     try:
         return conn, _has_fts(conn)
     except BaseException:
