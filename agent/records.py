@@ -132,6 +132,11 @@ class PalRecord(Record):
     # Set when the answer is not the chosen program's value as printed (a proportion
     # shown as the percentage the question asks for, agent/pal/percent.py).
     value_note: str | None = None
+    # Why more programs were drawn after the first answer (agent/pal/doubt.py), and that
+    # answer; empty and None when it was not in doubt.
+    doubts: tuple[str, ...] = ()
+    value_before_doubt: str | None = None
+    doubt_s: float = 0.0  # the time those programs took
 
     @property
     def attempt_count(self) -> int:
@@ -145,6 +150,9 @@ class PalRecord(Record):
             "programs": self.programs, "votes": dict(self.votes),
             "sandbox_layers": list(self.sandbox_layers),
             "attempts": [a.to_dict() for a in self.attempts],
-            "timings": {"model_s": self.model_s, "sandbox_s": self.sandbox_s},
+            "timings": {"model_s": self.model_s, "sandbox_s": self.sandbox_s,
+                        "doubt_s": self.doubt_s},
             **({"value_note": self.value_note} if self.value_note else {}),
+            "doubts": list(self.doubts),
+            **({"value_before_doubt": self.value_before_doubt} if self.doubts else {}),
         }

@@ -35,6 +35,7 @@ from bench_backend import bench_runtime
 
 from lamp.agent.app.requests import Given, PalRequest
 from lamp.agent.app.run import answer
+from lamp.agent.config.settings import pal_sample_count
 from lamp.agent.models import Backend, Message, Sampling
 from lamp.agent.sandbox import Sandbox
 
@@ -98,15 +99,20 @@ def main() -> None:
     ap.add_argument("--no-cot", action="store_true", help="skip the chain-of-thought baseline")
     ap.add_argument("--cot-max-tokens", type=int, default=400)
     ap.add_argument("--model", default="")
-    ap.add_argument("--samples", type=int, default=1,
-                    help="programs per item, voted (the first one greedy, so the summary also "
-                    "gives the one-program accuracy from the same run)")
+    ap.add_argument("--samples", default="auto",
+                    help="auto (as shipped: more programs only for a doubted answer; the "
+                    "summary also gives the answer before them, from the same run) or N "
+                    "programs per item, voted (the first one greedy, so the summary also "
+                    "gives the one-program accuracy)")
     ap.add_argument("--seed", type=int, default=1234, help="seed of the sampled programs")
     ap.add_argument("--cases", type=Path, default=None,
                     help="write one JSON line per item here: the programs, values and the "
                     "chain-of-thought text, to read the failures afterwards")
     args = ap.parse_args()
 
+    samples = pal_sample_count(args.samples)
+    if samples is None:
+        ap.error(f"--samples: auto or 1 to 20, got {args.samples!r}")
     items = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
     items = items[args.start:]
     items = items[: args.limit] if args.limit else items
@@ -119,15 +125,19 @@ def main() -> None:
     pal_ok = cot_ok = first_ok = programs = 0
     failures: dict[str, int] = {"no code": 0, "exception": 0, "timeout": 0, "no value": 0,
                                 "wrong": 0}
-    pal_secs, cot_secs, retries = [], [], 0
+    pal_secs, cot_secs, before_secs, retries = [], [], [], 0
+    halves = {h: {"items": 0, "before": 0, "after": 0, "doubted": 0} for h in "ab"}
     with (args.cases.open("w", encoding="utf-8") if args.cases
           else contextlib.nullcontext()) as cases:
         for n, item in enumerate(items, 1):
             t = time.perf_counter()
-            done = answer(PalRequest(Given(prompt=item["question"]), samples=args.samples),
+            done = answer(PalRequest(Given(prompt=item["question"]), samples=samples),
                           rt).consume()
             pal_secs.append(time.perf_counter() - t)
             outcome = done.details  # the PalRecord as JSON, plus the explanation (none)
+            before_doubt = (outcome.get("value_before_doubt") if outcome.get("doubts")
+                            else done.answer)
+            before_secs.append(pal_secs[-1] - outcome.get("timings", {}).get("doubt_s", 0.0))
             retries += outcome.get("retries", 0)
             pal_right = done.error is None and is_right(str(done.answer), item["answer"])
             pal_ok += pal_right
@@ -135,6 +145,11 @@ def main() -> None:
             first = next((a.get("value") for a in outcome.get("attempts", [])
                           if a.get("program") == 1), None)
             first_ok += is_right(first, item["answer"])
+            half = "a" if (n - 1) % 2 == 0 else "b"  # even positions of the run, then odd
+            halves[half]["items"] += 1
+            halves[half]["after"] += pal_right
+            halves[half]["before"] += is_right(before_doubt, item["answer"])
+            halves[half]["doubted"] += bool(outcome.get("doubts"))
             if not pal_right:
                 failures[outcome.get("failure") or "wrong"] += 1
             cot_text, cot_right = "", False
@@ -153,7 +168,9 @@ def main() -> None:
                 cases.flush()
             print(f"{n:>4} {item['id']:<14} gold {item['answer']:<12g} pal {done.answer!s:<14}"
                   f"{'ok ' if pal_right else 'BAD'} {pal_secs[-1]:5.1f}s"
-                  + (f" {outcome.get('programs', 0)}p" if args.samples > 1 else "")
+                  + (f" {outcome.get('programs', 0)}p" if outcome.get("programs", 0) > 1
+                     else "")
+                  + (f" doubted, before {before_doubt}" if outcome.get("doubts") else "")
                   + ("" if args.no_cot else
                      f" | cot {to_number(cot_text)!s:<14}{'ok ' if cot_right else 'BAD'} "
                      f"{cot_secs[-1]:5.1f}s"), flush=True)
@@ -163,6 +180,11 @@ def main() -> None:
         "data": str(args.data), "model": model.name, "items": total,
         "pal_accuracy": pal_ok / total,
         "pal_samples": args.samples,
+        "pal_before_doubt_accuracy": sum(h["before"] for h in halves.values()) / total,
+        "halves": {h: {"items": v["items"], "before": v["before"] / max(1, v["items"]),
+                       "after": v["after"] / max(1, v["items"]), "doubted": v["doubted"]}
+                   for h, v in halves.items()},
+        "pal_before_doubt_s_per_item": statistics.mean(before_secs),
         "pal_first_program_accuracy": first_ok / total,
         "pal_programs_per_item": programs / total,
         "cot_accuracy": None if args.no_cot else cot_ok / total,

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lamp.agent.config.settings import MAX_PAL_SAMPLES
+from lamp.agent.config.settings import MAX_PAL_SAMPLES, pal_sample_count
+from lamp.agent.errors import UsageError
+from lamp.agent.pal.doubt import DRAWS
 
 from . import options
 from .common import with_model_options
@@ -28,11 +30,12 @@ def pal(
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     sandbox_policy: options.SandboxFlag = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds the program may run.")] = 10,
-    samples: Annotated[int | None, typer.Option(
-        "--samples", min=1, max=MAX_PAL_SAMPLES, show_default=False,
+    samples: Annotated[str | None, typer.Option(
+        "--samples", metavar="auto|N", show_default=False,
         help="Programs to draw; the value most of them compute wins (self-consistency). "
-        "Slower, usually more accurate; 5 measured best here. [default: pal_samples "
-        "setting, 1]")] = None,
+        f"auto: one greedy program, up to {DRAWS} more when its answer is in doubt; N "
+        f"(1 to {MAX_PAL_SAMPLES}): always up to N. [default: pal_samples setting, "
+        "auto]")] = None,
     *,
     rt: Runtime,
 ) -> None:
@@ -48,9 +51,13 @@ def pal(
     from .inputs import read_given
     from .show import show_pal
 
+    count = None if samples is None else pal_sample_count(samples)
+    if samples is not None and count is None:
+        raise UsageError(f"--samples must be auto or a number from 1 to {MAX_PAL_SAMPLES}, "
+                         f"got {samples!r}")
     rt.sandbox_flag = sandbox_policy
     rt.quiet = json_out
     check_pal(rt)  # fail fast: before input and model
-    request = PalRequest(read_given(rt, question), timeout=timeout, samples=samples,
+    request = PalRequest(read_given(rt, question), timeout=timeout, samples=count,
                          explain=explain)
     show_pal(answer(request, rt), rt, json_out=json_out, show_code=show_code)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lamp.agent.config.settings import pal_sample_count
 from lamp.agent.errors import LampError
+from lamp.agent.pal.doubt import DRAWS
 from lamp.agent.pal.solve import pal_question, program_sampling, solve_in_sandbox
 from lamp.agent.records import PalRecord
 
@@ -38,8 +40,10 @@ def answer_pal(request: PalRequest, rt: Runtime) -> Run:
     sampling = program_sampling(rt.sampling(), rt.chosen)
     result = RunResult(model=backend.describe(), sampling=sampling.as_dict(),
                        notices=list(request.given.warnings), load_s=backend.load_seconds)
+    count = (request.samples if request.samples is not None
+             else pal_sample_count(rt.settings.pal_samples) or 0)
     events = solve_in_sandbox(backend, text, sandbox, sampling, explain=request.explain,
-                              samples=request.samples or rt.settings.pal_samples)
+                              samples=count or 1, doubt_draws=0 if count else DRAWS)
     return Run(events, result, finish=_finish)
 
 

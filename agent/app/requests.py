@@ -78,7 +78,8 @@ class PalRequest:
 
     given: Given
     timeout: float = 10.0  # seconds one program may run
-    samples: int | None = None  # programs drawn (None: the pal_samples setting)
+    # Programs drawn: None: the pal_samples setting; 0: auto (more only when in doubt).
+    samples: int | None = None
     explain: bool = False  # a sentence around the computed value
 
 

@@ -27,8 +27,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["BACKENDS", "PROMPT_LOOKUP", "SANDBOX_POLICIES", "Settings", "load_settings",
-           "set_config_value"]
+__all__ = ["AUTO_SAMPLES", "BACKENDS", "PROMPT_LOOKUP", "SANDBOX_POLICIES", "Settings",
+           "load_settings", "pal_sample_count", "set_config_value"]
 
 MAX_PAL_SAMPLES = 20
 BACKENDS = BACKEND_KINDS  # in-process llama.cpp | an OpenAI-compatible server
@@ -37,6 +37,20 @@ SANDBOX_POLICIES = ("auto", "strict", "best")  # lamp.agent.sandbox.POLICIES, wi
 # copying templates, piped material); on: every answer (lamp.agent.models.lookup).
 PROMPT_LOOKUP = ("auto", "on", "off")
 DEFAULT_SYSTEM = ASSISTANT_SYSTEM
+AUTO_SAMPLES = "auto"
+
+
+def pal_sample_count(text: str) -> int | None:
+    """The count of ``pal_samples``/``--samples``: 0 for ``auto``, else 1 to
+    MAX_PAL_SAMPLES; None when the text is neither."""
+    text = str(text).strip().lower()
+    if text == AUTO_SAMPLES:
+        return 0
+    try:
+        count = int(text)
+    except ValueError:
+        return None
+    return count if 1 <= count <= MAX_PAL_SAMPLES else None
 
 
 @dataclass
@@ -62,7 +76,9 @@ class Settings:
     backend: str = "llama"
     base_url: str = ""  # the OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1
     request_timeout: float = 120.0  # seconds of server silence before giving up
-    pal_samples: int = 1  # programs `lamp pal` draws and votes on (1: one greedy program)
+    # Programs `lamp pal` draws and votes on: "auto" (one greedy program, more only when its
+    # answer is in doubt: agent/pal/doubt.py) or a fixed count (1: one greedy program).
+    pal_samples: str = "auto"
     # > 0: `lamp ask` starts `lamp serve` on first use, stopping after this many idle seconds
     auto_serve: float = 0.0
     # How much isolation model-written code and stdio MCP servers need (lamp.agent.sandbox):
@@ -248,8 +264,9 @@ def _validate(s: Settings) -> None:
         (s.backend in BACKENDS,
          f"backend must be one of {', '.join(BACKENDS)}, got {s.backend!r}"),
         (s.request_timeout > 0, "request_timeout must be > 0"),
-        (1 <= s.pal_samples <= MAX_PAL_SAMPLES,
-         f"pal_samples must be between 1 and {MAX_PAL_SAMPLES}"),
+        (pal_sample_count(s.pal_samples) is not None,
+         f"pal_samples must be auto or a number from 1 to {MAX_PAL_SAMPLES}, "
+         f"got {s.pal_samples!r}"),
         (s.prompt_lookup in PROMPT_LOOKUP,
          f"prompt_lookup must be one of {', '.join(PROMPT_LOOKUP)}, got {s.prompt_lookup!r}"),
         (s.sandbox in SANDBOX_POLICIES,

@@ -13,6 +13,7 @@ prompt (instructions, worked examples, the harness) is in pal_prompt.py.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Collection, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -22,6 +23,7 @@ from ..framing import neutralize
 from ..models import Backend, Message, Sampling, complete
 from ..records import PalAttemptRecord, PalRecord
 from ..sampling import greedy_unless_set
+from .doubt import doubts
 from .numbers import unused_numbers
 from .percent import percent_for_proportion
 from .prompt import HARNESS, MARKER, pal_messages, pal_question
@@ -75,6 +77,9 @@ class PalOutcome:
     programs: int = 0  # replies asked of the model: samples drawn plus any retry
     votes: dict[str, int] = field(default_factory=dict)
     chosen: int | None = None  # index in attempts of the program whose value won
+    doubts: list[str] = field(default_factory=list)  # why more programs were drawn
+    value_before_doubt: str | None = None  # the answer those programs were drawn against
+    doubt_seconds: float = 0.0  # what drawing them took
     value_note: str | None = None  # how ``value`` differs from the chosen program's, if it does
 
     @property
@@ -126,7 +131,8 @@ def program_sampling(sampling: Sampling, chosen: Collection[str] = ()) -> Sampli
 
 
 def solve_in_sandbox(backend: Backend, question: str, sandbox: Any, sampling: Sampling, *,
-                     explain: bool = False, samples: int = 1) -> Iterator[Event]:
+                     explain: bool = False, samples: int = 1,
+                     doubt_draws: int = 0) -> Iterator[Event]:
     """``solve`` with every program run in ``sandbox`` (a ``lamp.agent.sandbox.Sandbox``).
 
     What the sandbox says about this machine (a layer it lacks) is for the person, not
@@ -139,7 +145,8 @@ def solve_in_sandbox(backend: Backend, question: str, sandbox: Any, sampling: Sa
         heard.extend(result.warnings)
         return result
 
-    for event in solve(backend, question, execute, sampling, explain=explain, samples=samples):
+    for event in solve(backend, question, execute, sampling, explain=explain, samples=samples,
+                       doubt_draws=doubt_draws):
         if isinstance(event, CodeRun):
             yield from (Notice(message, level="warning") for message in heard)
             heard.clear()
@@ -154,6 +161,7 @@ def solve(
     *,
     explain: bool = False,
     samples: int = 1,
+    doubt_draws: int = 0,
 ) -> Iterator[Event]:
     """Yield CodeRun events for each program, then the answer (or a Notice on failure).
 
@@ -161,8 +169,12 @@ def solve(
     caller's sampling, the rest sampled) and the value most of them compute wins, ties
     going to the earliest: self-consistency, which the PAL paper found worth several
     points. Drawing stops once the leader cannot be caught. A failed program is retried
-    once, with its error shown, only when no program produced a value. The final
-    ``FinalAnswer.steps`` holds one ``PalRecord`` of how the answer was made.
+    once, with its error shown, only when no program produced a value.
+
+    With one program and ``doubt_draws > 0`` (``lamp pal``'s default), up to that many
+    sampled programs are drawn and voted with the first answer only when that answer is
+    in doubt (agent/pal/doubt.py). The final ``FinalAnswer.steps`` holds one
+    ``PalRecord`` of how the answer was made.
     """
     outcome = PalOutcome(question=question)
     messages = pal_messages(question)
@@ -194,9 +206,23 @@ def solve(
         if attempt is not None and attempt.value is not None:
             ballot.add(attempt.value, len(outcome.attempts) - 1)
         failed = attempt or failed
+    retried = bool(outcome.retries)
+    looked: list[str] = []
     if ballot and samples == 1 and not outcome.retries:
         ballot = yield from _second_look(backend, question, ballot, code_sampling, execute,
-                                         outcome)
+                                         outcome, looked)
+    if samples == 1 and doubt_draws > 0:
+        before = outcome.attempts[ballot.winner()].value if ballot else None
+        reasons = doubts(question, before, retried=retried,
+                         second_look=looked[0] if looked else None)
+        if reasons:
+            outcome.doubts, outcome.value_before_doubt = reasons, before
+            yield Notice(f"{'; '.join(reasons)}: drawing up to {doubt_draws} more programs",
+                         level="info")
+            started = time.perf_counter()
+            yield from _draw_more(backend, messages, code_sampling, execute, outcome, ballot,
+                                  doubt_draws)
+            outcome.doubt_seconds = time.perf_counter() - started
     if ballot:
         outcome.chosen = ballot.winner()
         chosen = outcome.attempts[outcome.chosen]
@@ -215,15 +241,30 @@ def solve(
     yield FinalAnswer(text=outcome.value or "", steps=[_record(outcome)])
 
 
+def _draw_more(backend: Backend, messages: list[Message], sampling: Sampling,
+               execute: Executor, outcome: PalOutcome, ballot: _Ballot,
+               draws: int) -> Iterator[Event]:
+    """Sampled programs for a doubted answer, voted with it into ``ballot``, until the
+    leader cannot be caught (two programs agreeing with the first answer end it)."""
+    for index in range(1, draws + 1):
+        attempt = yield from _program(backend, messages, _nth_sampling(sampling, index),
+                                      execute, outcome)
+        if attempt is not None and attempt.value is not None:
+            ballot.add(attempt.value, len(outcome.attempts) - 1)
+        if ballot and ballot.settled(remaining=draws - index):
+            break
+
+
 def _second_look(backend: Backend, question: str, ballot: _Ballot, sampling: Sampling,
-                 execute: Executor, outcome: PalOutcome) -> Generator[Event, None, _Ballot]:
+                 execute: Executor, outcome: PalOutcome,
+                 looked: list[str]) -> Generator[Event, None, _Ballot]:
     """One re-ask of the problem when the greedy program's value looks wrong in a way that
     needs no model to see: negative where the question suggests nothing can be, or
     computed without a number the question gives. The re-asked program's value replaces
     the first only when it clears what was doubted. Feedback on the program is not shown:
     the examples teach the model to quote the user's words in comments, and it quotes
     (and repeats) feedback instead of re-reading the problem, so the problem is asked
-    again with a note on what the answer needs."""
+    again with a note on what the answer needs. What was doubted goes into ``looked``."""
     first = outcome.attempts[ballot.winner()]
     negative = implausibly_negative(first.value, question)
     unused = [] if negative else unused_numbers(question, first.code)
@@ -231,10 +272,12 @@ def _second_look(backend: Backend, question: str, ballot: _Ballot, sampling: Sam
         yield Notice(f"the program's value {first.value} is negative, which the question "
                      "does not suggest; asking once for a check", level="info")
         note = NOT_NEGATIVE
+        looked.append(f"the value {first.value} was negative")
     elif unused:
         yield Notice(f"the program never uses {_listed(unused)} from the question; asking "
                      "once for a check", level="info")
         note = _every_number_note(unused)
+        looked.append(f"the program left out {_listed(unused)}")
     else:
         return ballot
     outcome.retries = 1
@@ -411,4 +454,7 @@ def _record(outcome: PalOutcome) -> PalRecord:
         model_s=round(outcome.model_seconds, 4),
         sandbox_s=round(outcome.sandbox_seconds, 4),
         value_note=outcome.value_note,
+        doubts=tuple(outcome.doubts),
+        value_before_doubt=outcome.value_before_doubt,
+        doubt_s=round(outcome.doubt_seconds, 4),
     )

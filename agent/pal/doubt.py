@@ -1,0 +1,86 @@
+"""When is one greedy program's answer worth more programs?
+
+Drawing five programs for every question and voting (self-consistency) buys a
+few points at about four times the time. Most of that time goes to questions
+the greedy program already gets right, so ``lamp pal`` spends it only where
+the first answer is in doubt, on signs it already has and that need no model
+to read:
+
+- the first program failed and had to be retried;
+- the second look fired (a negative value nothing suggests, a number of the
+  question left out: agent/pal/solve.py);
+- no program ran to a value at all;
+- the value is not a number;
+- the value is not a whole number although the question counts things ("how
+  many students", "몇 명"), or it has more decimals than any quantity a word
+  problem is asked in (33.333...: usually a division that should not be).
+
+Each sign comes back as a sentence, which ``--json`` shows under ``doubts``.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["DRAWS", "counts_things", "doubts"]
+
+# Sampled programs drawn at most for a doubted answer: two that agree with it end the
+# vote early, so a doubt costs two to four more programs.
+DRAWS = 4
+
+# "how many" followed (within two words) by a measure, which may rightly be fractional.
+_MEASURE = (r"hours?|minutes?|seconds?|days?|weeks?|months?|years?|miles?|kilometers?|"
+            r"kilometres?|km|meters?|metres?|feet|foot|inch(?:es)?|yards?|pounds?|lbs?|"
+            r"kilograms?|kg|grams?|ounces?|oz|liters?|litres?|gallons?|cups?|quarts?|pints?|"
+            r"dollars?|cents?|euros?|percent|percentage|degrees?|square|cubic|acres?|"
+            r"hectares?|servings?|laps?|times")
+_HOW_MANY = re.compile(r"\bhow\s+many\b(?!(?:\s+\w+){0,2}?\s+(?:" + _MEASURE + r")\b)", re.I)
+# Korean counters of whole things: 몇 개, 몇 명, 몇 마리 ... (not 몇 시간, 몇 킬로미터).
+_KO_COUNT = re.compile(r"몇\s*(?:개|명|마리|권|자루|대|장|송이|그루|켤레|병|잔|층|쪽|척|벌|"
+                       r"통|봉지|상자|묶음|가지|곳|채|개비|알|판|조각|팀|반|줄|칸)")
+# More decimals than money or a measured amount is stated in.
+MAX_DECIMALS = 2
+
+
+def _number(value: str) -> float | None:
+    try:
+        return float(value.replace(",", "").replace("$", "").strip())
+    except ValueError:
+        return None
+
+
+def _decimals(value: str) -> int:
+    text = value.replace(",", "").strip()
+    if "e" in text.lower() or "." not in text:
+        return 0
+    return len(text.split(".", 1)[1].rstrip("0"))
+
+
+def counts_things(question: str) -> bool:
+    """Whether the question asks for a count of whole things."""
+    return bool(_HOW_MANY.search(question) or _KO_COUNT.search(question))
+
+
+def doubts(question: str, value: str | None, *, retried: bool = False,
+           second_look: str | None = None) -> list[str]:
+    """Why the answer ``value`` (None: no program gave one) may be wrong; empty when
+    nothing speaks against it."""
+    reasons = []
+    if retried:
+        reasons.append("the first program failed and was retried")
+    if second_look:
+        reasons.append(f"a second look was needed: {second_look}")
+    if value is None:
+        reasons.append("no program ran to a value")
+        return reasons
+    number = _number(value)
+    if number is None:
+        reasons.append(f"the value {value!r} is not a number")
+    elif number == number and abs(number) != float("inf") and not number.is_integer():
+        if counts_things(question):
+            reasons.append(f"the value {value} is not a whole number, though the question "
+                           "counts things")
+        elif _decimals(value) > MAX_DECIMALS:
+            reasons.append(f"the value {value} has more decimals than the question's "
+                           "quantities")
+    return reasons
