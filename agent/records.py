@@ -137,6 +137,9 @@ class PalRecord(Record):
     doubts: tuple[str, ...] = ()
     value_before_doubt: str | None = None
     doubt_s: float = 0.0  # the time those programs took
+    # The English restatement of a Korean problem the programs were written for
+    # (agent/pal/restate.py); None when they were written for the question as asked.
+    restated: str | None = None
 
     @property
     def attempt_count(self) -> int:
@@ -154,5 +157,6 @@ class PalRecord(Record):
                         "doubt_s": self.doubt_s},
             **({"value_note": self.value_note} if self.value_note else {}),
             "doubts": list(self.doubts),
+            "restated": self.restated,
             **({"value_before_doubt": self.value_before_doubt} if self.doubts else {}),
         }

@@ -43,7 +43,8 @@ def answer_pal(request: PalRequest, rt: Runtime) -> Run:
     count = (request.samples if request.samples is not None
              else pal_sample_count(rt.settings.pal_samples) or 0)
     events = solve_in_sandbox(backend, text, sandbox, sampling, explain=request.explain,
-                              samples=count or 1, doubt_draws=0 if count else DRAWS)
+                              samples=count or 1, doubt_draws=0 if count else DRAWS,
+                              restate=True)
     return Run(events, result, finish=_finish)
 
 

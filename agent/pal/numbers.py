@@ -37,7 +37,7 @@ _TOKEN = re.compile(
     r"(?:/(?P<den>\d+))?"
     r"(?:(?P<ordinal>st|nd|rd|th)\b)?"
     r"(?:\s*(?P<percent>%|percent\b|퍼센트))?"
-    r"(?:\s*(?P<scale>thousand|million|billion|trillion)\b|(?P<kscale>[만억조천백]))?",
+    r"(?:\s*(?P<scale>thousand|million|billion|trillion)\b|(?P<kscale>[만억천백]|조(?!각)))?",
     re.IGNORECASE)
 
 

@@ -27,6 +27,8 @@ from .doubt import doubts
 from .numbers import unused_numbers
 from .percent import percent_for_proportion
 from .prompt import HARNESS, MARKER, pal_messages, pal_question
+from .restate import mostly_korean, restated_question
+from .restate import restate as restate_in_english
 
 __all__ = ["HARNESS", "PalOutcome", "extract_code", "format_value", "implausibly_negative",
            "pal_messages", "pal_question", "program_sampling", "solve", "solve_in_sandbox",
@@ -80,6 +82,7 @@ class PalOutcome:
     doubts: list[str] = field(default_factory=list)  # why more programs were drawn
     value_before_doubt: str | None = None  # the answer those programs were drawn against
     doubt_seconds: float = 0.0  # what drawing them took
+    restated: str | None = None  # the English restatement the programs were written for
     value_note: str | None = None  # how ``value`` differs from the chosen program's, if it does
 
     @property
@@ -132,7 +135,7 @@ def program_sampling(sampling: Sampling, chosen: Collection[str] = ()) -> Sampli
 
 def solve_in_sandbox(backend: Backend, question: str, sandbox: Any, sampling: Sampling, *,
                      explain: bool = False, samples: int = 1,
-                     doubt_draws: int = 0) -> Iterator[Event]:
+                     doubt_draws: int = 0, restate: bool = False) -> Iterator[Event]:
     """``solve`` with every program run in ``sandbox`` (a ``lamp.agent.sandbox.Sandbox``).
 
     What the sandbox says about this machine (a layer it lacks) is for the person, not
@@ -146,7 +149,7 @@ def solve_in_sandbox(backend: Backend, question: str, sandbox: Any, sampling: Sa
         return result
 
     for event in solve(backend, question, execute, sampling, explain=explain, samples=samples,
-                       doubt_draws=doubt_draws):
+                       doubt_draws=doubt_draws, restate=restate):
         if isinstance(event, CodeRun):
             yield from (Notice(message, level="warning") for message in heard)
             heard.clear()
@@ -162,6 +165,7 @@ def solve(
     explain: bool = False,
     samples: int = 1,
     doubt_draws: int = 0,
+    restate: bool = False,
 ) -> Iterator[Event]:
     """Yield CodeRun events for each program, then the answer (or a Notice on failure).
 
@@ -173,10 +177,14 @@ def solve(
 
     With one program and ``doubt_draws > 0`` (``lamp pal``'s default), up to that many
     sampled programs are drawn and voted with the first answer only when that answer is
-    in doubt (agent/pal/doubt.py). The final ``FinalAnswer.steps`` holds one
+    in doubt (agent/pal/doubt.py). With ``restate``, a problem written mostly in Korean
+    is restated in English first and the programs are written for that, with the
+    original beside it (agent/pal/restate.py). The final ``FinalAnswer.steps`` holds one
     ``PalRecord`` of how the answer was made.
     """
     outcome = PalOutcome(question=question)
+    if restate and mostly_korean(question):
+        question = yield from _restated(backend, question, sampling, outcome)
     messages = pal_messages(question)
     if backend.capabilities.warm_prefix:  # instructions and examples are the same every time
         yield Notice(f"prefix cache: {backend.warm_prefix(messages[:-1])}", level="debug")
@@ -239,6 +247,22 @@ def solve(
     if outcome.value is not None and explain:
         yield from _explain(backend, question, outcome.value, sampling)
     yield FinalAnswer(text=outcome.value or "", steps=[_record(outcome)])
+
+
+def _restated(backend: Backend, question: str, sampling: Sampling,
+              outcome: PalOutcome) -> Generator[Event, None, str]:
+    """The problem the programs are written for: the English restatement with the
+    original, when the restatement kept every number; else the original."""
+    restatement = restate_in_english(backend, question, sampling)
+    outcome.model_seconds += restatement.seconds
+    if not restatement.kept_numbers:
+        yield Notice("the English restatement lost "
+                     f"{_listed(list(restatement.missing)) or 'its text'}; writing the "
+                     "program for the Korean problem", level="info")
+        return question
+    outcome.restated = restatement.text
+    yield Notice(f"restated in English: {restatement.text}", level="info")
+    return restated_question(question, restatement)
 
 
 def _draw_more(backend: Backend, messages: list[Message], sampling: Sampling,
@@ -457,4 +481,5 @@ def _record(outcome: PalOutcome) -> PalRecord:
         doubts=tuple(outcome.doubts),
         value_before_doubt=outcome.value_before_doubt,
         doubt_s=round(outcome.doubt_seconds, 4),
+        restated=outcome.restated,
     )
