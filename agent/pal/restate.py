@@ -15,9 +15,9 @@ is written for the original alone.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
+from ..language import detect_language
 from ..models import Backend, Message, Sampling, complete
 from .numbers import given_numbers
 
@@ -44,14 +44,9 @@ _EXAMPLES: tuple[tuple[str, str], ...] = (
      "12 minutes?"),
 )
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
-_LETTER = re.compile(r"[^\W\d_]")
-
-
 def mostly_korean(text: str) -> bool:
-    """Whether most letters of ``text`` are Hangul."""
-    letters = len(_LETTER.findall(text))
-    return letters > 0 and len(_HANGUL.findall(text)) * 2 > letters
+    """Whether ``text`` is written in Korean (agent/language.py decides by script)."""
+    return detect_language(text) == "Korean"
 
 
 @dataclass(frozen=True)

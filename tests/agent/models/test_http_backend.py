@@ -642,6 +642,28 @@ def test_cli_pal_runs_the_served_program_in_the_sandbox_and_votes(
     assert first["temperature"] == 0 and second["temperature"] > 0
 
 
+@pytest.mark.bwrap
+@pytest.mark.parametrize("samples, programs", [((), 3), (("--samples", "auto"), 3),
+                                               (("--samples", "1"), 1)])
+def test_cli_pal_draws_more_programs_only_for_a_doubted_answer(
+        fake: FakeServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        samples: tuple[str, ...], programs: int) -> None:
+    program = "```python\ndef solution():\n    # 10 apples, 4 friends\n    return 10 / 4\n```"
+    fake.routes[("POST", "/v1/chat/completions")] = reply(delta(program, "stop"), "[DONE]")
+    code, out, _err = _run_cli(monkeypatch, capsys, "pal", "--backend", "openai", "--base-url",
+                              fake.url, "--json", *samples,
+                              "Ann shares 10 apples among 4 friends. How many apples does "
+                              "each friend get?")
+    payload = json.loads(out)
+    assert (code, payload["value"], payload["programs"]) == (0, "2.5", programs)
+    if programs == 1:
+        assert payload["doubts"] == [] and "value_before_doubt" not in payload
+    else:  # 2.5 apples each: sampled programs vote, and two agreeing end it
+        assert payload["doubts"] == ["the value 2.5 is not a whole number, though the "
+                                     "question counts things"]
+        assert payload["value_before_doubt"] == "2.5" and payload["votes"] == {"2.5": 3}
+
+
 def test_cli_pal_without_a_program_exits_1_with_one_line(
         fake: FakeServer, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -652,7 +674,9 @@ def test_cli_pal_without_a_program_exits_1_with_one_line(
     assert err.count("\n") == 1 and "no runnable program" in err and "no code" in err
 
 
-@pytest.mark.parametrize("args, env", [(("--samples", "0"), {}), ((), {"LAMP_PAL_SAMPLES": "99"})])
+@pytest.mark.parametrize("args, env", [(("--samples", "0"), {}), (("--samples", "many"), {}),
+                                       ((), {"LAMP_PAL_SAMPLES": "99"}),
+                                       ((), {"LAMP_PAL_SAMPLES": "sometimes"})])
 def test_cli_pal_bad_sample_counts_exit_2(monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str],
                                           args: tuple[str, ...], env: dict[str, str]) -> None:
