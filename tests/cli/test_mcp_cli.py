@@ -201,7 +201,10 @@ def test_mcp_serve_answers_pal_through_the_runtime_and_writes_nothing_to_stdout(
 
     program = ("```python\ndef solution():\n    apples = 3 * 4\n    eaten = 5\n"
                "    return apples - eaten\n```")
-    model = ScriptedBackend().enqueue(program, "no code", "still no code", "none")
+    # "impossible": no reply holds code, so no value, and lamp draws its 4 more programs
+    # for a doubted answer (agent/pal/doubt.py) before giving up.
+    model = ScriptedBackend().enqueue(program, "no code", "still no code", "none", "nothing",
+                                      "not code either")
     out, err = io.StringIO(), io.StringIO()
     rt = Runtime(caller=Caller(Output(stdout=out, stderr=err), dict(os.environ), Path.cwd()),
                  model_source=Preloaded(model), quiet=True)
