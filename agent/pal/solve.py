@@ -6,8 +6,11 @@ goes to an executor (the sandbox) that returns what the program printed. A
 failing program gets exactly one retry with its error shown to the model. A
 program that runs but looks wrong in a way visible without a model (a negative
 count; a number the question gives left out, see pal_numbers.py) gets one
-re-ask of the problem, and at most one such check happens per question. The
-prompt (instructions, worked examples, the harness) is in pal_prompt.py.
+re-ask of the problem, and at most one such check happens per question. An
+answer still in doubt after that (agent/pal/doubt.py) is put to a vote of a few
+sampled programs; a Korean problem is restated in English first
+(agent/pal/restate.py). The prompt (instructions, worked examples, the harness)
+is in prompt.py.
 """
 
 from __future__ import annotations
