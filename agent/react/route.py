@@ -89,50 +89,23 @@ FIT_EXAMPLES: tuple[tuple[tuple[tuple[str, str], ...], str, bool], ...] = (
     ((_PY, *_FILES), "How many days are there from 3 March 2021 to 19 August 2024?", True),
     ((("movie_showtimes", "Show times at cinemas in a city."),),
      "Book me a table for two at an Italian restaurant tonight.", False),
+    # A tool on the request's subject that gives another quantity or fact than the one
+    # asked for does not fit; one that gives exactly it does, however the request is put.
+    ((("planet_distance", "Distance between two planets."),),
+     "How many moons does Jupiter have?", False),
+    ((("song_lyrics", "Lyrics of a song by title and artist."),),
+     "Find the lyrics of Yesterday by the Beatles.", True),
+    ((("get_team_roster", "Players currently on a sports team."),),
+     "Who won the 1998 football World Cup?", False),
+    ((("unit_convert", "Convert a quantity between units."),),
+     "How many centimeters are in 14 inches?", True),
+    ((("bmi_calculator", "Body mass index from weight and height."),),
+     "How many calories does a 30-minute run burn?", False),
+    ((("recipe_search", "Recipes that use given ingredients."),),
+     "김치찌개 1인분의 칼로리는 얼마야?", False),
 )
 
 _FIT_GRAMMAR = 'root ::= "yes" | "no"'
-
-# The fit question with its reasons written first: what the request asks for, what the
-# closest listed tool gives, then whether they are the same thing. Asked for the word
-# alone, the model answers from the topic (a date question to a history tool); writing
-# both sides down first makes the comparison explicit. One line each, then the word.
-_COMPARE_SYSTEM = (
-    "Each message lists the available tools and a request. Write what the request asks "
-    "for, then what the closest listed tool gives back, then `Same: yes` when that tool's "
-    "result is what the request asks for, or `Same: no` when it is a different quantity, "
-    "subject, place or task, however close its name sounds."
-)
-# (asked, gives) for each FIT_EXAMPLES case, in order.
-_COMPARE_NOTES: tuple[tuple[str, str], ...] = (
-    ("the product of 48213 and 377", "calculator: the exact value of an arithmetic expression"),
-    ("15% of an amount of money", "get_weather: the current weather in a city"),
-    ("the names of the files in the current folder", "list_dir: the entries of a directory"),
-    ("the area of a rectangle", "circle_area: the area of a circle"),
-    ("an amount in euros converted to yen", "convert_currency: an amount converted between "
-     "currencies"),
-    ("the number of days between two dates", "translate_text: a text in another language"),
-    ("Samsung Electronics' current share price", "stock_price: the latest share price of a "
-     "ticker"),
-    ("the train travel time from Seoul to Busan", "find_hotels: hotels in a city and their "
-     "prices"),
-    ("the number of days between two dates", "python: what a program prints, which can "
-     "count days"),
-    ("a restaurant table booked", "movie_showtimes: cinema show times in a city"),
-)
-_COMPARE_GRAMMAR = ('root ::= "Asked: " line "\\nTool gives: " line "\\nSame: " ("yes" | "no")\n'
-                    'line ::= [^\\n]{1,100}')
-
-
-def compare_messages(question: str, tools: Sequence[ToolSpec],
-                     instructions: str = "") -> list[Message]:
-    out = [Message("system", _with_instructions(_COMPARE_SYSTEM, instructions))]
-    for (offered, request, fits), (asked, gives) in zip(FIT_EXAMPLES, _COMPARE_NOTES,
-                                                        strict=True):
-        out += [Message("user", _offer(offered, request)),
-                Message("assistant", f"Asked: {asked}\nTool gives: {gives}\n"
-                                     f"Same: {'yes' if fits else 'no'}")]
-    return [*out, Message("user", _offer(_summaries(tools), question))]
 
 
 @dataclass(frozen=True)
