@@ -99,9 +99,10 @@ def test_templates_list_and_config_show(run_lamp, lamp_home: Path) -> None:
     assert shown["top_k"] == {"value": 9, "source": "env LAMP_TOP_K"}
 
 
-def pal_json(run_lamp, question: str) -> dict:
-    """`lamp pal --json QUESTION` with the default model, after checking it exited 0."""
-    proc = run_lamp("pal", "--json", question)
+def pal_json(run_lamp, question: str, *options: str) -> dict:
+    """`lamp pal --json [OPTIONS] QUESTION` with the default model, after checking it
+    exited 0."""
+    proc = run_lamp("pal", "--json", *options, question)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -143,9 +144,13 @@ def test_pal_second_look_follows_its_rule_with_the_real_model(run_lamp, default_
     # only when that one leaves out fewer numbers; otherwise there is no second look.
     # tests/agent/pal/test_pal_solve.py covers each branch with a scripted model.
     from lamp.agent.pal.numbers import unused_numbers
+    from lamp.agent.pal.restate import Restatement, restated_question
     from lamp.agent.pal.solve import implausibly_negative
 
-    payload = pal_json(run_lamp, question)
+    # One greedy program (no doubt draws): the rule under test is the second look's.
+    payload = pal_json(run_lamp, question, "--samples", "1")
+    if payload["restated"]:  # a Korean problem: the programs were written for this
+        question = restated_question(question, Restatement(payload["restated"], True, (), 0))
     first = payload["attempts"][0]
     left_out = unused_numbers(question, first["code"])
     if implausibly_negative(first["value"], question) or not left_out:
