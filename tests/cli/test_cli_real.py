@@ -165,3 +165,16 @@ def test_pal_second_look_follows_its_rule_with_the_real_model(run_lamp, default_
               and len(unused_numbers(question, second["code"])) < len(left_out)
               and not implausibly_negative(second["value"], question))
     assert payload["code"] == (second if fuller else first)["code"]
+
+
+def test_pal_restates_a_korean_problem_keeping_its_numbers(run_lamp, default_model: Path) -> None:
+    # The restatement is used only when it keeps every number the problem writes in
+    # digits (agent/pal/restate.py); either way the programs' problem says so in --json.
+    question = "연필이 6자루씩 든 상자가 5개 있습니다. 연필은 모두 몇 자루인가요?"
+    payload = pal_json(run_lamp, question, "--samples", "1")
+    restated = payload["restated"]
+    assert restated is None or (restated.isascii() and "6" in restated and "5" in restated)
+    assert payload["question"] == question and payload["value"] is not None
+    if restated is not None:
+        asked = payload["attempts"][0]["code"]
+        assert "def solution" in asked
