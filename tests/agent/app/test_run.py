@@ -263,8 +263,10 @@ def test_pal_answers_with_the_value_the_sandbox_computed(setup: Setup) -> None:
 
 @pytest.mark.integration
 def test_pal_without_a_runnable_program_ends_with_an_error_not_a_raise(setup: Setup) -> None:
+    # The first program, its one retry, then the 4 programs drawn because no value came.
     setup.backend.enqueue("```python\ndef solution():\n    return 1 / 0\n```",
-                          "```python\ndef solution():\n    return undefined_name\n```")
+                          "```python\ndef solution():\n    return undefined_name\n```",
+                          *["```python\ndef solution():\n    return 2 / 0\n```"] * 4)
     result = answer(PalRequest(Given("1 / 0?")), setup.rt).consume()
     assert isinstance(result.error, LampError)
     assert str(result.error).startswith("no runnable program after")
@@ -359,7 +361,7 @@ def test_json_of_a_pal_answer_merges_its_record_and_timings(setup: Setup) -> Non
     setup.backend.enqueue(PROGRAM)
     payload = _shape(answer(PalRequest(Given("3 bags of 4 apples, 5 eaten: how many left?")),
                             setup.rt).consume())
-    assert list(payload["timings"]) == [*TIMING_KEYS, "model_s", "sandbox_s"]
+    assert list(payload["timings"]) == [*TIMING_KEYS, "model_s", "sandbox_s", "doubt_s"]
     assert payload["answer"] == "7" and payload["value"] == "7"
     for key in ("question", "code", "programs", "votes", "attempts", "explanation"):
         assert key in payload
