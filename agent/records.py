@@ -143,8 +143,9 @@ class PalRecord(Record):
 
     @property
     def attempt_count(self) -> int:
-        """Programs the user waited for before lamp gave up: the first, plus a retry."""
-        return 1 + self.retries
+        """Programs the user waited for before lamp gave up: every reply asked for (the
+        first, a retry, any drawn because the answer was in doubt), at least one."""
+        return max(1, self.programs)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -55,7 +55,8 @@ def main() -> None:
     med = {k: statistics.median(v) for k, v in times.items()}
     # Each pair ran back to back, so the median of the pairs' differences is less exposed
     # to a slow minute than the difference of the medians.
-    paired = statistics.median(on - off for on, off in zip(times["log_on"], times["log_off"]))
+    paired = statistics.median(on - off for on, off in zip(times["log_on"], times["log_off"],
+                                                                  strict=True))
     print(json.dumps({"runs": args.runs, "log_off_s": round(med["log_off"], 4),
                       "log_on_s": round(med["log_on"], 4),
                       "ratio_on_over_off": round(med["log_on"] / med["log_off"], 4),

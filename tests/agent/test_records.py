@@ -36,6 +36,6 @@ def test_records_read_like_their_json() -> None:
     assert record["timings"] == {"model_s": 1.0, "sandbox_s": 0.5, "doubt_s": 0.0}
     assert record["doubts"] == [] and record["restated"] is None
     assert "value_before_doubt" not in record  # only when more programs were drawn
-    assert record.get("failure") is None and record.attempt_count == 2
+    assert record.get("failure") is None and record.attempt_count == 2  # programs=2
     assert dict(record) == record.to_dict()
     assert json.loads(json.dumps(record.to_dict()))["attempts"][0]["value"] == "4"

@@ -300,8 +300,10 @@ CASES: tuple[Case, ...] = (
     one("pal_explain", "pal", "--explain", "3 bags of 4 apples, 5 eaten: how many left?",
         replies=(PROGRAM, "Seven apples are left.")),
     one("pal_broken_program", "pal", "3 bags of 4 apples, 5 eaten: how many left?",
+        # the first program, its retry, and the 4 drawn because no value came
         replies=("```python\ndef solution():\n    return 1 / 0\n```",
-                 "```python\ndef solution():\n    return undefined_name\n```")),
+                 "```python\ndef solution():\n    return undefined_name\n```",
+                 *["```python\ndef solution():\n    return 2 / 0\n```"] * 4)),
     one("pal_bad_sandbox", "pal", "--sandbox", "loose", "1 + 1"),
     # --- cmd
     one("cmd_pipe", "cmd", "--shell", "sh", "list files", replies=("ls -a",)),

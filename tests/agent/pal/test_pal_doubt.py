@@ -13,7 +13,6 @@ from lamp.agent.pal.doubt import counts_things, doubts
 from lamp.agent.pal.solve import solve
 
 
-
 @dataclass
 class FakeRun:
     """What the sandbox gives back for one program."""
@@ -94,7 +93,7 @@ def test_no_value_and_earlier_trouble_are_reasons_too() -> None:
 
 
 def test_an_answer_not_in_doubt_costs_no_more_programs() -> None:
-    record, backend, calls, _ = run_solve("Ann has 4 bags of 3 apples. How many apples?",
+    record, _, calls, _ = run_solve("Ann has 4 bags of 3 apples. How many apples?",
                                           ("4 * 3", result("12")))
     assert record["value"] == "12" and record["programs"] == 1 and len(calls) == 1
     assert record["doubts"] == [] and "value_before_doubt" not in record
@@ -102,7 +101,7 @@ def test_an_answer_not_in_doubt_costs_no_more_programs() -> None:
 
 def test_a_doubted_answer_is_outvoted_by_sampled_programs_that_agree() -> None:
     question = "Ann shares 10 apples among 4 friends. How many apples does each friend get?"
-    record, backend, calls, events = run_solve(
+    record, backend, _, events = run_solve(
         question, ("10 / 4", result("2.5")), ("10 // 4", result("2")),
         ("10 // 4", result("2")), ("10 // 4", result("2")))
     assert record["value"] == "2" and record["value_before_doubt"] == "2.5"
