@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["DRAWS", "counts_things", "doubts"]
+__all__ = ["DRAWS", "as_number", "counts_things", "doubts"]
 
 # Sampled programs drawn at most for a doubted answer: two that agree with it end the
 # vote early, so a doubt costs two to four more programs.
@@ -42,9 +42,10 @@ _KO_COUNT = re.compile(r"몇\s*(?:개|명|마리|권|자루|대|장|송이|그�
 MAX_DECIMALS = 2
 
 
-def _number(value: str) -> float | None:
+def as_number(value: str) -> float | None:
+    """A program's value as a number ("1,200" and "$3.50" too), or None if it is not one."""
     try:
-        return float(value.replace(",", "").replace("$", "").strip())
+        return float(value.replace(",", "").replace("$", ""))
     except ValueError:
         return None
 
@@ -73,7 +74,7 @@ def doubts(question: str, value: str | None, *, retried: bool = False,
     if value is None:
         reasons.append("no program ran to a value")
         return reasons
-    number = _number(value)
+    number = as_number(value)
     if number is None:
         reasons.append(f"the value {value!r} is not a number")
     elif number == number and abs(number) != float("inf") and not number.is_integer():

@@ -44,6 +44,7 @@ _EXAMPLES: tuple[tuple[str, str], ...] = (
      "12 minutes?"),
 )
 
+
 def mostly_korean(text: str) -> bool:
     """Whether ``text`` is written in Korean (agent/language.py decides by script)."""
     return detect_language(text) == "Korean"

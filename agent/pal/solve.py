@@ -26,7 +26,7 @@ from ..framing import neutralize
 from ..models import Backend, Message, Sampling, complete
 from ..records import PalAttemptRecord, PalRecord
 from ..sampling import greedy_unless_set
-from .doubt import doubts
+from .doubt import as_number, doubts
 from .numbers import unused_numbers
 from .percent import percent_for_proportion
 from .prompt import HARNESS, MARKER, pal_messages, pal_question
@@ -86,6 +86,7 @@ class PalOutcome:
     value_before_doubt: str | None = None  # the answer those programs were drawn against
     doubt_seconds: float = 0.0  # what drawing them took
     restated: str | None = None  # the English restatement the programs were written for
+    looked_at: str | None = None  # what the second look doubted, if it was taken
     value_note: str | None = None  # how ``value`` differs from the chosen program's, if it does
 
     @property
@@ -218,14 +219,12 @@ def solve(
             ballot.add(attempt.value, len(outcome.attempts) - 1)
         failed = attempt or failed
     retried = bool(outcome.retries)
-    looked: list[str] = []
     if ballot and samples == 1 and not outcome.retries:
         ballot = yield from _second_look(backend, question, ballot, code_sampling, execute,
-                                         outcome, looked)
+                                         outcome)
     if samples == 1 and doubt_draws > 0:
         before = outcome.attempts[ballot.winner()].value if ballot else None
-        reasons = doubts(question, before, retried=retried,
-                         second_look=looked[0] if looked else None)
+        reasons = doubts(question, before, retried=retried, second_look=outcome.looked_at)
         if reasons:
             outcome.doubts, outcome.value_before_doubt = reasons, before
             yield Notice(f"{'; '.join(reasons)}: drawing up to {doubt_draws} more programs",
@@ -283,15 +282,15 @@ def _draw_more(backend: Backend, messages: list[Message], sampling: Sampling,
 
 
 def _second_look(backend: Backend, question: str, ballot: _Ballot, sampling: Sampling,
-                 execute: Executor, outcome: PalOutcome,
-                 looked: list[str]) -> Generator[Event, None, _Ballot]:
+                 execute: Executor, outcome: PalOutcome) -> Generator[Event, None, _Ballot]:
     """One re-ask of the problem when the greedy program's value looks wrong in a way that
     needs no model to see: negative where the question suggests nothing can be, or
     computed without a number the question gives. The re-asked program's value replaces
     the first only when it clears what was doubted. Feedback on the program is not shown:
     the examples teach the model to quote the user's words in comments, and it quotes
     (and repeats) feedback instead of re-reading the problem, so the problem is asked
-    again with a note on what the answer needs. What was doubted goes into ``looked``."""
+    again with a note on what the answer needs. What was doubted goes into
+    ``outcome.looked_at``."""
     first = outcome.attempts[ballot.winner()]
     negative = implausibly_negative(first.value, question)
     unused = [] if negative else unused_numbers(question, first.code)
@@ -299,12 +298,12 @@ def _second_look(backend: Backend, question: str, ballot: _Ballot, sampling: Sam
         yield Notice(f"the program's value {first.value} is negative, which the question "
                      "does not suggest; asking once for a check", level="info")
         note = NOT_NEGATIVE
-        looked.append(f"the value {first.value} was negative")
+        outcome.looked_at = f"the value {first.value} was negative"
     elif unused:
         yield Notice(f"the program never uses {_listed(unused)} from the question; asking "
                      "once for a check", level="info")
         note = _every_number_note(unused)
-        looked.append(f"the program left out {_listed(unused)}")
+        outcome.looked_at = f"the program left out {_listed(unused)}"
     else:
         return ballot
     outcome.retries = 1
@@ -361,16 +360,8 @@ _SIGNED = re.compile(
     r"부채|적자|마이너스|음수|잔액|순이익|해수면", re.I)
 
 
-def _as_number(value: str) -> float | None:
-    """A program's value as a number ("1,200" and "$3.50" too), or None if it is not one."""
-    try:
-        return float(value.replace(",", "").replace("$", ""))
-    except ValueError:
-        return None
-
-
 def _is_negative(value: str) -> bool:
-    number = _as_number(value)
+    number = as_number(value)
     return number is not None and number < 0
 
 
@@ -407,7 +398,7 @@ def _problem(attempt: Attempt) -> str:
 def vote_key(value: str) -> str:
     """Values that mean the same number vote together: "1,200", "1200.0" and "1200"."""
     text = value.strip()
-    number = _as_number(text)
+    number = as_number(text)
     if number is None:
         return text.casefold()
     return format(number, ".9g") if number == number else text
