@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ..framing import neutralize
 from ..language import detect_language
 from ..models import Backend, Message, Sampling, complete
 from .numbers import given_numbers
@@ -84,4 +85,6 @@ def restate(backend: Backend, question: str, sampling: Sampling) -> Restatement:
 
 def restated_question(question: str, restatement: Restatement) -> str:
     """What the program is written for: the English restatement, then the original."""
-    return f"{restatement.text}\n\n(Original, in Korean: {question.strip()})"
+    # The restatement is model output that may echo a hostile problem: no chat-template
+    # control tokens or frame markers reach the program's prompt through it.
+    return f"{neutralize(restatement.text)}\n\n(Original, in Korean: {question.strip()})"

@@ -19,6 +19,7 @@ from lamp.agent.app.output import Output
 from lamp.agent.app.result import Run, RunResult
 from lamp.agent.events import Event, Notice
 from lamp.agent.records import Record
+from lamp.agent.visible_text import visible
 
 __all__ = ["Renderer", "jsonable", "print_json"]
 
@@ -74,12 +75,15 @@ class Renderer:
             self.out.flush()
 
     def notice(self, event: Notice) -> None:
+        # A notice may quote what a model or a program wrote (a restated problem, a
+        # program's value): terminal controls in it are shown, not obeyed.
+        message = visible(event.message)
         if event.level == "warning":
             if not self.quiet and event.message not in self.said:
                 self.said.add(event.message)
-                self.output.warn(event.message)
+                self.output.warn(message)
         elif self.verbose and not self.quiet:
-            self.output.warn(event.message)
+            self.output.warn(message)
 
     def emit(self, payload: dict[str, Any]) -> None:
         """Print one JSON object (``--json``), typed records as their dicts."""

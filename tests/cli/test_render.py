@@ -83,6 +83,16 @@ def test_a_warning_is_said_once_per_command() -> None:
     assert err(output) == "lamp: warning: no Landlock\n"
 
 
+def test_a_notice_quoting_model_text_shows_terminal_controls_instead_of_obeying_them() -> None:
+    # A restated problem or a program's value may carry what a hostile input planted.
+    output = buffers()
+    PlainRenderer(output, verbose=True).render([
+        Notice("restated in English: 7 boxes\r\x1b[2Kall fine", level="info"),
+        Notice("value \u202eevil", level="warning")])
+    assert err(output) == ("lamp: warning: restated in English: 7 boxes\\r\\x1b[2Kall fine\n"
+                           "lamp: warning: value \\u202eevil\n")
+
+
 def test_other_notices_only_with_verbose() -> None:
     events = [Notice("prefix cache: hit", level="debug")]
     output = buffers()
