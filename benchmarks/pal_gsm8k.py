@@ -97,6 +97,8 @@ def main() -> None:
                     help="skip this many items first (to continue an earlier run)")
     ap.add_argument("--ids", default="", help="comma-separated item ids: run only these")
     ap.add_argument("--no-cot", action="store_true", help="skip the chain-of-thought baseline")
+    ap.add_argument("--no-pal", action="store_true",
+                    help="run the chain-of-thought baseline alone (it does not change with lamp)")
     ap.add_argument("--cot-max-tokens", type=int, default=400)
     ap.add_argument("--model", default="")
     ap.add_argument("--samples", default="auto",
@@ -126,32 +128,37 @@ def main() -> None:
     failures: dict[str, int] = {"no code": 0, "exception": 0, "timeout": 0, "no value": 0,
                                 "wrong": 0}
     pal_secs, cot_secs, before_secs, retries = [], [], [], 0
-    halves = {h: {"items": 0, "before": 0, "after": 0, "doubted": 0} for h in "ab"}
+    halves = {h: {"items": 0, "before": 0, "after": 0, "doubted": 0, "cot": 0}
+              for h in "ab"}
     with (args.cases.open("w", encoding="utf-8") if args.cases
           else contextlib.nullcontext()) as cases:
         for n, item in enumerate(items, 1):
-            t = time.perf_counter()
-            done = answer(PalRequest(Given(prompt=item["question"]), samples=samples),
-                          rt).consume()
-            pal_secs.append(time.perf_counter() - t)
-            outcome = done.details  # the PalRecord as JSON, plus the explanation (none)
-            before_doubt = (outcome.get("value_before_doubt") if outcome.get("doubts")
-                            else done.answer)
-            before_secs.append(pal_secs[-1] - outcome.get("timings", {}).get("doubt_s", 0.0))
-            retries += outcome.get("retries", 0)
-            pal_right = done.error is None and is_right(str(done.answer), item["answer"])
-            pal_ok += pal_right
-            programs += outcome.get("programs", 0)
-            first = next((a.get("value") for a in outcome.get("attempts", [])
-                          if a.get("program") == 1), None)
-            first_ok += is_right(first, item["answer"])
             half = "a" if (n - 1) % 2 == 0 else "b"  # even positions of the run, then odd
             halves[half]["items"] += 1
-            halves[half]["after"] += pal_right
-            halves[half]["before"] += is_right(before_doubt, item["answer"])
-            halves[half]["doubted"] += bool(outcome.get("doubts"))
-            if not pal_right:
-                failures[outcome.get("failure") or "wrong"] += 1
+            outcome: dict = {}
+            pal_right, shown = False, None
+            if not args.no_pal:
+                t = time.perf_counter()
+                done = answer(PalRequest(Given(prompt=item["question"]), samples=samples),
+                              rt).consume()
+                pal_secs.append(time.perf_counter() - t)
+                outcome = done.details  # the PalRecord as JSON, plus the explanation (none)
+                shown = done.answer
+                before_doubt = (outcome.get("value_before_doubt") if outcome.get("doubts")
+                                else done.answer)
+                before_secs.append(pal_secs[-1] - outcome.get("timings", {}).get("doubt_s", 0.0))
+                retries += outcome.get("retries", 0)
+                pal_right = done.error is None and is_right(str(done.answer), item["answer"])
+                pal_ok += pal_right
+                programs += outcome.get("programs", 0)
+                first = next((a.get("value") for a in outcome.get("attempts", [])
+                              if a.get("program") == 1), None)
+                first_ok += is_right(first, item["answer"])
+                halves[half]["after"] += pal_right
+                halves[half]["before"] += is_right(before_doubt, item["answer"])
+                halves[half]["doubted"] += bool(outcome.get("doubts"))
+                if not pal_right:
+                    failures[outcome.get("failure") or "wrong"] += 1
             cot_text, cot_right = "", False
             if not args.no_cot:
                 t = time.perf_counter()
@@ -159,15 +166,16 @@ def main() -> None:
                 cot_secs.append(time.perf_counter() - t)
                 cot_right = is_right(cot_text, item["answer"])
                 cot_ok += cot_right
+                halves[half]["cot"] += cot_right
             if cases is not None:
                 cases.write(json.dumps({
                     "id": item["id"], "gold": item["answer"], "pal_right": pal_right,
-                    "pal": outcome, "pal_answer": done.answer, "cot_right": cot_right,
+                    "pal": outcome, "pal_answer": shown, "cot_right": cot_right,
                     "cot_text": cot_text},
                     ensure_ascii=False, default=str) + "\n")
                 cases.flush()
-            print(f"{n:>4} {item['id']:<14} gold {item['answer']:<12g} pal {done.answer!s:<14}"
-                  f"{'ok ' if pal_right else 'BAD'} {pal_secs[-1]:5.1f}s"
+            print(f"{n:>4} {item['id']:<14} gold {item['answer']:<12g} pal {shown!s:<14}"
+                  f"{'ok ' if pal_right else 'BAD'} {pal_secs[-1] if pal_secs else 0:5.1f}s"
                   + (f" {outcome.get('programs', 0)}p" if outcome.get("programs", 0) > 1
                      else "")
                   + (f" doubted, before {before_doubt}" if outcome.get("doubts") else "")
@@ -178,20 +186,21 @@ def main() -> None:
     not_wrong = sum(v for k, v in failures.items() if k != "wrong")
     summary = {
         "data": str(args.data), "model": model.name, "items": total,
-        "pal_accuracy": pal_ok / total,
+        "pal_accuracy": None if args.no_pal else pal_ok / total,
         "pal_samples": args.samples,
         "pal_before_doubt_accuracy": sum(h["before"] for h in halves.values()) / total,
         "halves": {h: {"items": v["items"], "before": v["before"] / max(1, v["items"]),
-                       "after": v["after"] / max(1, v["items"]), "doubted": v["doubted"]}
+                       "after": v["after"] / max(1, v["items"]), "doubted": v["doubted"],
+                       "cot": None if args.no_cot else v["cot"] / max(1, v["items"])}
                    for h, v in halves.items()},
-        "pal_before_doubt_s_per_item": statistics.mean(before_secs),
+        "pal_before_doubt_s_per_item": statistics.mean(before_secs) if before_secs else None,
         "pal_first_program_accuracy": first_ok / total,
         "pal_programs_per_item": programs / total,
         "cot_accuracy": None if args.no_cot else cot_ok / total,
         "pal_failures": failures,
         "pal_non_wrong_failure_rate": not_wrong / total,
         "pal_retries": retries,
-        "pal_s_per_item": statistics.mean(pal_secs),
+        "pal_s_per_item": statistics.mean(pal_secs) if pal_secs else None,
         "cot_s_per_item": statistics.mean(cot_secs) if cot_secs else None,
         "sandbox": sandbox_overhead(rt.sandbox()),
     }

@@ -49,6 +49,10 @@ class GivenNumber:
     text: str
     spellings: frozenset[float]
     parts: frozenset[float] = frozenset()
+    # What the text states, with no change of unit: 3만 as 30,000, 20% as 20 or 0.2,
+    # 3/4 as 0.75 or its terms. A translation must keep one of these (restate.py); a
+    # program may also convert (``spellings``).
+    amounts: frozenset[float] = frozenset()
 
     def written_in(self, literals: set[float]) -> bool:
         return (any(_written(s, literals) for s in self.spellings)
@@ -90,11 +94,16 @@ def given_numbers(question: str) -> list[GivenNumber]:
         if match["den"]:
             denominator = float(match["den"])
             if denominator:
+                parts = frozenset({value, denominator})
                 seen.setdefault(text, GivenNumber(text, frozenset({value / denominator}),
-                                                  frozenset({value, denominator})))
+                                                  parts, parts | {value / denominator}))
             continue
         spellings = _spellings(value, percent=bool(match["percent"]), scale=scale)
-        seen.setdefault(text, GivenNumber(text, frozenset(spellings)))
+        amounts = {value * scale if scale is not None else value}
+        if match["percent"]:
+            amounts.add(value / 100)
+        seen.setdefault(text, GivenNumber(text, frozenset(spellings),
+                                          amounts=frozenset(amounts)))
     return list(seen.values())
 
 

@@ -7,14 +7,16 @@ does well when told what to keep, so a problem written mostly in Hangul is first
 restated in English, and the program is written for the restatement with the
 original beside it.
 
-A translation can drop a fact. The restatement is used only when every number
-the original writes in digits appears in it (as itself, or in a spelling
-agent/pal/numbers.py accepts: 3만 as 30,000, 20% as 0.2); otherwise the program
-is written for the original alone.
+A translation can drop or change a fact. The restatement is used only when every
+number the original writes in digits appears in it with the same amount (as
+itself, or with its scale or percent read: 3만 as 30,000, 20% as 0.2; not in
+another unit, so "8조각" as "8,000 slices" fails); otherwise the program is
+written for the original alone.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from ..framing import neutralize
@@ -61,9 +63,9 @@ class Restatement:
     seconds: float
 
 
-def _values(text: str) -> set[float]:
-    """Every value the numbers written in ``text`` may stand for."""
-    return {v for n in given_numbers(text) for v in (*n.spellings, *n.parts)}
+def _amounts(text: str) -> set[float]:
+    """Every amount the numbers written in ``text`` state (numbers.GivenNumber)."""
+    return {v for n in given_numbers(text) for v in n.amounts}
 
 
 def restate(backend: Backend, question: str, sampling: Sampling) -> Restatement:
@@ -77,10 +79,14 @@ def restate(backend: Backend, question: str, sampling: Sampling) -> Restatement:
     pick = replace(sampling, temperature=0.0, max_tokens=300, stop=())
     text, usage = complete(backend, messages, pick)
     text = text.strip()
-    found = _values(text)
+    found = _amounts(text)
     missing = tuple(n.text for n in given_numbers(question)
-                    if not n.written_in(found))
+                    if not any(_close(a, n.amounts) for a in found))
     return Restatement(text, bool(text) and not missing, missing, usage.seconds_total)
+
+
+def _close(amount: float, amounts: frozenset[float]) -> bool:
+    return any(math.isclose(amount, a, rel_tol=1e-9, abs_tol=1e-12) for a in amounts)
 
 
 def restated_question(question: str, restatement: Restatement) -> str:

@@ -57,6 +57,28 @@ def test_korean_scale_words_and_counters_are_read_apart() -> None:
     assert restate(backend, "피자 한 판은 8조각이고 3만원입니다.", Sampling()).kept_numbers
 
 
+@pytest.mark.parametrize("translation, missing", [
+    # A unit change is no translation: "8조각" as 8,000 slices, 3만 won as 3 won.
+    ("A pizza has 8,000 pieces and costs 30,000 won.", ("8",)),
+    ("A pizza has 8 pieces and costs 3 won.", ("3만",)),
+    # The same amounts in other spellings are kept.
+    ("A pizza has 8 pieces and costs 30 thousand won.", ()),
+])
+def test_a_restatement_must_keep_each_amount_not_just_its_digits(
+        translation: str, missing: tuple[str, ...]) -> None:
+    backend = ScriptedBackend().enqueue(translation)
+    result = restate(backend, "피자 한 판은 8조각이고 3만원입니다.", Sampling())
+    assert result.missing == missing
+    assert result.kept_numbers is (not missing)
+
+
+def test_a_percent_and_a_fraction_keep_their_amounts() -> None:
+    backend = ScriptedBackend().enqueue(
+        "Of 40 students, 25 percent walk and 3/4 of the rest take the bus.")
+    question = "학생 40명 중 25%는 걸어가고 나머지의 3/4은 버스를 탑니다."
+    result = restate(backend, question, Sampling())
+    assert result.kept_numbers and result.missing == ()
+
 def solve_korean(translation: str) -> tuple[dict, ScriptedBackend]:
     backend = ScriptedBackend().enqueue(
         translation, "```python\ndef solution():\n    return 7 * 12\n```")
