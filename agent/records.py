@@ -102,11 +102,17 @@ class PalAttemptRecord(Record):
     exit_code: int
     timed_out: bool
     seconds: float
+    # The chance of its least sure code token, where the model reported chances
+    # (agent/pal/doubt.py); None elsewhere, and then left out of the dict.
+    least_sure: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"program": self.program, "code": self.code, "value": self.value,
-                "stdout": self.stdout, "stderr": self.stderr, "exit_code": self.exit_code,
-                "timed_out": self.timed_out, "seconds": self.seconds}
+        out = {"program": self.program, "code": self.code, "value": self.value,
+               "stdout": self.stdout, "stderr": self.stderr, "exit_code": self.exit_code,
+               "timed_out": self.timed_out, "seconds": self.seconds}
+        if self.least_sure is not None:
+            out["least_sure"] = self.least_sure
+        return out
 
 
 @dataclass(frozen=True, eq=True)

@@ -1,7 +1,8 @@
 """The model layer: one protocol with declared capabilities, and the models behind it.
 
     backend.py        ``Backend`` (stream a reply, count tokens) and its ``Capabilities``;
-                      ``Message``, ``Sampling``, ``Chunk``; ``complete()`` for whole replies
+                      ``Message``, ``Sampling``, ``Chunk``; ``complete()`` / ``complete_reply()``
+                      for whole replies (the latter with each token's chance)
     llama_backend.py  llama.cpp in process, the default (``_llama_shim.py``: the only use
                       of llama-cpp-python's private attributes, pinned to its version)
     http_backend.py   any server that speaks the OpenAI chat API (``_http.py``, ``_sse.py``)
@@ -23,8 +24,18 @@ modules are imported where they are used, so importing this package stays cheap.
 
 from __future__ import annotations
 
-from .backend import Backend, Capabilities, Chunk, Message, Sampling, complete
+from .backend import (
+    Backend,
+    Capabilities,
+    Chunk,
+    Message,
+    Reply,
+    Sampling,
+    TokenChance,
+    complete,
+    complete_reply,
+)
 from .scripted import ScriptedBackend
 
-__all__ = ["Backend", "Capabilities", "Chunk", "Message", "Sampling", "ScriptedBackend",
-           "complete"]
+__all__ = ["Backend", "Capabilities", "Chunk", "Message", "Reply", "Sampling",
+           "ScriptedBackend", "TokenChance", "complete", "complete_reply"]

@@ -70,6 +70,17 @@ class LlamaInternals:
         written = self._lib.llama_state_seq_get_data(ctx, buf, size, 0)
         return bytes(buf[:written]) if written else None
 
+    def chance_of(self, token: int) -> float:
+        """The probability the model gave ``token`` where it was just sampled: the softmax
+        of the last logits llama.cpp computed (before any grammar, penalty or temperature),
+        read while ``Llama.generate`` is paused on that token."""
+        import numpy as np  # a dependency of llama-cpp-python
+
+        pointer = self._lib.llama_get_logits_ith(self._llm._ctx.ctx, -1)
+        logits = np.ctypeslib.as_array(pointer, shape=(self._llm.n_vocab(),))
+        top = float(logits.max())
+        return float(np.exp(float(logits[token]) - top) / np.exp(logits - top).sum())
+
     def restore(self, state: bytes, tokens: list[int]) -> bool:
         """Load a saved KV state and make ``Llama`` believe it evaluated ``tokens``."""
         llm = self._llm

@@ -17,7 +17,8 @@ from typing import Protocol, runtime_checkable
 
 from .usage import Usage
 
-__all__ = ["Backend", "Capabilities", "Chunk", "Message", "Sampling", "complete"]
+__all__ = ["Backend", "Capabilities", "Chunk", "Message", "Reply", "Sampling", "TokenChance",
+           "complete", "complete_reply"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,9 @@ class Sampling:
     (``capabilities.prompt_lookup``): the reply is expected to copy from its prompt, so
     guesses taken from the prompt are checked in batches. It changes how the reply is
     computed, not what is sampled, so ``as_dict`` (what a result reports as its
-    sampling) leaves it out.
+    sampling) leaves it out. ``token_chances`` asks for the probability of each token
+    the reply is made of, where the backend has them (``capabilities.token_chances``);
+    it changes nothing that is sampled either.
     """
 
     temperature: float = 0.7
@@ -45,22 +48,34 @@ class Sampling:
     repeat_penalty: float = 1.1
     stop: tuple[str, ...] = field(default_factory=tuple)
     lookup: bool = False
+    token_chances: bool = False
 
     def as_dict(self) -> dict[str, object]:
         d = asdict(self)
         d["stop"] = list(self.stop)
-        del d["lookup"]
+        del d["lookup"], d["token_chances"]
         return d
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """A streamed piece of output; the last chunk carries counts and the finish reason."""
+    """A streamed piece of output; the last chunk carries counts and the finish reason,
+    and, when ``Sampling.token_chances`` asked for them, each token's text and the
+    probability the model gave it (``TokenChance``)."""
 
     text: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
     finish_reason: str | None = None
+    token_chances: tuple[TokenChance, ...] = ()
+
+
+@dataclass(frozen=True)
+class TokenChance:
+    """One generated token: its text and how likely the model found it there (0 to 1)."""
+
+    text: str
+    chance: float
 
 
 @dataclass(frozen=True)
@@ -79,6 +94,8 @@ class Capabilities:
     about it will share; "" when the material closed the system prompt, ``--docs``), and
     its state is kept under the cache's budget for inputs.
     ``prompt_lookup``: ``stream_chat`` honours ``Sampling.lookup`` (otherwise it is ignored).
+    ``token_chances``: ``stream_chat`` honours ``Sampling.token_chances`` (otherwise the
+    last chunk has none).
     ``json_schema``: ``stream_chat`` honours a ``json_schema`` (a server constrains its
     reply to it, OpenAI's ``response_format``); otherwise passing one is a UsageError.
     ``concurrent``: several threads may call ``stream_chat`` and ``count_tokens`` at once
@@ -92,6 +109,7 @@ class Capabilities:
     warm_prefix: bool = False
     warm_input: bool = False
     prompt_lookup: bool = False
+    token_chances: bool = False
     json_schema: bool = False
     concurrent: bool = False
 
@@ -144,20 +162,38 @@ class Backend(Protocol):
         ...
 
 
-def complete(backend: Backend, messages: Sequence[Message], sampling: Sampling,
-             grammar: str | None = None, tools: list[dict] | None = None
-             ) -> tuple[str, Usage]:
-    """The whole reply at once, with its token counts and timings (for agent steps)."""
+@dataclass(frozen=True)
+class Reply:
+    """A whole reply: its text, what it cost, and its tokens' chances if asked for."""
+
+    text: str
+    usage: Usage
+    token_chances: tuple[TokenChance, ...] = ()
+
+
+def complete_reply(backend: Backend, messages: Sequence[Message], sampling: Sampling,
+                   grammar: str | None = None, tools: list[dict] | None = None) -> Reply:
+    """The whole reply at once, with its token counts, timings and (where the backend has
+    them and ``sampling`` asks) the chance of each token."""
     started, parts, first = time.perf_counter(), [], None
     prompt = completion = 0
     finish = ""
+    chances: tuple[TokenChance, ...] = ()
     for chunk in backend.stream_chat(messages, sampling, grammar, tools):
         if chunk.text:
             first = first if first is not None else time.perf_counter() - started
             parts.append(chunk.text)
         if chunk.finish_reason is not None:
             prompt, completion = chunk.prompt_tokens, chunk.completion_tokens
-            finish = chunk.finish_reason
+            finish, chances = chunk.finish_reason, chunk.token_chances
     total = time.perf_counter() - started
-    return "".join(parts), Usage(prompt, completion, first if first is not None else total,
-                                 total, finish)
+    usage = Usage(prompt, completion, first if first is not None else total, total, finish)
+    return Reply("".join(parts), usage, chances)
+
+
+def complete(backend: Backend, messages: Sequence[Message], sampling: Sampling,
+             grammar: str | None = None, tools: list[dict] | None = None
+             ) -> tuple[str, Usage]:
+    """The whole reply at once, with its token counts and timings (for agent steps)."""
+    whole = complete_reply(backend, messages, sampling, grammar, tools)
+    return whole.text, whole.usage

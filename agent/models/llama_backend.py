@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ._llama_shim import LlamaInternals, eval_every_logit
-from .backend import Capabilities, Chunk, Message, Sampling
+from .backend import Capabilities, Chunk, Message, Sampling, TokenChance
 from .control_tokens import break_tokens
 from .cores import usable_cores
 from .errors import ModelError, ModelFileError, UsageError
@@ -120,9 +120,10 @@ class LlamaCppBackend:
     name = "llama.cpp"
     # Tool definitions go through the GGUF chat template; the vocabulary names special
     # tokens; fixed prefixes and attached material are warmed even with the disk cache off
-    # (then: "off"); replies can be drafted from their prompt.
+    # (then: "off"); replies can be drafted from their prompt; each token's chance can be read.
     capabilities = Capabilities(grammar=True, template_tools=True, special_tokens=True,
-                                warm_prefix=True, warm_input=True, prompt_lookup=True)
+                                warm_prefix=True, warm_input=True, prompt_lookup=True,
+                                token_chances=True)
 
     def __init__(self, options: LlamaOptions) -> None:
         check_magic(options.model_path)
@@ -278,6 +279,9 @@ class LlamaCppBackend:
         vocab = self._internals.vocab()
         finish, produced = "length", 0
         drafter = PromptLookup() if sampling.lookup else None
+        # A drafted batch leaves logits only for its last position: no chances with lookup.
+        chances: list[TokenChance] | None = (
+            [] if sampling.token_chances and drafter is None else None)
         # Set for this reply only: ``generate`` reads the draft model on every step.
         llm.draft_model = drafter
         llm.verify_up_to = drafter.max_draft + 1 if drafter is not None else 0
@@ -295,7 +299,10 @@ class LlamaCppBackend:
                     finish = "stop"
                     break
                 produced += 1
-                text = scanner.feed(decoder.decode(llm.detokenize([token])))
+                piece = decoder.decode(llm.detokenize([token]))
+                if chances is not None:
+                    chances.append(TokenChance(piece, self._internals.chance_of(token)))
+                text = scanner.feed(piece)
                 if text:
                     yield Chunk(text=text)
                 if scanner.stopped:
@@ -313,6 +320,7 @@ class LlamaCppBackend:
             prompt_tokens=len(prompt),
             completion_tokens=produced,
             finish_reason=finish,
+            token_chances=tuple(chances or ()),
         )
 
     # -- persistent prefix cache -------------------------------------------

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from .backend import Capabilities, Chunk, Message, Sampling
+from .backend import Capabilities, Chunk, Message, Sampling, TokenChance
 
 __all__ = ["ScriptedBackend"]
 
@@ -32,6 +32,9 @@ class ScriptedBackend:
     json_schemas: list[dict | None] = field(default_factory=list)  # per request
     warmed: list[tuple[list[Message], str | None]] = field(default_factory=list)  # warm_prefix
     load_seconds: float = 0.0
+    # With ``capabilities.token_chances``: the chance each reply word (a token here) is
+    # given, 1.0 for words not listed.
+    word_chances: dict[str, float] = field(default_factory=dict)
 
     def enqueue(self, *replies: str) -> ScriptedBackend:
         self.replies.extend(replies)
@@ -66,13 +69,17 @@ class ScriptedBackend:
         # A word is a token here: a reply longer than max_tokens is cut, as a model's is.
         cut = 0 < sampling.max_tokens < len(words)
         words = words[: sampling.max_tokens] if cut else words
-        for i, word in enumerate(words):
-            yield Chunk(text=word if i == 0 else " " + word)
+        pieces = [word if i == 0 else " " + word for i, word in enumerate(words)]
+        for piece in pieces:
+            yield Chunk(text=piece)
+        chances = (tuple(TokenChance(p, self.word_chances.get(p.strip(), 1.0)) for p in pieces)
+                   if self.capabilities.token_chances and sampling.token_chances else ())
         yield Chunk(
             text="",
             prompt_tokens=self.count_tokens(messages),
             completion_tokens=len(words),
             finish_reason="length" if cut else "stop",
+            token_chances=chances,
         )
 
     def special_token_rule(self, text: str) -> str | None:

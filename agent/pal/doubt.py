@@ -13,7 +13,11 @@ to read:
 - the value is not a number;
 - the value is not a whole number although the question counts things ("how
   many students", "몇 명"), or it has more decimals than any quantity a word
-  problem is asked in (33.333...: usually a division that should not be).
+  problem is asked in (33.333...: usually a division that should not be);
+- the model was unsure while writing the program's code: some token outside
+  the comments was its greedy choice with a chance below ``UNSURE_BELOW`` (two
+  or more ways to write the next step were close). Only where the backend
+  reports token chances (the in-process model does).
 
 Each sign comes back as a sentence, which ``--json`` shows under ``doubts``.
 """
@@ -21,8 +25,12 @@ Each sign comes back as a sentence, which ``--json`` shows under ``doubts``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-__all__ = ["DRAWS", "as_number", "counts_things", "doubts"]
+from ..models import TokenChance
+
+__all__ = ["DRAWS", "UNSURE_BELOW", "as_number", "counts_things", "doubts",
+           "least_sure_code_token"]
 
 # Sampled programs drawn at most for a doubted answer: two that agree with it end the
 # vote early, so a doubt costs two to four more programs.
@@ -40,6 +48,10 @@ _KO_COUNT = re.compile(r"몇\s*(?:개|명|마리|권|자루|대|장|송이|그�
                        r"통|봉지|상자|묶음|가지|곳|채|개비|알|판|조각|팀|반|줄|칸)")
 # More decimals than money or a measured amount is stated in.
 MAX_DECIMALS = 2
+# A code token chosen with less than this chance marks an unsure program. Chosen on
+# half a of GSM8K dev's first 100 (docs/models.md, session 23): a greedy choice that
+# low means another way of writing the step had nearly as much weight.
+UNSURE_BELOW = 0.3
 
 
 def as_number(value: str) -> float | None:
@@ -62,15 +74,46 @@ def counts_things(question: str) -> bool:
     return bool(_HOW_MANY.search(question) or _KO_COUNT.search(question))
 
 
+def least_sure_code_token(chances: Sequence[TokenChance]) -> TokenChance | None:
+    """The token of the reply's code block chosen with the least chance, leaving out
+    comments, blank space, the fences and the ``def`` line (their wording varies freely);
+    None when the reply has no code tokens."""
+    text = "".join(t.text for t in chances)
+    opened = text.find("```")
+    if opened < 0:
+        return None
+    body = text.find("\n", opened) + 1
+    closed = text.find("```", body)
+    end = closed if closed >= 0 else len(text)
+    least, at = None, 0
+    for token in chances:
+        start, at = at, at + len(token.text)
+        stripped = token.text.strip()
+        if start < body or start >= end or not stripped:
+            continue
+        first = start + len(token.text) - len(token.text.lstrip())
+        line_start = text.rfind("\n", 0, first) + 1
+        before = text[line_start:first]
+        if ("#" in before or stripped.startswith("#")
+                or text[line_start:].lstrip().startswith("def ")):
+            continue
+        if least is None or token.chance < least.chance:
+            least = token
+    return least
+
+
 def doubts(question: str, value: str | None, *, retried: bool = False,
-           second_look: str | None = None) -> list[str]:
+           second_look: str | None = None, unsure: TokenChance | None = None) -> list[str]:
     """Why the answer ``value`` (None: no program gave one) may be wrong; empty when
-    nothing speaks against it."""
+    nothing speaks against it. ``unsure`` is the first program's least sure code token."""
     reasons = []
     if retried:
         reasons.append("the first program failed and was retried")
     if second_look:
         reasons.append(f"a second look was needed: {second_look}")
+    if unsure is not None and unsure.chance < UNSURE_BELOW:
+        reasons.append(f"the model was unsure writing the program ({unsure.text.strip()!r} "
+                       f"had a chance of {unsure.chance:.2f})")
     if value is None:
         reasons.append("no program ran to a value")
         return reasons

@@ -23,10 +23,10 @@ from typing import Any, Protocol
 
 from ..events import CodeRun, Event, FinalAnswer, Notice, TextDelta
 from ..framing import neutralize
-from ..models import Backend, Message, Sampling, complete
+from ..models import Backend, Message, Sampling, TokenChance, complete_reply
 from ..records import PalAttemptRecord, PalRecord
 from ..sampling import greedy_unless_set
-from .doubt import as_number, doubts
+from .doubt import as_number, doubts, least_sure_code_token
 from .numbers import unused_numbers
 from .percent import percent_for_proportion
 from .prompt import HARNESS, MARKER, pal_messages, pal_question
@@ -60,6 +60,7 @@ class Attempt:
     seconds: float
     value: str | None
     program: int = 1  # which reply of the model this came from, counting from 1
+    least_sure: TokenChance | None = None  # where the model reported token chances
 
     @property
     def failure(self) -> str | None:
@@ -196,8 +197,12 @@ def solve(
     samples = max(1, samples)
     ballot = _Ballot()
     failed: Attempt | None = None  # the failure to retry, then to report
+    # The greedy program's token chances feed the doubt (agent/pal/doubt.py).
+    weigh = samples == 1 and doubt_draws > 0 and backend.capabilities.token_chances
     for index in range(samples):
-        attempt = yield from _program(backend, messages, _nth_sampling(code_sampling, index),
+        nth = _nth_sampling(code_sampling, index)
+        attempt = yield from _program(backend, messages,
+                                      replace(nth, token_chances=True) if weigh else nth,
                                       execute, outcome)
         if attempt is not None and attempt.value is not None:
             ballot.add(attempt.value, len(outcome.attempts) - 1)
@@ -224,7 +229,9 @@ def solve(
                                          outcome)
     if samples == 1 and doubt_draws > 0:
         before = outcome.attempts[ballot.winner()].value if ballot else None
-        reasons = doubts(question, before, retried=retried, second_look=outcome.looked_at)
+        greedy = outcome.attempts[0] if outcome.attempts else None
+        reasons = doubts(question, before, retried=retried, second_look=outcome.looked_at,
+                         unsure=greedy.least_sure if greedy is not None else None)
         if reasons:
             outcome.doubts, outcome.value_before_doubt = reasons, before
             yield Notice(f"{'; '.join(reasons)}: drawing up to {doubt_draws} more programs",
@@ -331,7 +338,8 @@ def _nth_sampling(sampling: Sampling, index: int) -> Sampling:
 def _program(backend: Backend, messages: list[Message], sampling: Sampling,
              execute: Executor, outcome: PalOutcome) -> Generator[Event, None, Attempt | None]:
     """Ask for one program and run it; None when the reply held no code."""
-    reply, usage = complete(backend, messages, sampling)
+    whole = complete_reply(backend, messages, sampling)
+    reply, usage = whole.text, whole.usage
     outcome.programs += 1
     outcome.model_seconds += usage.seconds_total
     yield usage
@@ -344,7 +352,8 @@ def _program(backend: Backend, messages: list[Message], sampling: Sampling,
     printed, value = format_value(result.stdout)
     attempt = Attempt(code, printed, result.stderr, result.exit_code, result.timed_out,
                       result.seconds, value if result.exit_code == 0 else None,
-                      program=outcome.programs)
+                      program=outcome.programs,
+                      least_sure=least_sure_code_token(whole.token_chances))
     outcome.attempts.append(attempt)
     yield CodeRun(code=code, stdout=printed, stderr=result.stderr,
                   exit_code=result.exit_code, seconds=result.seconds)
@@ -467,7 +476,9 @@ def _record(outcome: PalOutcome) -> PalRecord:
         attempts=tuple(
             PalAttemptRecord(program=a.program, code=a.code, value=a.value, stdout=a.stdout,
                              stderr=_tail(a.stderr), exit_code=a.exit_code,
-                             timed_out=a.timed_out, seconds=round(a.seconds, 4))
+                             timed_out=a.timed_out, seconds=round(a.seconds, 4),
+                             least_sure=(round(a.least_sure.chance, 4)
+                                         if a.least_sure is not None else None))
             for a in outcome.attempts),
         model_s=round(outcome.model_seconds, 4),
         sandbox_s=round(outcome.sandbox_seconds, 4),

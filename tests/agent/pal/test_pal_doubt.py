@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pytest
 
 from lamp.agent.events import FinalAnswer, Notice
-from lamp.agent.models import Sampling, ScriptedBackend
-from lamp.agent.pal.doubt import counts_things, doubts
+from lamp.agent.models import Capabilities, Sampling, ScriptedBackend, TokenChance
+from lamp.agent.pal.doubt import counts_things, doubts, least_sure_code_token
 from lamp.agent.pal.solve import solve
 
 
@@ -141,3 +141,60 @@ def test_fixed_samples_and_no_draws_keep_todays_behaviour() -> None:
     question = "Ann shares 10 apples among 4 friends. How many apples does each friend get?"
     record, _, calls, _ = run_solve(question, ("10 / 4", result("2.5")), draws=0)
     assert record["value"] == "2.5" and len(calls) == 1 and record["doubts"] == []
+
+
+def chances(*pieces: tuple[str, float]) -> list[TokenChance]:
+    return [TokenChance(text, chance) for text, chance in pieces]
+
+
+def test_the_least_sure_token_is_read_from_the_code_alone() -> None:
+    reply = chances(("Here", 0.01), (":\n```", 0.9), ("python", 0.9), ("\n", 1.0),
+                    ("def", 0.05), (" solution", 0.9), ("():\n", 1.0),
+                    ("    #", 0.5), (" Ann's", 0.02), (" apples\n", 0.9),
+                    ("    a", 0.8), (" =", 0.9), (" 4", 0.45), (" *", 0.6), (" 3", 0.9),
+                    ("\n", 1.0), ("    return", 0.95), (" a", 0.7), ("\n```", 0.99),
+                    ("\nDone", 0.01))
+    least = least_sure_code_token(reply)
+    assert least == TokenChance(" 4", 0.45)  # not the prose, the comment or the def line
+    assert least_sure_code_token(chances(("no code here", 0.1))) is None
+
+
+def unsure_backend(*bodies: str, low_word: str) -> ScriptedBackend:
+    """A model that reports token chances, one word of its replies chosen unsurely."""
+    backend = ScriptedBackend(capabilities=Capabilities(token_chances=True),
+                              word_chances={low_word: 0.12})
+    return backend.enqueue(*(program(body) for body in bodies))
+
+
+def test_an_unsure_program_draws_more_programs_and_says_why() -> None:
+    backend = unsure_backend("5 + 3", "5 - 3", "5 - 3", "5 - 3", low_word="+")
+    run, _ = fake_executor(result("8"), result("2"), result("2"), result("2"))
+    events = list(solve(backend, "Ann had 5 apples and ate 3. How many are left?", run,
+                        Sampling(temperature=0), doubt_draws=4))
+    record = next(e for e in events if isinstance(e, FinalAnswer)).steps[0].to_dict()
+    assert record["value"] == "2" and record["value_before_doubt"] == "8"
+    assert record["doubts"] == ["the model was unsure writing the program ('+' had a chance "
+                                "of 0.12)"]
+    assert record["attempts"][0]["least_sure"] == 0.12
+    # Only the greedy program is asked for its chances.
+    asked = [request[1].token_chances for request in backend.requests]
+    assert asked == [True, False, False, False]
+
+
+def test_a_sure_program_or_a_model_without_chances_costs_nothing_more() -> None:
+    sure = unsure_backend("5 - 3", low_word="+")
+    run, calls = fake_executor(result("2"))
+    list(solve(sure, "Ann had 5 apples and ate 3. How many are left?", run,
+               Sampling(temperature=0), doubt_draws=4))
+    assert len(calls) == 1
+    plain = ScriptedBackend(word_chances={"+": 0.01}).enqueue(program("5 + 3"))
+    record, *_ = solve_record(plain, "Ann had 5 apples and ate 3. How many are left?",
+                              result("8"))
+    assert record["doubts"] == [] and "least_sure" not in record["attempts"][0]
+    assert plain.requests[0][1].token_chances is False
+
+
+def solve_record(backend: ScriptedBackend, question: str, *runs: FakeRun):
+    run, calls = fake_executor(*runs)
+    events = list(solve(backend, question, run, Sampling(temperature=0), doubt_draws=4))
+    return next(e for e in events if isinstance(e, FinalAnswer)).steps[0].to_dict(), calls
