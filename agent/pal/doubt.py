@@ -14,10 +14,12 @@ to read:
 - the value is not a whole number although the question counts things ("how
   many students", "몇 명"), or it has more decimals than any quantity a word
   problem is asked in (33.333...: usually a division that should not be);
-- the model was unsure while writing the program's code: some token outside
-  the comments was its greedy choice with a chance below ``UNSURE_BELOW`` (two
-  or more ways to write the next step were close). Only where the backend
-  reports token chances (the in-process model does).
+- the model was unsure of the program's arithmetic: a number or operator of its
+  code (not of a comment) was its greedy choice with a chance below
+  ``UNSURE_BELOW``, so another number or operation weighed nearly as much. Names
+  are left out: the model is often torn between two names for the same value,
+  which says nothing about the answer. Only where the backend reports token
+  chances (the in-process model does).
 
 Each sign comes back as a sentence, which ``--json`` shows under ``doubts``.
 """
@@ -30,7 +32,7 @@ from collections.abc import Sequence
 from ..models import TokenChance
 
 __all__ = ["DRAWS", "UNSURE_BELOW", "as_number", "counts_things", "doubts",
-           "least_sure_code_token"]
+           "least_sure_arithmetic"]
 
 # Sampled programs drawn at most for a doubted answer: two that agree with it end the
 # vote early, so a doubt costs two to four more programs.
@@ -48,10 +50,11 @@ _KO_COUNT = re.compile(r"몇\s*(?:개|명|마리|권|자루|대|장|송이|그�
                        r"통|봉지|상자|묶음|가지|곳|채|개비|알|판|조각|팀|반|줄|칸)")
 # More decimals than money or a measured amount is stated in.
 MAX_DECIMALS = 2
-# A code token chosen with less than this chance marks an unsure program. Chosen on
-# half a of GSM8K dev's first 100 (docs/models.md, session 23): a greedy choice that
-# low means another way of writing the step had nearly as much weight.
-UNSURE_BELOW = 0.3
+# A number or operator chosen with less than even odds marks an unsure program. Chosen
+# on half a of GSM8K dev's first 100 (docs/models.md, session 23): the most wrong first
+# programs flagged while flagging at most a sixth of the items.
+UNSURE_BELOW = 0.5
+_ARITHMETIC = re.compile(r"[\d+\-*/%()]")
 
 
 def as_number(value: str) -> float | None:
@@ -74,10 +77,10 @@ def counts_things(question: str) -> bool:
     return bool(_HOW_MANY.search(question) or _KO_COUNT.search(question))
 
 
-def least_sure_code_token(chances: Sequence[TokenChance]) -> TokenChance | None:
-    """The token of the reply's code block chosen with the least chance, leaving out
-    comments, blank space, the fences and the ``def`` line (their wording varies freely);
-    None when the reply has no code tokens."""
+def least_sure_arithmetic(chances: Sequence[TokenChance]) -> TokenChance | None:
+    """The number or operator token of the reply's code block chosen with the least
+    chance, leaving out comments, the fences and the ``def`` line; None when the code
+    has no such token."""
     text = "".join(t.text for t in chances)
     opened = text.find("```")
     if opened < 0:
@@ -89,7 +92,7 @@ def least_sure_code_token(chances: Sequence[TokenChance]) -> TokenChance | None:
     for token in chances:
         start, at = at, at + len(token.text)
         stripped = token.text.strip()
-        if start < body or start >= end or not stripped:
+        if start < body or start >= end or not _ARITHMETIC.search(stripped):
             continue
         first = start + len(token.text) - len(token.text.lstrip())
         line_start = text.rfind("\n", 0, first) + 1
@@ -105,15 +108,16 @@ def least_sure_code_token(chances: Sequence[TokenChance]) -> TokenChance | None:
 def doubts(question: str, value: str | None, *, retried: bool = False,
            second_look: str | None = None, unsure: TokenChance | None = None) -> list[str]:
     """Why the answer ``value`` (None: no program gave one) may be wrong; empty when
-    nothing speaks against it. ``unsure`` is the first program's least sure code token."""
+    nothing speaks against it. ``unsure`` is the first program's least sure number or
+    operator (``least_sure_arithmetic``)."""
     reasons = []
     if retried:
         reasons.append("the first program failed and was retried")
     if second_look:
         reasons.append(f"a second look was needed: {second_look}")
     if unsure is not None and unsure.chance < UNSURE_BELOW:
-        reasons.append(f"the model was unsure writing the program ({unsure.text.strip()!r} "
-                       f"had a chance of {unsure.chance:.2f})")
+        reasons.append(f"the model was unsure of the program's arithmetic "
+                       f"({unsure.text.strip()!r} had a chance of {unsure.chance:.2f})")
     if value is None:
         reasons.append("no program ran to a value")
         return reasons

@@ -26,7 +26,7 @@ from ..framing import neutralize
 from ..models import Backend, Message, Sampling, TokenChance, complete_reply
 from ..records import PalAttemptRecord, PalRecord
 from ..sampling import greedy_unless_set
-from .doubt import as_number, doubts, least_sure_code_token
+from .doubt import as_number, doubts, least_sure_arithmetic
 from .numbers import unused_numbers
 from .percent import percent_for_proportion
 from .prompt import HARNESS, MARKER, pal_messages, pal_question
@@ -353,7 +353,7 @@ def _program(backend: Backend, messages: list[Message], sampling: Sampling,
     attempt = Attempt(code, printed, result.stderr, result.exit_code, result.timed_out,
                       result.seconds, value if result.exit_code == 0 else None,
                       program=outcome.programs,
-                      least_sure=least_sure_code_token(whole.token_chances))
+                      least_sure=least_sure_arithmetic(whole.token_chances))
     outcome.attempts.append(attempt)
     yield CodeRun(code=code, stdout=printed, stderr=result.stderr,
                   exit_code=result.exit_code, seconds=result.seconds)

@@ -59,6 +59,21 @@ def test_stop_string_ends_without_leaking(backend: LlamaCppBackend) -> None:
     assert "5" not in text and "4" in text and last.finish_reason == "stop"
 
 
+
+def test_token_chances_come_with_the_reply_only_when_asked(backend: LlamaCppBackend) -> None:
+    msgs = [Message("system", "Answer in one word."),
+            Message("user", "What is the capital of France?")]
+    plain, last_plain = answer(backend, msgs)
+    text, last = answer(backend, msgs, Sampling(temperature=0, max_tokens=16,
+                                                token_chances=True))
+    assert last_plain.token_chances == () and text == plain  # asking changes no token
+    chances = last.token_chances
+    assert len(chances) == last.completion_tokens >= 1
+    assert "".join(t.text for t in chances) == text
+    assert all(0 < t.chance <= 1 for t in chances)
+    # The answer to a question this easy is no close call.
+    assert chances[0].chance > 0.5
+
 def test_grammar_constrains_output(backend: LlamaCppBackend) -> None:
     text, _ = answer(backend, [Message("user", "Is the sky blue? Reply yes or no.")],
                      Sampling(temperature=0, max_tokens=4), grammar='root ::= "YES" | "NO"')

@@ -9,7 +9,7 @@ import pytest
 
 from lamp.agent.events import FinalAnswer, Notice
 from lamp.agent.models import Capabilities, Sampling, ScriptedBackend, TokenChance
-from lamp.agent.pal.doubt import counts_things, doubts, least_sure_code_token
+from lamp.agent.pal.doubt import counts_things, doubts, least_sure_arithmetic
 from lamp.agent.pal.solve import solve
 
 
@@ -147,16 +147,16 @@ def chances(*pieces: tuple[str, float]) -> list[TokenChance]:
     return [TokenChance(text, chance) for text, chance in pieces]
 
 
-def test_the_least_sure_token_is_read_from_the_code_alone() -> None:
+def test_the_least_sure_number_or_operator_is_read_from_the_code_alone() -> None:
     reply = chances(("Here", 0.01), (":\n```", 0.9), ("python", 0.9), ("\n", 1.0),
-                    ("def", 0.05), (" solution", 0.9), ("():\n", 1.0),
-                    ("    #", 0.5), (" Ann's", 0.02), (" apples\n", 0.9),
-                    ("    a", 0.8), (" =", 0.9), (" 4", 0.45), (" *", 0.6), (" 3", 0.9),
-                    ("\n", 1.0), ("    return", 0.95), (" a", 0.7), ("\n```", 0.99),
-                    ("\nDone", 0.01))
-    least = least_sure_code_token(reply)
-    assert least == TokenChance(" 4", 0.45)  # not the prose, the comment or the def line
-    assert least_sure_code_token(chances(("no code here", 0.1))) is None
+                    ("def", 0.05), (" solution", 0.9), ("():\n", 0.1),
+                    ("    #", 0.5), (" 2", 0.02), (" apples\n", 0.9),
+                    ("    apples", 0.2), (" =", 0.9), (" 4", 0.45), (" *", 0.6), (" 3", 0.9),
+                    ("\n", 1.0), ("    return", 0.95), (" apples", 0.1), ("\n```", 0.99),
+                    ("\n3", 0.01))
+    # Not the prose, the comment, the def line or a name: the numbers and operators.
+    assert least_sure_arithmetic(reply) == TokenChance(" 4", 0.45)
+    assert least_sure_arithmetic(chances(("no code here 3", 0.1))) is None
 
 
 def unsure_backend(*bodies: str, low_word: str) -> ScriptedBackend:
@@ -173,8 +173,8 @@ def test_an_unsure_program_draws_more_programs_and_says_why() -> None:
                         Sampling(temperature=0), doubt_draws=4))
     record = next(e for e in events if isinstance(e, FinalAnswer)).steps[0].to_dict()
     assert record["value"] == "2" and record["value_before_doubt"] == "8"
-    assert record["doubts"] == ["the model was unsure writing the program ('+' had a chance "
-                                "of 0.12)"]
+    assert record["doubts"] == ["the model was unsure of the program's arithmetic ('+' had "
+                                "a chance of 0.12)"]
     assert record["attempts"][0]["least_sure"] == 0.12
     # Only the greedy program is asked for its chances.
     asked = [request[1].token_chances for request in backend.requests]
