@@ -10,8 +10,7 @@ original beside it.
 A translation can drop or change a fact. The restatement is used only when every
 number the original writes in digits appears in it with the same amount (as
 itself, or with its scale or percent read: 3만 as 30,000, 20% as 0.2; not in
-another unit, so "8조각" as "8,000 slices" fails). A translation that loses one
-is asked for once more, naming what it lost; if that fails too, the program is
+another unit, so "8조각" as "8,000 slices" fails); otherwise the program is
 written for the original alone.
 """
 
@@ -70,8 +69,7 @@ def _amounts(text: str) -> set[float]:
 
 
 def restate(backend: Backend, question: str, sampling: Sampling) -> Restatement:
-    """Translate ``question`` (greedy), and check its numbers against the original; a
-    translation that loses one is asked for once more, with the lost numbers named."""
+    """Translate ``question`` (greedy), and check its numbers against the original."""
     messages = [Message("system", _SYSTEM)]
     for korean, english in _EXAMPLES:
         messages += [Message("user", korean), Message("assistant", english)]
@@ -80,25 +78,11 @@ def restate(backend: Backend, question: str, sampling: Sampling) -> Restatement:
         backend.warm_prefix(messages[:-1])
     pick = replace(sampling, temperature=0.0, max_tokens=300, stop=())
     text, usage = complete(backend, messages, pick)
-    text, seconds = text.strip(), usage.seconds_total
-    missing = _missing(question, text)
-    if text and missing:
-        again = [*messages, Message("assistant", text),
-                 Message("user", f"Your English leaves out {', '.join(missing)}. Write the "
-                                 "English problem again, with every number exactly as the "
-                                 "Korean problem gives it.")]
-        second, usage = complete(backend, again, pick)
-        seconds += usage.seconds_total
-        if second.strip() and not _missing(question, second.strip()):
-            text, missing = second.strip(), ()
-    return Restatement(text, bool(text) and not missing, missing, seconds)
-
-
-def _missing(question: str, translation: str) -> tuple[str, ...]:
-    """The numbers of ``question`` whose amount ``translation`` does not state."""
-    found = _amounts(translation)
-    return tuple(n.text for n in given_numbers(question)
-                 if not any(_close(a, n.amounts) for a in found))
+    text = text.strip()
+    found = _amounts(text)
+    missing = tuple(n.text for n in given_numbers(question)
+                    if not any(_close(a, n.amounts) for a in found))
+    return Restatement(text, bool(text) and not missing, missing, usage.seconds_total)
 
 
 def _close(amount: float, amounts: frozenset[float]) -> bool:
