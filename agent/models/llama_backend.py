@@ -279,7 +279,8 @@ class LlamaCppBackend:
         vocab = self._internals.vocab()
         finish, produced = "length", 0
         drafter = PromptLookup() if sampling.lookup else None
-        # A drafted batch leaves logits only for its last position: no chances with lookup.
+        # With lookup a token may be checked inside a drafted batch, whose logits are not
+        # the last row llama.cpp holds: no chances then.
         chances: list[TokenChance] | None = (
             [] if sampling.token_chances and drafter is None else None)
         # Set for this reply only: ``generate`` reads the draft model on every step.
