@@ -58,6 +58,10 @@ class GivenNumber:
         return (any(_written(s, literals) for s in self.spellings)
                 or (bool(self.parts) and all(_written(p, literals) for p in self.parts)))
 
+    def stated_in(self, amounts: set[float]) -> bool:
+        """Whether one of ``amounts`` (another text's, ``GivenNumber.amounts``) is this one."""
+        return any(_written(a, amounts) for a in self.amounts)
+
 
 # A number a program converts to another unit before using it: 25 cents as 0.25 dollars,
 # 90 minutes as 1.5 hours, 2 km as 2000 m, 3 hours as 180 minutes; also 30% as 0.3.

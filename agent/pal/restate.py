@@ -16,7 +16,6 @@ written for the original alone.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 from ..framing import neutralize
@@ -81,12 +80,8 @@ def restate(backend: Backend, question: str, sampling: Sampling) -> Restatement:
     text = text.strip()
     found = _amounts(text)
     missing = tuple(n.text for n in given_numbers(question)
-                    if not any(_close(a, n.amounts) for a in found))
+                    if not n.stated_in(found))
     return Restatement(text, bool(text) and not missing, missing, usage.seconds_total)
-
-
-def _close(amount: float, amounts: frozenset[float]) -> bool:
-    return any(math.isclose(amount, a, rel_tol=1e-9, abs_tol=1e-12) for a in amounts)
 
 
 def restated_question(question: str, restatement: Restatement) -> str:
