@@ -63,6 +63,7 @@ class StepRecord(Record):
     forced: bool = False  # final steps: only an answer was allowed (after a repeat)
     reason: str = ""  # direct steps: why answered without tools; held steps: why not run
     route_s: float | None = None  # direct steps chosen by the router: what deciding cost
+    route_leans: tuple[float, ...] = ()  # and how far each of its questions leaned to a tool
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"step": self.step, "raw": self.raw,
@@ -74,6 +75,8 @@ class StepRecord(Record):
             out.update(reason=self.reason, answer=self.answer)
             if self.route_s is not None:
                 out["route_s"] = self.route_s
+            if self.route_leans:
+                out["route_leans"] = list(self.route_leans)
             return out
         if self.kind == "final":
             out.update(thought=self.thought, answer=self.answer)

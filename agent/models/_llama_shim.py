@@ -70,16 +70,23 @@ class LlamaInternals:
         written = self._lib.llama_state_seq_get_data(ctx, buf, size, 0)
         return bytes(buf[:written]) if written else None
 
-    def chance_of(self, token: int) -> float:
+    def chance_of(self, token: int, rivals: int = 0) -> tuple[float, list[tuple[int, float]]]:
         """The probability the model gave ``token`` where it was just sampled: the softmax
         of the last logits llama.cpp computed (before any grammar, penalty or temperature),
-        read while ``Llama.generate`` is paused on that token."""
+        read while ``Llama.generate`` is paused on that token; and the ``rivals`` likeliest
+        other tokens there with theirs, likeliest first."""
         import numpy as np  # a dependency of llama-cpp-python
 
         pointer = self._lib.llama_get_logits_ith(self._llm._ctx.ctx, -1)
         logits = np.ctypeslib.as_array(pointer, shape=(self._llm.n_vocab(),))
-        top = float(logits.max())
-        return float(np.exp(float(logits[token]) - top) / np.exp(logits - top).sum())
+        weights = np.exp(logits - float(logits.max()))
+        weights /= weights.sum()
+        others: list[tuple[int, float]] = []
+        if rivals > 0:
+            top = np.argpartition(-weights, rivals)[: rivals + 1]
+            others = sorted(((int(t), float(weights[t])) for t in top if int(t) != token),
+                            key=lambda pair: -pair[1])[:rivals]
+        return float(weights[token]), others
 
     def restore(self, state: bytes, tokens: list[int]) -> bool:
         """Load a saved KV state and make ``Llama`` believe it evaluated ``tokens``."""

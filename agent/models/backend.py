@@ -37,7 +37,9 @@ class Sampling:
     computed, not what is sampled, so ``as_dict`` (what a result reports as its
     sampling) leaves it out. ``token_chances`` asks for the probability of each token
     the reply is made of, where the backend has them (``capabilities.token_chances``);
-    it changes nothing that is sampled either.
+    it changes nothing that is sampled either. ``token_rivals`` (with it) also asks for
+    the likeliest other tokens at each place: what a choice between fixed words was
+    weighed against.
     """
 
     temperature: float = 0.7
@@ -49,11 +51,12 @@ class Sampling:
     stop: tuple[str, ...] = field(default_factory=tuple)
     lookup: bool = False
     token_chances: bool = False
+    token_rivals: int = 0
 
     def as_dict(self) -> dict[str, object]:
         d = asdict(self)
         d["stop"] = list(self.stop)
-        del d["lookup"], d["token_chances"]
+        del d["lookup"], d["token_chances"], d["token_rivals"]
         return d
 
 
@@ -72,10 +75,13 @@ class Chunk:
 
 @dataclass(frozen=True)
 class TokenChance:
-    """One generated token: its text and how likely the model found it there (0 to 1)."""
+    """One generated token: its text and how likely the model found it there (0 to 1),
+    and, when ``Sampling.token_rivals`` asked, the likeliest other tokens there (text,
+    chance), likeliest first."""
 
     text: str
     chance: float
+    rivals: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -302,7 +302,10 @@ class LlamaCppBackend:
                 produced += 1
                 piece = decoder.decode(llm.detokenize([token]))
                 if chances is not None:
-                    chances.append(TokenChance(piece, self._internals.chance_of(token)))
+                    chance, rivals = self._internals.chance_of(token, sampling.token_rivals)
+                    chances.append(TokenChance(piece, chance, tuple(
+                        (llm.detokenize([other]).decode("utf-8", "replace"), weight)
+                        for other, weight in rivals)))
                 text = scanner.feed(piece)
                 if text:
                     yield Chunk(text=text)

@@ -35,6 +35,8 @@ class ScriptedBackend:
     # With ``capabilities.token_chances``: the chance each reply word (a token here) is
     # given, 1.0 for words not listed.
     word_chances: dict[str, float] = field(default_factory=dict)
+    # With ``Sampling.token_rivals`` as well: what each listed word was weighed against.
+    word_rivals: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
 
     def enqueue(self, *replies: str) -> ScriptedBackend:
         self.replies.extend(replies)
@@ -72,7 +74,9 @@ class ScriptedBackend:
         pieces = [word if i == 0 else " " + word for i, word in enumerate(words)]
         for piece in pieces:
             yield Chunk(text=piece)
-        chances = (tuple(TokenChance(p, self.word_chances.get(p.strip(), 1.0)) for p in pieces)
+        chances = (tuple(TokenChance(p, self.word_chances.get(p.strip(), 1.0),
+                                     self.word_rivals.get(p.strip(), ())[: sampling.token_rivals])
+                         for p in pieces)
                    if self.capabilities.token_chances and sampling.token_chances else ())
         yield Chunk(
             text="",

@@ -127,11 +127,15 @@ def run_agent(
         if decision.prefix_cache:
             yield Notice(f"prefix cache (router): {', '.join(decision.prefix_cache)}",
                          level="debug")
+        if decision.leans:
+            yield Notice("router: leaned toward a tool by "
+                         + ", ".join(f"{lean:.2f}" for lean in decision.leans), level="debug")
         run.prompt_tokens += decision.prompt_tokens
         if not decision.tool:
             yield Notice("the question needs no tool: answering directly", level="info")
             answer = _answer_directly(backend, question, run, sampling, config,
-                                      "no tool needed", route_s=decision.seconds)
+                                      "no tool needed", route_s=decision.seconds,
+                                      route_leans=decision.leans)
             yield from _finish(run, started, FinalAnswer(answer, run.record))
             return
     prefix: dict[str, Any] = {}
@@ -285,7 +289,8 @@ def _echoes(answer: str, error: str) -> bool:
 
 
 def _answer_directly(backend: Backend, question: str, run: _Run, sampling: Sampling,
-                     config: AgentConfig, why: str, route_s: float | None = None) -> str:
+                     config: AgentConfig, why: str, route_s: float | None = None,
+                     route_leans: tuple[float, ...] = ()) -> str:
     """Answer the question the way plain ``lamp ask`` does, told which tools failed, so the
     reply is the model's own answer, or says what could not be done, never an error echo."""
     # A futile call did not fail: it would have shown the model its own text. Listing it
@@ -306,7 +311,7 @@ def _answer_directly(backend: Backend, question: str, run: _Run, sampling: Sampl
         step=len(run.record) + 1, kind="direct", raw=text, reason=why, answer=answer,
         first_token_s=round(usage.seconds_to_first_token, 4),
         model_s=round(usage.seconds_total, 4),
-        route_s=None if route_s is None else round(route_s, 4)))
+        route_s=None if route_s is None else round(route_s, 4), route_leans=route_leans))
     return answer
 
 

@@ -7,6 +7,13 @@ cases, it keeps plain questions plain: those are answered the way `lamp ask`
 answers them, and only the rest go through the tool loop (docs/tools.md has the
 figures). The decision is one grammar-constrained token pair, so it costs a
 prompt evaluation and almost no generation.
+
+Where the backend reports token chances, each answer is read as a lean rather than
+a word: the chance the model gave the tool-ward word ("tool", "yes") against the
+other one. A model that says "tool" at 70% and then "yes" at 60% to a tool of the
+wrong subject is not sure of the call it is about to make; greedy decoding would
+make it anyway. The bar both leans must reach together was chosen on half a of
+the BFCL dev split (docs/tools.md).
 """
 
 from __future__ import annotations
@@ -15,11 +22,21 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from ..models import Backend, Message, Sampling, complete
+from ..models import Backend, Message, Reply, Sampling, complete_reply
 from .formats import ToolSpec
 
-__all__ = ["FIT_EXAMPLES", "ROUTE_EXAMPLES", "Route", "fit_messages", "needs_tool",
-           "route_messages"]
+__all__ = ["FIT_EXAMPLES", "ROUTE_EXAMPLES", "TOOL_FROM", "Route", "fit_messages",
+           "lean_toward", "needs_tool", "route_messages"]
+
+# How far the two answers together must lean toward the tool: the first's lean toward
+# "tool" times the second's toward "yes". Without token chances each lean is 1 or 0 by
+# the word chosen, so any bar up to 1 means "both said so", as greedy decoding did.
+# 0.6 raised irrelevance the most without losing a simple or multiple case on half a
+# of the BFCL dev split; half b beside it in docs/tools.md.
+TOOL_FROM = 0.6
+# The likeliest other first tokens read beside the chosen one: the other word is
+# among them whenever it weighs anything at all.
+_RIVALS = 8
 
 _SYSTEM = (
     "Available tools:\n{tools}\n\n"
@@ -116,6 +133,7 @@ class Route:
     prompt_tokens: int
     seconds: float
     prefix_cache: tuple[str, ...] = ()  # warm_prefix status of each question asked
+    leans: tuple[float, ...] = ()  # each question's lean toward the tool, where measured
 
 
 def _summaries(tools: Sequence[ToolSpec]) -> list[tuple[str, str]]:
@@ -149,27 +167,61 @@ def fit_messages(question: str, tools: Sequence[ToolSpec],
     return [*out, Message("user", _offer(_summaries(tools), question))]
 
 
+def lean_toward(reply: Reply, word: str, other: str) -> float | None:
+    """The chance of ``word`` against ``other`` as the reply's first token (0 to 1), from
+    the chances the backend reported; None when it reported none. A token counts for a
+    word it begins (the tokenizer may split a word)."""
+    if not reply.token_chances:
+        return None
+    head = reply.token_chances[0]
+    weights = [(head.text, head.chance), *head.rivals]
+
+    def weight(target: str) -> float:
+        return max((chance for text, chance in weights if text and target.startswith(text)),
+                   default=0.0)
+
+    toward, away = weight(word), weight(other)
+    return toward / (toward + away) if toward + away > 0 else None
+
+
 def needs_tool(backend: Backend, question: str, tools: Sequence[ToolSpec],
-               sampling: Sampling, instructions: str = "") -> Route:
-    """Whether answering ``question`` needs one of ``tools`` (greedy, two tokens at most).
-    ``instructions`` is the caller's own system prompt, if any. A backend without grammar
-    support cannot be held to the two words: it routes to the tool loop, as lamp did
-    before there was a router."""
+               sampling: Sampling, instructions: str = "", tool_from: float = TOOL_FROM,
+               ) -> Route:
+    """Whether answering ``question`` needs one of ``tools`` (greedy, two tokens at most
+    per question). ``instructions`` is the caller's own system prompt, if any. A backend
+    without grammar support cannot be held to the two words: it routes to the tool loop,
+    as lamp did before there was a router."""
     if not tools or not backend.capabilities.grammar:
         return Route(bool(tools), 0, 0.0)
-    pick = replace(sampling, temperature=0.0, max_tokens=3, stop=())
+    weighs = backend.capabilities.token_chances
+    pick = replace(sampling, temperature=0.0, max_tokens=3, stop=(), lookup=False,
+                   token_chances=weighs, token_rivals=_RIVALS if weighs else 0)
     statuses: list[str] = []
+    leans: list[float] = []
     started = time.perf_counter()
     tokens = 0
-    # Each question's instructions and worked cases are fixed: a prefix cache holds their
-    # state, so switching between the two prompts costs no re-reading.
-    for messages, grammar, no in (
-            (route_messages(question, tools, instructions), _GRAMMAR, "direct"),
-            (fit_messages(question, tools, instructions), _FIT_GRAMMAR, "no")):
+
+    def ask(messages: list[Message], grammar: str, word: str, other: str) -> float:
+        """The answer's lean toward ``word``: measured, or 1/0 from the word chosen."""
+        nonlocal tokens
+        # Each question's instructions and worked cases are fixed: a prefix cache holds
+        # their state, so switching between the two prompts costs no re-reading.
         if backend.capabilities.warm_prefix:
             statuses.append(backend.warm_prefix(messages[:-1]))
-        text, usage = complete(backend, messages, pick, grammar)
-        tokens += usage.prompt_tokens
-        if text.strip() == no:
-            return Route(False, tokens, time.perf_counter() - started, tuple(statuses))
-    return Route(True, tokens, time.perf_counter() - started, tuple(statuses))
+        reply = complete_reply(backend, messages, pick, grammar)
+        tokens += reply.usage.prompt_tokens
+        lean = lean_toward(reply, word, other)
+        if lean is not None:
+            leans.append(round(lean, 3))
+            return lean
+        return 1.0 if reply.text.strip() == word else 0.0
+
+    def decided(tool: bool) -> Route:
+        return Route(tool, tokens, time.perf_counter() - started, tuple(statuses),
+                     tuple(leans))
+
+    need = ask(route_messages(question, tools, instructions), _GRAMMAR, "tool", "direct")
+    if need < tool_from:  # no fit can lift the product to the bar: not asked
+        return decided(False)
+    fit = ask(fit_messages(question, tools, instructions), _FIT_GRAMMAR, "yes", "no")
+    return decided(need * fit >= tool_from)

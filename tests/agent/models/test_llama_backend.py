@@ -73,6 +73,20 @@ def test_token_chances_come_with_the_reply_only_when_asked(backend: LlamaCppBack
     assert all(0 < t.chance <= 1 for t in chances)
     # The answer to a question this easy is no close call.
     assert chances[0].chance > 0.5
+    assert all(t.rivals == () for t in chances)  # rivals only when asked for
+
+
+def test_a_grammar_choice_reports_what_it_was_weighed_against(backend: LlamaCppBackend) -> None:
+    # The router reads "yes" against "no" from these: the chances before the grammar.
+    msgs = [Message("user", "Is Paris in France? Answer yes or no.")]
+    _, last = answer(backend, msgs, Sampling(temperature=0, max_tokens=3, token_chances=True,
+                                             token_rivals=4), grammar='root ::= "yes" | "no"')
+    head = last.token_chances[0]
+    assert head.text == "yes" and len(head.rivals) == 4
+    weights = [chance for _, chance in head.rivals]
+    assert weights == sorted(weights, reverse=True) and all(0 < w <= 1 for w in weights)
+    assert head.text not in [text for text, _ in head.rivals]
+    assert head.chance + sum(weights) <= 1 + 1e-6
 
 def test_grammar_constrains_output(backend: LlamaCppBackend) -> None:
     text, _ = answer(backend, [Message("user", "Is the sky blue? Reply yes or no.")],
