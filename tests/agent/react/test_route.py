@@ -40,12 +40,12 @@ def test_no_chances_means_no_lean() -> None:
 
 
 def test_two_unsure_yeses_are_not_a_call() -> None:
-    # "tool" at 0.8 and "yes" at 0.7: greedy decoding would call; together they lean
-    # toward the tool by 0.56, under the shipped bar.
-    backend = _weighing(tool=(0.8, (("direct", 0.2),)), yes=(0.7, (("no", 0.3),)))
+    # "tool" at 0.7 and "yes" at 0.6: greedy decoding would call; together they lean
+    # toward the tool by 0.42, under the shipped bar.
+    backend = _weighing(tool=(0.7, (("direct", 0.3),)), yes=(0.6, (("no", 0.4),)))
     route = needs_tool(backend.enqueue("tool", "yes"), "What is the capital of Peru?",
                        CAPITAL, Sampling())
-    assert TOOL_FROM > 0.56 and not route.tool and route.leans == (0.8, 0.7)
+    assert TOOL_FROM > 0.42 and not route.tool and route.leans == (0.7, 0.6)
     sent = backend.requests[0][1]
     assert sent.token_chances and sent.token_rivals > 0 and sent.temperature == 0
 
