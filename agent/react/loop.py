@@ -24,7 +24,7 @@ from ..records import StepRecord
 from ..tools import Tool, ToolContext, run_tool
 from .call_values import not_given_note, unsupported_numbers
 from .formats import Action, Demo, Final, Step, StepFormat, ToolSpec, required_only
-from .route import needs_tool
+from .route import Route, needs_tool
 
 __all__ = ["AgentConfig", "run_agent", "specs_for"]
 
@@ -134,8 +134,7 @@ def run_agent(
         if not decision.tool:
             yield Notice("the question needs no tool: answering directly", level="info")
             answer = _answer_directly(backend, question, run, sampling, config,
-                                      "no tool needed", route_s=decision.seconds,
-                                      route_leans=decision.leans)
+                                      "no tool needed", route=decision)
             yield from _finish(run, started, FinalAnswer(answer, run.record))
             return
     prefix: dict[str, Any] = {}
@@ -289,8 +288,7 @@ def _echoes(answer: str, error: str) -> bool:
 
 
 def _answer_directly(backend: Backend, question: str, run: _Run, sampling: Sampling,
-                     config: AgentConfig, why: str, route_s: float | None = None,
-                     route_leans: tuple[float, ...] = ()) -> str:
+                     config: AgentConfig, why: str, route: Route | None = None) -> str:
     """Answer the question the way plain ``lamp ask`` does, told which tools failed, so the
     reply is the model's own answer, or says what could not be done, never an error echo."""
     # A futile call did not fail: it would have shown the model its own text. Listing it
@@ -311,7 +309,8 @@ def _answer_directly(backend: Backend, question: str, run: _Run, sampling: Sampl
         step=len(run.record) + 1, kind="direct", raw=text, reason=why, answer=answer,
         first_token_s=round(usage.seconds_to_first_token, 4),
         model_s=round(usage.seconds_total, 4),
-        route_s=None if route_s is None else round(route_s, 4), route_leans=route_leans))
+        route_s=None if route is None else round(route.seconds, 4),
+        route_leans=() if route is None else route.leans))
     return answer
 
 

@@ -13,7 +13,8 @@ a word: the chance the model gave the tool-ward word ("tool", "yes") against the
 other one. A model that says "tool" at 60% and then "yes" at 60% to a tool of the
 wrong subject is not sure of the call it is about to make; greedy decoding would
 make it anyway. The bar both leans must reach together was chosen on half a of
-the BFCL dev split (docs/tools.md).
+five sets: BFCL's three categories and lamp's own tool and plain questions
+(docs/tools.md).
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ __all__ = ["FIT_EXAMPLES", "ROUTE_EXAMPLES", "TOOL_FROM", "Route", "fit_messages
 # BFCL's misfires away but also lamp's own arithmetic: the right "yes" is less sure
 # when two listed tools (calculator, python) both fit.
 TOOL_FROM = 0.5
-# The likeliest other first tokens read beside the chosen one: the other word is
-# among them whenever it weighs anything at all.
+# The likeliest other first tokens read beside the chosen one. A word outside them
+# weighs less than the eighth likeliest token and counts as nothing.
 _RIVALS = 8
 
 _SYSTEM = (

@@ -491,3 +491,17 @@ def test_after_a_futile_call_the_models_own_answer_stands() -> None:
     answer = next(e for e in events if isinstance(e, FinalAnswer))
     assert [s["kind"] for s in answer.steps] == ["held", "final"]
     assert answer.text == "Thank you very much."
+
+
+def test_a_direct_step_records_how_far_the_router_leaned() -> None:
+    from lamp.agent.models import Capabilities
+
+    backend = ScriptedBackend(capabilities=Capabilities(grammar=True, token_chances=True),
+                              word_chances={"direct": 0.9},
+                              word_rivals={"direct": (("tool", 0.1),)})
+    events = run(backend.enqueue("direct", "Paris."), select_tools(["calculator"]),
+                 fmt=NativeFormat(), route=True)
+    answer = next(e for e in events if isinstance(e, FinalAnswer))
+    assert answer.steps[0]["route_leans"] == [0.1] and "route_s" in answer.steps[0]
+    assert any(isinstance(e, Notice) and e.message == "router: leaned toward a tool by 0.10"
+               for e in events)
