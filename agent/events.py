@@ -20,6 +20,7 @@ __all__ = [
     "FinalAnswer",
     "Notice",
     "Observation",
+    "Routed",
     "TextDelta",
     "ToolCall",
     "Usage",
@@ -62,6 +63,17 @@ class Observation:
 
 
 @dataclass(frozen=True)
+class Routed:
+    """The router's decision before the first agent step (lamp.agent.react.route):
+    whether the question goes to the tools, and how far each question it asked leaned
+    toward them (empty where the backend reports no token chances)."""
+
+    tool: bool
+    leans: tuple[float, ...] = ()
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class CodeRun:
     code: str
     stdout: str
@@ -79,4 +91,5 @@ class FinalAnswer:
     steps: list[Record] = field(default_factory=list)
 
 
-Event = TextDelta | Notice | ToolCall | Observation | CodeRun | Usage | FinalAnswer
+Event = (TextDelta | Notice | Routed | ToolCall | Observation | CodeRun | Usage
+         | FinalAnswer)

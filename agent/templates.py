@@ -29,7 +29,7 @@ from pathlib import Path
 from .errors import InputError, UsageError
 from .framing import neutralize
 from .language import detect_language, names_language
-from .models import Message
+from .models import Message, worked_turns
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -73,10 +73,7 @@ class PromptTemplate:
         # One pass over the template only: braces inside the material or the request
         # are text, never placeholders.
         user = _PLACEHOLDER.sub(lambda m: values[m.group(1)], user)
-        shots: list[Message] = []
-        for question, answer in self.examples:
-            shots += [Message("user", question), Message("assistant", answer)]
-        return shots, user.strip()
+        return worked_turns(self.examples), user.strip()
 
 
 def _t(name: str, description: str, system: str, user: str, **kw: object) -> PromptTemplate:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lamp.agent.app.result import Run
-from lamp.agent.events import Notice, Observation, ToolCall
+from lamp.agent.events import Notice, Observation, Routed, ToolCall
 from lamp.agent.mcp.adapter import SchemaUnsupported, adapt_schema
 from lamp.agent.tools import Tool, ToolContext, load_tools
 
@@ -138,6 +138,7 @@ class Watched:
     malformed: int = 0  # steps that did not parse (the grammar should make this 0)
     without_tools: bool = False  # the loop said it answers without tools
     finished: bool = False  # the run reached its end
+    routed: Routed | None = None  # the router's decision and leans, when it was asked
 
 
 def watch(run: Run, source: CaseTools, calls: list[tuple[str, dict[str, Any]]],
@@ -145,13 +146,17 @@ def watch(run: Run, source: CaseTools, calls: list[tuple[str, dict[str, Any]]],
     """Drive ``run`` and stop it as soon as the loop answers without tools, or when
     ``until`` is ``"call"``: a tool ran its first call (``calls``, which the tools append
     to, grew); ``"step"``: the first step came (a call proposed, or a malformed step);
-    ``"end"``: never early."""
+    ``"route"``: the router decided; ``"end"``: never early."""
     seen = Watched()
     before = len(calls)
     events: Iterator[Any] = iter(run)
     try:
         for event in events:
-            if isinstance(event, ToolCall):
+            if isinstance(event, Routed):
+                seen.routed = event
+                if until == "route":
+                    return seen
+            elif isinstance(event, ToolCall):
                 seen.proposed.append((source.original(event.tool), dict(event.input)))
                 if until == "step":
                     return seen

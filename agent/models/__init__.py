@@ -34,8 +34,9 @@ from .backend import (
     TokenChance,
     complete,
     complete_reply,
+    worked_turns,
 )
 from .scripted import ScriptedBackend
 
 __all__ = ["Backend", "Capabilities", "Chunk", "Message", "Reply", "Sampling",
-           "ScriptedBackend", "TokenChance", "complete", "complete_reply"]
+           "ScriptedBackend", "TokenChance", "complete", "complete_reply", "worked_turns"]

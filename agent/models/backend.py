@@ -11,20 +11,28 @@ every backend has every method, and one it cannot honour does nothing harmful
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Protocol, runtime_checkable
 
 from .usage import Usage
 
 __all__ = ["Backend", "Capabilities", "Chunk", "Message", "Reply", "Sampling", "TokenChance",
-           "complete", "complete_reply"]
+           "complete", "complete_reply", "worked_turns"]
 
 
 @dataclass(frozen=True)
 class Message:
     role: str  # "system" | "user" | "assistant" | "tool"
     content: str
+
+
+def worked_turns(pairs: Iterable[tuple[str, str]]) -> list[Message]:
+    """Worked examples as earlier turns of the conversation: each (request, reply) a user
+    message and the assistant's answer. Small models copy a shown answer's shape far more
+    reliably than they follow a described one."""
+    return [turn for request, reply in pairs
+            for turn in (Message("user", request), Message("assistant", reply))]
 
 
 @dataclass(frozen=True)

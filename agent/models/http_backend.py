@@ -16,12 +16,17 @@ server is probed once, at construction, for the extras it may have:
   ``estimate_tokens``), no grammar, no ``json_schema`` (a server that ignored it
   would hand back unconstrained text, so lamp does not send it on a guess).
 
+The two llama.cpp servers also return each token's log probability and its likeliest
+alternatives (``logprobs``), which lamp asks for where it reads token chances: the
+router's leans and PAL's unsure-arithmetic sign work over HTTP as they do in process.
+
 ``describe()`` says which of these is in use, so a surprising budget can be explained.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
 import time
@@ -32,14 +37,14 @@ from typing import TYPE_CHECKING, Any
 
 from ._http import Http, malformed, reading_errors
 from ._sse import IdleTimeout, MalformedStream, iter_sse_data
-from .backend import Capabilities, Chunk, Message, Sampling
+from .backend import Capabilities, Chunk, Message, Sampling, TokenChance
 from .errors import BackendUnavailable, ServerError, UsageError
 
 if TYPE_CHECKING:
     from http.client import HTTPConnection, HTTPResponse
 
 __all__ = ["API_KEY_VARS", "HttpOptions", "OpenAIBackend", "ServerInfo", "api_key_from_env",
-           "estimate_tokens"]
+           "estimate_tokens", "token_chances"]
 
 API_KEY_VARS = ("LAMP_API_KEY", "OPENAI_API_KEY")
 # Chat templates wrap each message in a few special tokens (ChatML's
@@ -49,6 +54,11 @@ PER_MESSAGE_TOKENS = 8
 REPLY_PRIMER_TOKENS = 8
 _COUNT_CACHE = 512  # texts whose token count we remember (history is re-counted every turn)
 _GRAMMAR_SERVERS = frozenset({"llama-cpp-python", "llama.cpp"})
+# Servers whose chat completions return OpenAI-style ``logprobs`` with ``top_logprobs``
+# (llama-cpp-python's from the same logits row lamp reads in process). The OpenAI API
+# allows at most 20 alternatives per token.
+_LOGPROB_SERVERS = _GRAMMAR_SERVERS
+_MOST_ALTERNATIVES = 20
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,7 @@ class HttpOptions:
     api_key: str | None = None  # None: from LAMP_API_KEY, then OPENAI_API_KEY
     grammar: bool | None = None  # None: trust the probe; True/False overrides it
     json_schema: bool | None = None  # the same for response_format's json_schema
+    token_chances: bool | None = None  # the same for logprobs (the router's leans, PAL's doubt)
 
 
 @dataclass(frozen=True)
@@ -120,7 +131,9 @@ class OpenAIBackend:
             # One connection per request, and the count cache has a lock. llama-cpp-python's
             # server holds one context and by default cuts a running answer short when the
             # next request arrives (measured: 2 of 3 parallel answers came back empty).
-            concurrent=self.server.kind != "llama-cpp-python")
+            concurrent=self.server.kind != "llama-cpp-python",
+            token_chances=self.server.kind in _LOGPROB_SERVERS if options.token_chances is None
+            else options.token_chances)
         self._counts: OrderedDict[str, int] = OrderedDict()
         self._counts_lock = threading.Lock()
         self.load_seconds = time.perf_counter() - started
@@ -220,7 +233,8 @@ class OpenAIBackend:
         body = self.request_body(messages, sampling, grammar, json_schema)
         conn, resp = self._http.send("POST", self._http.api_path("/chat/completions"), body,
                                      stream=True)
-        return self._read_stream(conn, resp, messages)
+        return self._read_stream(conn, resp, messages,
+                                 sampling.token_rivals if "logprobs" in body else None)
 
     def request_body(self, messages: Sequence[Message], sampling: Sampling,
                      grammar: str | None = None, json_schema: dict | None = None
@@ -246,16 +260,25 @@ class OpenAIBackend:
         if json_schema is not None:
             body["response_format"] = {"type": "json_schema", "json_schema": {
                 "name": "lamp_output", "schema": json_schema, "strict": True}}
+        if sampling.token_chances and self.capabilities.token_chances:
+            # The chosen token may be among the alternatives: ask for one more. At least
+            # one, or llama-cpp-python's server sends no logprobs at all.
+            body["logprobs"] = True
+            body["top_logprobs"] = min(sampling.token_rivals + 1, _MOST_ALTERNATIVES)
         return body
 
     def _read_stream(self, conn: HTTPConnection, resp: HTTPResponse,
-                     messages: Sequence[Message]) -> Iterator[Chunk]:
+                     messages: Sequence[Message], rivals: int | None = None
+                     ) -> Iterator[Chunk]:
+        """The reply's chunks; with ``rivals`` (logprobs were asked for) the last one
+        carries each token's chance and that many alternatives."""
         url = self.base_url
         where = f"model server at {url}"
         content_type = resp.getheader("Content-Type") or "no content type"
         usage: dict[str, Any] = {}
         finish: str | None = None
         pieces = events_seen = 0
+        chances: list[TokenChance] = []
         try:
             if "json" in content_type:  # the server ignored "stream": one whole reply
                 events: Iterator[str] = iter([self._read_whole(resp)])
@@ -269,11 +292,13 @@ class OpenAIBackend:
                     events_seen += 1
                     if isinstance(event.get("usage"), dict):
                         usage = event["usage"]
-                    for text, reason in _choices(event, url):
+                    for text, reason, logprobs in _choices(event, url):
                         if text:
                             pieces += 1
                             yield Chunk(text=text)
                         finish = reason or finish
+                        if rivals is not None:
+                            chances += token_chances(logprobs, rivals)
                 else:
                     if not events_seen and "event-stream" not in content_type:
                         raise malformed(url, "the chat request",
@@ -298,6 +323,7 @@ class OpenAIBackend:
             prompt_tokens=prompt if isinstance(prompt, int) else self.count_tokens(messages),
             completion_tokens=completion if isinstance(completion, int) else pieces,
             finish_reason=finish or "stop",
+            token_chances=tuple(chances),
         )
 
     def _read_whole(self, resp: HTTPResponse) -> str:
@@ -331,6 +357,7 @@ class OpenAIBackend:
             "token_counting": counting,
             "grammar": self.supports_grammar,
             "json_schema": self.capabilities.json_schema,
+            "token_chances": self.capabilities.token_chances,
         }
 
 
@@ -349,8 +376,9 @@ def _parse_event(data: str, url: str) -> dict[str, Any]:
     return event
 
 
-def _choices(event: dict[str, Any], url: str) -> Iterator[tuple[str, str | None]]:
-    """(text, finish_reason) of the first choice; a usage-only event has no choices."""
+def _choices(event: dict[str, Any], url: str) -> Iterator[tuple[str, str | None, Any]]:
+    """(text, finish_reason, logprobs) of the first choice; a usage-only event has no
+    choices."""
     choices = event.get("choices") or []
     if not isinstance(choices, list):
         raise malformed(url, "the chat request", json.dumps(event))
@@ -360,4 +388,39 @@ def _choices(event: dict[str, Any], url: str) -> Iterator[tuple[str, str | None]
         reason = choice.get("finish_reason") if isinstance(choice, dict) else None
         if not isinstance(text, str) or not (reason is None or isinstance(reason, str)):
             raise malformed(url, "the chat request", json.dumps(choice))
-        yield text, reason
+        yield text, reason, choice.get("logprobs")
+
+
+def _chance(logprob: Any) -> float | None:
+    """A log probability as a chance; None for anything that is not one."""
+    if isinstance(logprob, bool) or not isinstance(logprob, int | float):
+        return None
+    if not math.isfinite(logprob) and logprob != -math.inf:
+        return None
+    return min(1.0, math.exp(min(float(logprob), 0.0)))
+
+
+def token_chances(logprobs: Any, rivals: int) -> list[TokenChance]:
+    """The tokens of one event's OpenAI ``logprobs`` as ``TokenChance``s, with up to
+    ``rivals`` alternatives each, likeliest first and the chosen token left out. What a
+    server sends is not trusted: entries that are not a token with a log probability
+    are skipped, and chances are kept within 0 to 1."""
+    content = logprobs.get("content") if isinstance(logprobs, dict) else None
+    out: list[TokenChance] = []
+    for entry in content if isinstance(content, list) else []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("token"), str):
+            continue
+        chance = _chance(entry.get("logprob"))
+        if chance is None:
+            continue
+        others: list[tuple[str, float]] = []
+        tops = entry.get("top_logprobs")
+        for top in tops if isinstance(tops, list) else []:
+            if not isinstance(top, dict) or not isinstance(top.get("token"), str):
+                continue
+            weight = _chance(top.get("logprob"))
+            if weight is not None and top["token"] != entry["token"]:
+                others.append((top["token"], weight))
+        others.sort(key=lambda pair: -pair[1])
+        out.append(TokenChance(entry["token"], chance, tuple(others[:rivals])))
+    return out

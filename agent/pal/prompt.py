@@ -9,7 +9,7 @@ every caller (the CLI, benchmarks, scripts) asks it the same way.
 from __future__ import annotations
 
 from ..framing import neutralize
-from ..models import Message
+from ..models import Message, worked_turns
 
 __all__ = ["EXAMPLES", "HARNESS", "MARKER", "SYSTEM", "pal_messages", "pal_question"]
 
@@ -110,11 +110,8 @@ __lamp_report()
 
 
 def pal_messages(question: str) -> list[Message]:
-    messages = [Message("system", SYSTEM)]
-    for q, a in EXAMPLES:
-        messages += [Message("user", q), Message("assistant", a)]
-    messages.append(Message("user", question.strip()))
-    return messages
+    return [Message("system", SYSTEM), *worked_turns(EXAMPLES),
+            Message("user", question.strip())]
 
 
 def pal_question(prompt: str, material: str | None = None) -> str:

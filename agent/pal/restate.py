@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from ..framing import neutralize
 from ..language import detect_language
-from ..models import Backend, Message, Sampling, complete
+from ..models import Backend, Message, Sampling, complete, worked_turns
 from .numbers import given_numbers
 
 __all__ = ["Restatement", "mostly_korean", "restate", "restated_question"]
@@ -69,10 +69,8 @@ def _amounts(text: str) -> set[float]:
 
 def restate(backend: Backend, question: str, sampling: Sampling) -> Restatement:
     """Translate ``question`` (greedy), and check its numbers against the original."""
-    messages = [Message("system", _SYSTEM)]
-    for korean, english in _EXAMPLES:
-        messages += [Message("user", korean), Message("assistant", english)]
-    messages.append(Message("user", question.strip()))
+    messages = [Message("system", _SYSTEM), *worked_turns(_EXAMPLES),
+                 Message("user", question.strip())]
     if backend.capabilities.warm_prefix:
         backend.warm_prefix(messages[:-1])
     pick = replace(sampling, temperature=0.0, max_tokens=300, stop=())

@@ -22,6 +22,7 @@ from ..tools import Approver, Tool, ToolContext, ToolSource, deny_all, select_to
 from .demos import demos_for
 from .formats import StepFormat, get_format
 from .loop import AgentConfig, run_agent
+from .route import TOOL_FROM
 
 __all__ = ["ToolOptions", "ToolRun", "run_with_tools"]
 
@@ -35,6 +36,7 @@ class ToolOptions:
     max_steps: int = 6
     tool_format: str = "native"
     route: bool = True  # ask first whether the question needs a tool (agent/react/route.py)
+    route_from: float = TOOL_FROM  # the router's bar; 0 always asks both of its questions
     system: str = ""  # a system prompt the user chose; empty: the agent's own
 
     def tool_names(self) -> list[str] | None:
@@ -87,6 +89,7 @@ def run_with_tools(backend: Backend, question: str, request: ToolOptions, sampli
     ctx = ToolContext(cwd=cwd if cwd is not None else Path.cwd(), sandbox=sandbox,
                       search_memory=search, approve=approve)
     config = AgentConfig(max_steps=request.max_steps, route=request.route,
+                         route_from=request.route_from,
                          route_instructions=request.system,
                          system=request.system or AgentConfig.system,
                          demos=demos_for((t.name for t in tools), fmt.name),

@@ -13,9 +13,11 @@ by the model, and "British pounds" -> "GBP" is knowledge, not invention.
 
 What this misses, by design: numbers that follow from knowledge rather than
 the text (52 cards in a deck, 4 kings in it) count as not given, and a call
-that needs them is answered without the tool. Spans of time are the one kind
-of knowledge read in, being the commonest: "the next week" gives 7 (days), "3
-minutes" 180 (seconds). docs/tools.md has the measured trade.
+that needs them is answered without the tool. Time is the one kind of
+knowledge read in, being the commonest: spans ("the next week" gives 7 days,
+"3 minutes" 180 seconds), recurrences ("compounded quarterly" gives 4 a year)
+and afternoon clock times ("6:30 PM" gives hour 18). docs/tools.md has the
+measured trade.
 
 One kind of string is checked: an arithmetic expression a tool takes as its
 input (``Tool.given_numbers``, the calculator's). Its numbers are the call's
@@ -70,6 +72,20 @@ _SPANS = (
     ("hours?", "시간", (1, 60, 3600)),
     ("minutes?", "분", (1, 60)),
 )
+# How often something recurs gives its count per larger unit: "compounded quarterly" is 4
+# times a year, "paid weekly" 52, "hourly" 24 a day. (Pattern, counts.)
+_FREQUENCIES = (
+    (r"\bhourly\b", (24,)),
+    (r"\bdaily\b|매일", (365,)),
+    (r"\b(?:weekly|every week)\b|매주", (52,)),
+    (r"\b(?:bi-?weekly|fortnightly)\b|격주", (26,)),
+    (r"\b(?:monthly|every month)\b|매월|매달|월별", (12,)),
+    (r"\bquarterly\b|분기", (4,)),
+    (r"\b(?:semi-?annual(?:ly)?|bi-?annual(?:ly)?|half-yearly)\b|반기", (2,)),
+)
+# A clock time after noon, as a 24-hour clock writes it: "6:30 PM" is hour 18.
+_AFTERNOON = re.compile(r"(?<![\d:])(\d{1,2})(?::\d{2})?\s*(?:pm\b|p\.m\.)|오후\s*(\d{1,2})\s*시",
+                        re.IGNORECASE)
 _ONE = "next|last|this|past|coming|previous|following|a|an|one|per|each|every"
 # Alone, those Korean syllables are ordinary words; a span without a count is only
 # one of these phrases (by the index of its unit above).
@@ -114,6 +130,13 @@ def numbers_in(text: str) -> set[float]:
     for match in _KOREAN_COUNT.finditer(text):
         found.add(float(_KOREAN_NATIVE[match.group(1)]))
     found |= _span_lengths(text)
+    for pattern, counts in _FREQUENCIES:
+        if re.search(pattern, lowered):
+            found |= {float(c) for c in counts}
+    for match in _AFTERNOON.finditer(text):
+        hour = int(match.group(1) or match.group(2))
+        if 1 <= hour < 12:
+            found.add(float(hour + 12))
     return found
 
 

@@ -17,14 +17,14 @@ from typing import Any
 
 from ..conversation import ASSISTANT_SYSTEM
 from ..errors import StepLimitReached
-from ..events import Event, FinalAnswer, Notice, Observation, ToolCall, Usage
+from ..events import Event, FinalAnswer, Notice, Observation, Routed, ToolCall, Usage
 from ..framing import one_line
 from ..models import Backend, Message, Sampling, complete
 from ..records import StepRecord
 from ..tools import Tool, ToolContext, run_tool
 from .call_values import not_given_note, unsupported_numbers
 from .formats import Action, Demo, Final, Step, StepFormat, ToolSpec, required_only
-from .route import Route, needs_tool
+from .route import TOOL_FROM, Route, needs_tool
 
 __all__ = ["AgentConfig", "run_agent", "specs_for"]
 
@@ -52,6 +52,10 @@ class AgentConfig:
     # The caller's own system prompt, which the router sees too ("" for lamp's own, which
     # says nothing about which questions need a tool).
     route_instructions: str = ""
+    # How far the router's two answers together must lean toward a tool (route.TOOL_FROM).
+    # At 0 both questions are always asked, which is how the bar's choosing table is
+    # measured (benchmarks/route_decisions.py --leans).
+    route_from: float = TOOL_FROM
     # Hold back a call whose required numbers appear neither in the question nor in an
     # earlier tool result (agent/react/call_values.py): a small model fills a function that
     # does not fit with invented values, and misreads amounts ("2억" as 2,000,000). The
@@ -123,13 +127,12 @@ def run_agent(
     run = _Run()
     started = time.perf_counter()
     if config.route:
-        decision = needs_tool(backend, question, specs, sampling, config.route_instructions)
+        decision = needs_tool(backend, question, specs, sampling, config.route_instructions,
+                              tool_from=config.route_from)
         if decision.prefix_cache:
             yield Notice(f"prefix cache (router): {', '.join(decision.prefix_cache)}",
                          level="debug")
-        if decision.leans:
-            yield Notice("router: leaned toward a tool by "
-                         + ", ".join(f"{lean:.2f}" for lean in decision.leans), level="debug")
+        yield Routed(decision.tool, decision.leans, decision.seconds)
         run.prompt_tokens += decision.prompt_tokens
         if not decision.tool:
             yield Notice("the question needs no tool: answering directly", level="info")

@@ -23,7 +23,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from ..models import Backend, Message, Reply, Sampling, complete_reply
+from ..models import Backend, Message, Reply, Sampling, complete_reply, worked_turns
 from .formats import ToolSpec
 
 __all__ = ["FIT_EXAMPLES", "ROUTE_EXAMPLES", "TOOL_FROM", "Route", "fit_messages",
@@ -152,10 +152,10 @@ def _listing(tools: Sequence[tuple[str, str]]) -> str:
 def route_messages(question: str, tools: Sequence[ToolSpec],
                    instructions: str = "") -> list[Message]:
     system = _SYSTEM.format(tools=_listing(_summaries(tools)))
-    out = [Message("system", _with_instructions(system, instructions))]
-    for example, needs in ROUTE_EXAMPLES:
-        out += [Message("user", example), Message("assistant", "tool" if needs else "direct")]
-    return [*out, Message("user", question)]
+    return [Message("system", _with_instructions(system, instructions)),
+            *worked_turns((example, "tool" if needs else "direct")
+                          for example, needs in ROUTE_EXAMPLES),
+            Message("user", question)]
 
 
 def _offer(tools: Sequence[tuple[str, str]], request: str) -> str:
@@ -164,11 +164,10 @@ def _offer(tools: Sequence[tuple[str, str]], request: str) -> str:
 
 def fit_messages(question: str, tools: Sequence[ToolSpec],
                  instructions: str = "") -> list[Message]:
-    out = [Message("system", _with_instructions(_FIT_SYSTEM, instructions))]
-    for offered, request, fits in FIT_EXAMPLES:
-        out += [Message("user", _offer(offered, request)),
-                Message("assistant", "yes" if fits else "no")]
-    return [*out, Message("user", _offer(_summaries(tools), question))]
+    return [Message("system", _with_instructions(_FIT_SYSTEM, instructions)),
+            *worked_turns((_offer(offered, request), "yes" if fits else "no")
+                          for offered, request, fits in FIT_EXAMPLES),
+            Message("user", _offer(_summaries(tools), question))]
 
 
 def lean_toward(reply: Reply, word: str, other: str) -> float | None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from ..conversation import Conversation
 from ..errors import InvalidOutput
 from ..events import Event, FinalAnswer, Usage
-from ..models import Backend, Message, Sampling
+from ..models import Backend, Message, Sampling, worked_turns
 
 __all__ = ["COMMAND_MAX_CHARS", "CommandDrafter", "Proposal", "ShellTarget", "command_grammar"]
 
@@ -84,12 +84,9 @@ def _system(target: ShellTarget) -> str:
 
 
 def _examples(target: ShellTarget) -> list[Message]:
-    messages: list[Message] = []
-    for request, command in _EXAMPLES:
-        if target.shell == "fish":
-            command = _FISH_EXAMPLES.get(command, command)
-        messages += [Message("user", request), Message("assistant", command)]
-    return messages
+    fish = target.shell == "fish"
+    return worked_turns((request, _FISH_EXAMPLES.get(command, command) if fish else command)
+                        for request, command in _EXAMPLES)
 
 
 # Worked explanations, one list item per part and the whole command's effect last. A 1.5B
@@ -146,11 +143,8 @@ def _describe_system(target: ShellTarget, language: str) -> str:
 
 
 def _describe_examples(language: str) -> list[Message]:
-    messages: list[Message] = []
-    for request, command, explanation in _DESCRIBE_EXAMPLES[language]:
-        messages += [Message("user", _describe_prompt(request, command)),
-                     Message("assistant", explanation)]
-    return messages
+    return worked_turns((_describe_prompt(request, command), explanation)
+                        for request, command, explanation in _DESCRIBE_EXAMPLES[language])
 
 
 def _describe_prompt(request: str, command: str) -> str:

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from lamp.agent.app.output import Output
 from lamp.agent.app.result import Run, RunResult
-from lamp.agent.events import Event, Notice
+from lamp.agent.events import Event, Notice, Routed
 from lamp.agent.records import Record
 from lamp.agent.visible_text import visible
 
@@ -64,6 +64,10 @@ class Renderer:
     def show(self, event: Event) -> None:
         if isinstance(event, Notice):
             self.notice(event)
+        elif isinstance(event, Routed) and event.leans:
+            self.notice(Notice("router: leaned toward a tool by "
+                               + ", ".join(f"{lean:.2f}" for lean in event.leans),
+                               level="debug"))
 
     def finish(self, answer: str) -> None:
         """Show the answer of a run that did not stream it (tools, PAL)."""

@@ -19,6 +19,7 @@ from lamp.agent.events import (
     FinalAnswer,
     Notice,
     Observation,
+    Routed,
     TextDelta,
     ToolCall,
     Usage,
@@ -103,6 +104,15 @@ def test_other_notices_only_with_verbose() -> None:
     quiet = buffers()
     PlainRenderer(quiet, verbose=True, quiet=True).render([*events, Notice("no Landlock")])
     assert err(quiet) == ""
+
+
+def test_the_routers_leans_show_only_with_verbose() -> None:
+    events = [Routed(True, (0.97, 0.62), 0.4), Routed(False)]  # the second: no chances
+    output = buffers()
+    PlainRenderer(output).render(events)
+    assert err(output) == ""
+    PlainRenderer(output, verbose=True).render(events)
+    assert err(output) == "lamp: warning: router: leaned toward a tool by 0.97, 0.62\n"
 
 
 def test_warnings_go_to_the_outputs_stderr_not_the_process(capsys) -> None:

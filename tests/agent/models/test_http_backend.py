@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import socket
 import subprocess
@@ -27,9 +28,15 @@ import pytest
 
 from lamp.agent.config.settings import load_settings
 from lamp.agent.errors import BackendUnavailable, MalformedReply, ServerError, UsageError
-from lamp.agent.models import Chunk, Message, Sampling
+from lamp.agent.models import Chunk, Message, Sampling, TokenChance, complete_reply
 from lamp.agent.models.factory import open_backend
-from lamp.agent.models.http_backend import HttpOptions, OpenAIBackend, estimate_tokens
+from lamp.agent.models.http_backend import (
+    HttpOptions,
+    OpenAIBackend,
+    estimate_tokens,
+    token_chances,
+)
+from lamp.agent.react.route import lean_toward
 from lamp.cli import main as cli_main
 
 MSGS = [Message("system", "Answer in one word."), Message("user", "Capital of France?")]
@@ -211,6 +218,71 @@ def test_grammar_is_sent_to_a_server_that_takes_it(fake: FakeServer) -> None:
     assert backend.supports_grammar and backend.describe()["server"] == "llama-cpp-python"
     list(backend.stream_chat(MSGS, GREEDY, grammar='root ::= "yes" | "no"'))
     assert fake.chat_bodies()[0]["grammar"] == 'root ::= "yes" | "no"'
+
+
+def _with_logprobs(text: str, logprob: float, tops: list[Any]) -> dict[str, Any]:
+    event = delta(text)
+    event["choices"][0]["logprobs"] = {"content": [
+        {"token": text, "logprob": logprob, "bytes": None, "top_logprobs": tops}]}
+    return event
+
+
+def test_token_chances_come_from_the_servers_logprobs(fake: FakeServer) -> None:
+    _llama_cpp_python_extras(fake)
+    fake.routes[("POST", "/v1/chat/completions")] = reply(
+        _with_logprobs("tool", math.log(0.6), [
+            {"token": "tool", "logprob": math.log(0.6)},
+            {"token": "direct", "logprob": math.log(0.3)},
+            {"token": "to", "logprob": math.log(0.05)}]),
+        delta("", "stop"), "[DONE]")
+    backend = fake.backend()
+    assert backend.capabilities.token_chances and backend.describe()["token_chances"]
+    asked = Sampling(temperature=0, max_tokens=3, token_chances=True, token_rivals=8)
+    reply_ = complete_reply(backend, MSGS, asked, grammar='root ::= "tool" | "direct"')
+    body = fake.chat_bodies()[0]
+    assert body["logprobs"] is True and body["top_logprobs"] == 9
+    (head,) = reply_.token_chances
+    assert head.text == "tool" and head.chance == pytest.approx(0.6)
+    # The chosen token is not its own rival; the rest come likeliest first.
+    assert [t for t, _ in head.rivals] == ["direct", "to"]
+    assert lean_toward(reply_, "tool", "direct") == pytest.approx(0.6 / 0.9)
+
+
+def test_logprobs_are_asked_only_when_wanted_and_known(fake: FakeServer) -> None:
+    _llama_cpp_python_extras(fake)
+    fake.routes[("POST", "/v1/chat/completions")] = reply(delta("ok", "stop"), "[DONE]")
+    backend = fake.backend()
+    list(backend.stream_chat(MSGS, GREEDY))  # not asked for
+    chances = Sampling(temperature=0, max_tokens=3, token_chances=True)
+    list(fake.backend(token_chances=False).stream_chat(MSGS, chances))  # turned off
+    assert all("logprobs" not in body for body in fake.chat_bodies())
+    list(backend.stream_chat(MSGS, chances))
+    assert fake.chat_bodies()[-1]["top_logprobs"] == 1  # at least one, or none come back
+
+
+def test_a_plain_server_is_not_asked_for_logprobs(fake: FakeServer) -> None:
+    backend = fake.backend()
+    assert not backend.capabilities.token_chances
+    fake.routes[("POST", "/v1/chat/completions")] = reply(delta("ok", "stop"), "[DONE]")
+    last = list(backend.stream_chat(MSGS, Sampling(token_chances=True)))[-1]
+    assert "logprobs" not in fake.chat_bodies()[0] and last.token_chances == ()
+
+
+@pytest.mark.parametrize("logprobs", [
+    None, 7, {"content": "x"}, {"content": [7, {"token": 3}, {"token": "a"}]},
+    {"content": [{"token": "a", "logprob": "high"}]},
+    {"content": [{"token": "a", "logprob": float("nan")}]},
+    {"content": [{"token": "a", "logprob": True}]},
+])
+def test_a_hostile_servers_logprobs_are_skipped_not_trusted(logprobs: Any) -> None:
+    assert token_chances(logprobs, 8) == []
+
+
+def test_impossible_chances_are_kept_within_zero_and_one() -> None:
+    got = token_chances({"content": [{"token": "a", "logprob": 5.0, "top_logprobs": [
+        {"token": "b", "logprob": float("-inf")}, {"token": "c", "logprob": float("inf")},
+        "junk", {"token": "d", "logprob": -1e9}]}]}, 8)
+    assert got == [TokenChance("a", 1.0, (("b", 0.0), ("d", 0.0)))]
 
 
 def test_grammar_is_refused_where_the_server_cannot_honour_it(fake: FakeServer) -> None:
@@ -591,6 +663,28 @@ def test_real_server_honours_a_grammar(llama_server: LlamaServer) -> None:
     msgs = [Message("user", "Is Paris in France? Explain.")]
     text, _ = collect(backend.stream_chat(msgs, GREEDY, grammar='root ::= "YES" | "NO"'))
     assert text == "YES"
+
+
+@pytest.mark.integration
+def test_real_server_gives_the_router_the_same_leans_as_the_model_in_process(
+        llama_server: LlamaServer, default_model: Path) -> None:
+    from lamp.agent.models.llama_backend import LlamaCppBackend, LlamaOptions
+    from lamp.agent.react.formats import ToolSpec
+    from lamp.agent.react.route import needs_tool
+
+    tools = [ToolSpec("calculator", "Exact arithmetic on an expression.", {"type": "object"})]
+    questions = ["What is 48213 * 377?", "Who wrote the novel Hamlet?"]
+    remote = OpenAIBackend(HttpOptions(llama_server.url))
+    over_http = [needs_tool(remote, q, tools, GREEDY, tool_from=0.0) for q in questions]
+    local = LlamaCppBackend(LlamaOptions(default_model, n_ctx=2048))
+    in_process = [needs_tool(local, q, tools, GREEDY, tool_from=0.0) for q in questions]
+    del local
+    for http, here in zip(over_http, in_process, strict=True):
+        assert len(http.leans) == 2 and len(here.leans) == 2
+        # The same weights, read by another build of the same library: the same leans
+        # give or take rounding and the threads' summation order.
+        assert http.leans == pytest.approx(here.leans, abs=0.05)
+    assert over_http[0].leans[0] > 0.9 and over_http[1].leans[0] < 0.5
 
 
 @pytest.mark.integration

@@ -3,42 +3,13 @@ scripted model and sandbox; the real model's figures are in benchmarks/pal_gsm8k
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
+from scripted_sandbox import FakeRun, fake_executor, result
 
 from lamp.agent.events import FinalAnswer, Notice
 from lamp.agent.models import Capabilities, Sampling, ScriptedBackend, TokenChance
 from lamp.agent.pal.doubt import counts_things, doubts, least_sure_arithmetic
 from lamp.agent.pal.solve import solve
-
-
-@dataclass
-class FakeRun:
-    """What the sandbox gives back for one program."""
-
-    stdout: str = ""
-    stderr: str = ""
-    exit_code: int = 0
-    timed_out: bool = False
-    seconds: float = 0.01
-    layers: tuple[str, ...] = ("L0",)
-
-
-def result(value: str) -> FakeRun:
-    return FakeRun(stdout=f"@@lamp-pal-result@@ {value}\n")
-
-
-def fake_executor(*runs: FakeRun):
-    """A sandbox that answers each program with the next run, recording the programs."""
-    calls: list[str] = []
-    pending = iter(runs)
-
-    def execute(code: str) -> FakeRun:
-        calls.append(code)
-        return next(pending)
-
-    return execute, calls
 
 
 def program(body: str) -> str:

@@ -7,31 +7,11 @@ import sys
 from dataclasses import dataclass
 
 import pytest
+from scripted_sandbox import FakeRun, fake_executor
 
 from lamp.agent.events import CodeRun, FinalAnswer, Notice
 from lamp.agent.models import Sampling, ScriptedBackend
 from lamp.agent.pal.solve import HARNESS, extract_code, format_value, solve, vote_key
-
-
-@dataclass
-class FakeRun:
-    stdout: str = ""
-    stderr: str = ""
-    exit_code: int = 0
-    timed_out: bool = False
-    seconds: float = 0.01
-    layers: tuple[str, ...] = ("L0",)
-
-
-def fake_executor(*results: FakeRun):
-    calls: list[str] = []
-    queue = list(results)
-
-    def run(code: str) -> FakeRun:
-        calls.append(code)
-        return queue.pop(0)
-
-    return run, calls
 
 
 def finish(events: list) -> dict:

@@ -50,6 +50,37 @@ def test_a_span_of_time_gives_its_length_in_smaller_units(text: str, value: floa
     assert float(value) in numbers_in(text)
 
 
+@pytest.mark.parametrize(("text", "value"), [
+    ("interest compounded quarterly for 5 years", 4),
+    ("a deposit compounded monthly", 12),
+    ("paid bi-weekly", 26),
+    ("semi-annual coupon payments", 2),
+    ("분기마다 이자가 붙는 예금", 4),
+    ("매월 30만 원씩 저축", 12),
+    ("the angle of the clock hands at 6:30 PM", 18),
+    ("meet at 3pm", 15),
+    ("오후 3시에 만나요", 15),
+])
+def test_a_recurrence_or_an_afternoon_hour_gives_its_count(text: str, value: float) -> None:
+    assert float(value) in numbers_in(text)
+
+
+def test_morning_hours_and_plain_words_add_nothing() -> None:
+    assert 21.0 not in numbers_in("the train leaves at 9:15 AM")
+    assert 24.0 not in numbers_in("12:00 pm")  # noon stays 12
+    assert 4.0 not in numbers_in("a quarter of the cake")  # a fraction, not a recurrence
+    assert not {12.0, 52.0, 365.0} & numbers_in("What is the weather like?")
+
+
+def test_a_compounding_call_passes_where_the_frequency_is_written() -> None:
+    schema = {"type": "object", "required": ["principal", "rate", "years", "n"],
+              "properties": {k: {"type": "number"} for k in ("principal", "rate", "years", "n")}}
+    call = {"principal": 5000, "rate": 0.03, "years": 5, "n": 4}
+    given = "$5000 at 3% for 5 years"
+    assert unsupported_numbers(call, schema, [given + ", compounded quarterly"]) == []
+    assert unsupported_numbers(call, schema, [given]) == ["n=4"]
+
+
 def test_a_time_word_alone_gives_no_length() -> None:
     # "monthly payment" says nothing about 30 days, "주" alone is also "state" or "stock".
     assert 30.0 not in numbers_in("What is my monthly payment?")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
 from lamp.agent.errors import StepLimitReached
-from lamp.agent.events import FinalAnswer, Notice, Observation, ToolCall
+from lamp.agent.events import FinalAnswer, Notice, Observation, Routed, ToolCall
 from lamp.agent.models import Sampling, ScriptedBackend
 from lamp.agent.react.formats import Action, Demo, NativeFormat, ReactFormat, ToolSpec
 from lamp.agent.react.loop import AgentConfig, run_agent
@@ -41,11 +42,14 @@ def final(answer: str) -> str:
 
 def run(backend: ScriptedBackend, tools: list[Tool], fmt=None, max_steps: int = 6,
         ctx: ToolContext | None = None, route: bool = False, question: str = "q?",
-        max_tokens: int = 512) -> list:
+        max_tokens: int = 512, route_from: float | None = None) -> list:
     """The loop's own steps; with ``route`` the first reply queued is the router's."""
+    config = AgentConfig(max_steps=max_steps, route=route)
+    if route_from is not None:
+        config = replace(config, route_from=route_from)
     return list(run_agent(backend, question, tools, ctx or ToolContext(cwd=Path.cwd()),
                           fmt or ReactFormat(), Sampling(temperature=0, max_tokens=max_tokens),
-                          AgentConfig(max_steps=max_steps, route=route)))
+                          config))
 
 
 def test_action_observation_final() -> None:
@@ -503,5 +507,20 @@ def test_a_direct_step_records_how_far_the_router_leaned() -> None:
                  fmt=NativeFormat(), route=True)
     answer = next(e for e in events if isinstance(e, FinalAnswer))
     assert answer.steps[0]["route_leans"] == [0.1] and "route_s" in answer.steps[0]
-    assert any(isinstance(e, Notice) and e.message == "router: leaned toward a tool by 0.10"
-               for e in events)
+    routed = [e for e in events if isinstance(e, Routed)]
+    assert len(routed) == 1 and routed[0].tool is False and routed[0].leans == (0.1,)
+
+
+def test_at_a_bar_of_zero_the_router_asks_both_questions() -> None:
+    from lamp.agent.models import Capabilities
+
+    backend = ScriptedBackend(capabilities=Capabilities(grammar=True, token_chances=True),
+                              word_chances={"direct": 0.9, "no": 0.8},
+                              word_rivals={"direct": (("tool", 0.1),), "no": (("yes", 0.2),)})
+    backend.enqueue("direct", "no", native_call("calculator", {"expression": "2+2"}), "4")
+    events = run(backend, select_tools(["calculator"]), fmt=NativeFormat(), route=True,
+                 route_from=0.0)
+    routed = next(e for e in events if isinstance(e, Routed))
+    # Both leans are measured although the first alone would have sent it direct.
+    assert routed.tool is True and routed.leans == (0.1, 0.2)
+    assert any(isinstance(e, ToolCall) for e in events)
