@@ -171,8 +171,8 @@ def main() -> None:
                 print(f"  {name} {item_id}: routed {'tool' if tool else 'direct'} "
                       f"{leans}: {question[:90]!r}", flush=True)
         every = [x for values in right.values() for x in values]
-        halves = {f"right_{half}": round(statistics.mean(
-            r["tool"] == want_tool for r in rows if r["set"] == name and r["half"] == half), 3)
+        halves = {f"right_{half}": round(float(statistics.mean(
+            r["tool"] == want_tool for r in rows if r["set"] == name and r["half"] == half)), 3)
             for half in "ab" if any(r["set"] == name and r["half"] == half for r in rows)}
         summary[name] = {"right": round(sum(every) / len(every), 3), "items": len(every),
                          **halves,
