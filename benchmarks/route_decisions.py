@@ -49,7 +49,7 @@ from lamp.agent.app.run import answer
 from lamp.agent.app.runtime import Runtime
 from lamp.agent.events import Routed
 from lamp.agent.react.answer import ToolOptions
-from lamp.agent.react.route import TOOL_FROM
+from lamp.agent.react.route import TOOL_FROM, leans_reach
 
 HERE = Path(__file__).parent / "data"
 
@@ -93,8 +93,9 @@ def route_of(rt: Runtime, source: CaseTools, question: str,
 
 
 def decide(leans: Sequence[float], bar: float) -> bool:
-    """The router's rule (agent/react/route.py) at ``bar``, from both leans."""
-    return len(leans) == 2 and leans[0] >= bar and leans[0] * leans[1] >= bar
+    """The router's rule at ``bar`` from both recorded leans; an item with fewer (no
+    function could be offered) was never routed to a tool."""
+    return len(leans) == 2 and leans_reach(leans[0], leans[1], bar)
 
 
 def bar_table(rows: list[dict[str, Any]], bars: Sequence[float]) -> dict[str, Any]:
@@ -154,6 +155,7 @@ def main() -> None:
     cases = args.cases.open("w") if args.cases else None
     for name, (want_tool, items) in sets.items():
         right: dict[str, list[bool]] = {}
+        by_half: dict[str, list[bool]] = {}
         for position, (item_id, lang, question, specs) in enumerate(items):
             started = time.perf_counter()
             routed = route_of(rt, source, question, specs, 0.0 if args.leans else TOOL_FROM)
@@ -167,13 +169,12 @@ def main() -> None:
                 cases.write(json.dumps(row, ensure_ascii=False) + "\n")
                 cases.flush()
             right.setdefault(lang, []).append(tool == want_tool)
+            by_half.setdefault(row["half"], []).append(tool == want_tool)
             if tool != want_tool:
                 print(f"  {name} {item_id}: routed {'tool' if tool else 'direct'} "
                       f"{leans}: {question[:90]!r}", flush=True)
         every = [x for values in right.values() for x in values]
-        halves = {f"right_{half}": round(float(statistics.mean(
-            r["tool"] == want_tool for r in rows if r["set"] == name and r["half"] == half)), 3)
-            for half in "ab" if any(r["set"] == name and r["half"] == half for r in rows)}
+        halves = {f"right_{half}": round(sum(v) / len(v), 3) for half, v in by_half.items()}
         summary[name] = {"right": round(sum(every) / len(every), 3), "items": len(every),
                          **halves,
                          **({f"right_{lang}": round(sum(v) / len(v), 3)

@@ -27,7 +27,7 @@ from ..models import Backend, Message, Reply, Sampling, complete_reply, worked_t
 from .formats import ToolSpec
 
 __all__ = ["FIT_EXAMPLES", "ROUTE_EXAMPLES", "TOOL_FROM", "Route", "fit_messages",
-           "lean_toward", "needs_tool", "route_messages"]
+           "lean_toward", "leans_reach", "needs_tool", "route_messages"]
 
 # How far the two answers together must lean toward the tool: the first's lean toward
 # "tool" times the second's toward "yes". Without token chances each lean is 1 or 0 by
@@ -187,6 +187,12 @@ def lean_toward(reply: Reply, word: str, other: str) -> float | None:
     return toward / (toward + away) if toward + away > 0 else None
 
 
+def leans_reach(need: float, fit: float, bar: float = TOOL_FROM) -> bool:
+    """The router's rule: a tool when the first lean alone and the two multiplied both
+    reach ``bar`` (the first alone below it is never asked the second question)."""
+    return need >= bar and need * fit >= bar
+
+
 def needs_tool(backend: Backend, question: str, tools: Sequence[ToolSpec],
                sampling: Sampling, instructions: str = "", tool_from: float = TOOL_FROM,
                ) -> Route:
@@ -227,4 +233,4 @@ def needs_tool(backend: Backend, question: str, tools: Sequence[ToolSpec],
     if need < tool_from:  # no fit can lift the product to the bar: not asked
         return decided(False)
     fit = ask(fit_messages(question, tools, instructions), _FIT_GRAMMAR, "yes", "no")
-    return decided(need * fit >= tool_from)
+    return decided(leans_reach(need, fit, tool_from))
