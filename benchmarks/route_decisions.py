@@ -131,7 +131,10 @@ def main() -> None:
                     help="with --leans: the bars to tabulate")
     ap.add_argument("--cases", type=Path, help="write one JSON line per item here")
     args = ap.parse_args()
-    bars = [float(b) for b in args.bars.split(",") if b.strip()]
+    try:
+        bars = [float(b) for b in args.bars.split(",") if b.strip()]
+    except ValueError:
+        ap.error(f"--bars takes numbers separated by commas, not {args.bars!r}")
 
     source = CaseTools()
     rt, model = bench_runtime(args.model, tool_source=source)
